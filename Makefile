@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine: `make dev` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PYTHONPATH := $(CURDIR)/layers/core/python:$(CURDIR)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.DEFAULT_GOAL := help
+.PHONY: help install dev test lint typecheck template-lint unit build clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: ## Create .venv and install the pinned tools (run by every other target)
+	@scripts/bootstrap.sh
+
+dev: install ## Run the API locally on moto at http://127.0.0.1:$${PORT:-3000} (no Docker, no AWS)
+	@$(BIN)/python -m devserver
+
+test: install lint typecheck template-lint unit ## Lint, type-check, validate the template, run every test
+
+lint: install ## ruff check and format check
+	@echo "==> ruff"
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+typecheck: install ## mypy
+	@echo "==> mypy"
+	@$(BIN)/mypy
+
+template-lint: install ## cfn-lint and sam validate --lint
+	@echo "==> cfn-lint / sam validate"
+	@$(BIN)/cfn-lint template.yaml
+	@$(BIN)/sam validate --lint --template-file template.yaml
+
+unit: install ## pytest (unit and local-runtime tests)
+	@echo "==> pytest"
+	@$(BIN)/pytest
+
+build: install ## sam build (layer dependencies for arm64 from PyPI)
+	@$(BIN)/sam build
+
+clean: ## Remove .venv, build output and caches
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

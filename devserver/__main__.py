@@ -1,0 +1,60 @@
+"""``python -m devserver``: serve every route of template.yaml locally on moto (no Docker, no AWS)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from devserver.runtime import LocalRuntime, LocalRuntimeConfig
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devserver",
+        description=(
+            "Run the User Management API locally: moto stands in for DynamoDB and SQS, every function runs "
+            "in local worker processes behind SAM CLI's own API Gateway emulation, and DynamoDB Stream / SQS "
+            "triggered functions are polled and invoked. Settings come from the environment (see README)."
+        ),
+    )
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to bind [127.0.0.1]")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="port [$PORT or 3000]")
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template [template.yaml]")
+    parser.add_argument("--verbose", action="store_true", help="log the local runtime's own debug output")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("samcli", "werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    if not args.template.is_file():
+        print(f"error: no SAM template at {args.template}", file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+    runtime = LocalRuntime(LocalRuntimeConfig(template_path=args.template, host=args.host, port=args.port))
+    try:
+        runtime.start()
+    except OSError as exc:
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        runtime.stop()
+        return 1
+    print(f"User Management API (local) on {runtime.url}  [moto at {runtime.backend.endpoint_url}]")
+    for route in sorted(runtime.routes, key=lambda r: r.path):
+        print(f"  {', '.join(sorted(route.methods)):<24} {runtime.url}{route.path}  -> {route.function_name}")
+    print(f"Ready in {time.perf_counter() - started:.1f} s. Ctrl-C stops.", flush=True)
+    runtime.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""SAM CLI's own local API Gateway, answering unknown routes in the contract's error envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response
+from samcli.local.apigw.local_apigw_service import LocalApigwService
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from umapi.ids import new_id
+
+
+def envelope(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    request_id = new_id("req")
+    body = {"error": {"code": code, "message": message, "details": [], "request_id": request_id}}
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response.headers["X-Request-Id"] = request_id
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class LocalApi(LocalApigwService):  # type: ignore[misc]
+    """``LocalApigwService`` with the contract's 404/405/500 envelopes instead of API Gateway's bare ones."""
+
+    def _construct_error_handling(self) -> None:
+        from flask import request
+
+        def not_found(_: HTTPException) -> Response:
+            return envelope(404, "not_found", f"No route matches {request.method} {request.path}.")
+
+        def method_not_allowed(error: HTTPException) -> Response:
+            allowed = sorted(getattr(error, "valid_methods", None) or [])
+            return envelope(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}.",
+                {"Allow": ", ".join(allowed)},
+            )
+
+        def failure(_: Any) -> Response:
+            return envelope(502, "internal_error", "The function failed to answer; see the server log.")
+
+        self._app.register_error_handler(404, not_found)
+        self._app.register_error_handler(MethodNotAllowed, method_not_allowed)
+        self._app.register_error_handler(500, failure)
+
+    @property
+    def flask_app(self) -> Any:
+        return self._app

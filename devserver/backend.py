@@ -1,0 +1,118 @@
+"""moto's server in-process, holding the resources template.yaml declares."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from devserver.template import Intrinsics, Template
+
+LOG = logging.getLogger(__name__)
+
+_TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+)
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
+
+
+class Provisioner:
+    """Creates the tables and queues a template declares, with any boto3 client factory.
+
+    The local runtime points it at moto's server; unit tests point it at moto in-process,
+    so tests and deploys share the template's one definition of every table and queue.
+    """
+
+    def __init__(self, client: Callable[..., Any]) -> None:
+        self.client = client
+
+    def provision(self, template: Template, intrinsics: Intrinsics) -> None:
+        """Create every table and queue of ``template``, recording their Ref/GetAtt values in ``intrinsics``."""
+        for logical_id, resource in template.resources_of_type("AWS::DynamoDB::Table").items():
+            self._create_table(logical_id, resource.get("Properties", {}), intrinsics)
+        queues = template.resources_of_type("AWS::SQS::Queue")
+        for logical_id, resource in queues.items():
+            self._create_queue(logical_id, resource.get("Properties", {}), intrinsics)
+        # Redrive policies name other queues, so they are set once every queue exists.
+        for logical_id, resource in queues.items():
+            redrive = resource.get("Properties", {}).get("RedrivePolicy")
+            if redrive:
+                policy = {key: intrinsics.resolve(value) for key, value in redrive.items()}
+                self.client("sqs").set_queue_attributes(
+                    QueueUrl=intrinsics.attributes[logical_id]["Ref"],
+                    Attributes={"RedrivePolicy": json.dumps(policy)},
+                )
+
+    def _create_table(self, logical_id: str, props: dict[str, Any], intrinsics: Intrinsics) -> None:
+        name = intrinsics.resolve(props.get("TableName", logical_id))
+        request: dict[str, Any] = {key: props[key] for key in _TABLE_PROPERTIES if key in props}
+        stream = props.get("StreamSpecification")
+        if stream:
+            request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+        dynamodb = self.client("dynamodb")
+        description = dynamodb.create_table(TableName=name, **request)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+            )
+        intrinsics.attributes[logical_id] = {
+            "Ref": name,
+            "Arn": description["TableArn"],
+            "StreamArn": description.get("LatestStreamArn", ""),
+        }
+        LOG.debug("created table %s", name)
+
+    def _create_queue(self, logical_id: str, props: dict[str, Any], intrinsics: Intrinsics) -> None:
+        fifo = bool(props.get("FifoQueue"))
+        name = intrinsics.resolve(props.get("QueueName", logical_id + (".fifo" if fifo else "")))
+        attributes = {
+            key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+            for key in _QUEUE_ATTRIBUTES
+            if key in props
+        }
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        intrinsics.attributes[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
+        LOG.debug("created queue %s", name)
+
+
+class MotoBackend:
+    """moto's server on a thread of this process, provisioned from the template."""
+
+    def __init__(self, region: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.region = region
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self.endpoint_url = ""
+
+    def start(self) -> None:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region)  # type: ignore[call-overload]
+
+    def provision(self, template: Template, intrinsics: Intrinsics) -> None:
+        Provisioner(self.client).provision(template, intrinsics)

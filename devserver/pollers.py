@@ -1,0 +1,212 @@
+"""Event-source pollers: what Lambda's event source mappings do, against moto.
+
+- ``StreamPoller`` reads each shard of a DynamoDB Stream in order and invokes the
+  function with batches of records; on an error or reported item failures it retries
+  from the first failed record (bisecting when asked) up to ``MaximumRetryAttempts``.
+- ``QueuePoller`` long-polls an SQS queue with several concurrent pollers, invokes
+  the function per batch and deletes what succeeded; failed messages come back after
+  their visibility timeout, and the queue's redrive policy moves them to the DLQ.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from devserver.template import EventSourceMapping
+
+LOG = logging.getLogger(__name__)
+
+Invoke = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+"""Invokes a function by logical id with an event; returns its answer, or raises on a function error."""
+
+
+class FunctionFailedError(RuntimeError):
+    """The function raised (Lambda reports an unhandled error)."""
+
+
+def _failed_ids(answer: dict[str, Any] | None) -> list[str]:
+    failures = (answer or {}).get("batchItemFailures") or []
+    return [str(item["itemIdentifier"]) for item in failures if item.get("itemIdentifier")]
+
+
+class StreamPoller:
+    def __init__(self, mapping: EventSourceMapping, streams: Any, invoke: Invoke, region: str) -> None:
+        self.mapping = mapping
+        self._streams = streams
+        self._invoke = invoke
+        self._region = region
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        shards = self._streams.describe_stream(StreamArn=self.mapping.source_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            iterator = self._streams.get_shard_iterator(
+                StreamArn=self.mapping.source_arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType=self.mapping.starting_position,
+            )["ShardIterator"]
+            thread = threading.Thread(
+                target=self._poll, args=(iterator,), name=f"stream:{self.mapping.function_id}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _poll(self, iterator: str) -> None:
+        while not self._stop.is_set() and iterator:
+            try:
+                answer = self._streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
+            except (BotoCoreError, ClientError) as exc:
+                LOG.warning("%s: reading the stream failed (%s); retrying", self.mapping.function_id, exc)
+                self._stop.wait(1.0)
+                continue
+            records = [self._lambda_record(record) for record in answer["Records"]]
+            if records:
+                self._deliver(records)
+            else:
+                self._stop.wait(0.1)
+            iterator = answer.get("NextShardIterator")
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        attempts = 0
+        while records and not self._stop.is_set():
+            try:
+                failed = _failed_ids(self._invoke(self.mapping.function_id, {"Records": records}))
+            except FunctionFailedError:
+                if self.mapping.bisect_on_error and len(records) > 1:
+                    middle = len(records) // 2
+                    self._deliver(records[:middle])
+                    self._deliver(records[middle:])
+                    return
+                failed = [records[0]["dynamodb"]["SequenceNumber"]]
+            if not failed:
+                return
+            sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
+            first = min(sequence_numbers.index(number) for number in failed if number in sequence_numbers)
+            records = records[first:]
+            attempts += 1
+            if 0 <= self.mapping.maximum_retry_attempts < attempts:
+                LOG.error(
+                    "%s: dropping %d stream records after %d retries",
+                    self.mapping.function_id,
+                    len(records),
+                    attempts - 1,
+                )
+                return
+            self._stop.wait(min(0.2 * attempts, 2.0))
+
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        dynamodb = dict(record["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": record.get("awsRegion", self._region),
+            "dynamodb": dynamodb,
+            "eventSourceARN": self.mapping.source_arn,
+        }
+
+
+class QueuePoller:
+    def __init__(self, mapping: EventSourceMapping, sqs: Any, invoke: Invoke, region: str) -> None:
+        self.mapping = mapping
+        self._sqs = sqs
+        self._invoke = invoke
+        self._region = region
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._queue_url = ""
+
+    def start(self) -> None:
+        queue_name = self.mapping.source_arn.rsplit(":", 1)[-1]
+        self._queue_url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        for index in range(max(1, self.mapping.maximum_concurrency)):
+            thread = threading.Thread(target=self._poll, name=f"sqs:{self.mapping.function_id}:{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                answer = self._sqs.receive_message(
+                    QueueUrl=self._queue_url,
+                    MaxNumberOfMessages=min(10, self.mapping.batch_size),
+                    WaitTimeSeconds=1,
+                    MessageSystemAttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
+                messages = answer.get("Messages", [])
+                if messages:
+                    self._deliver(messages)
+            except (BotoCoreError, ClientError) as exc:
+                LOG.warning("%s: polling the queue failed (%s); retrying", self.mapping.function_id, exc)
+                self._stop.wait(1.0)
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        records = [self._lambda_record(message) for message in messages]
+        try:
+            answer = self._invoke(self.mapping.function_id, {"Records": records})
+        except FunctionFailedError:
+            return  # every message becomes visible again after its visibility timeout
+        failed = set(_failed_ids(answer)) if self.mapping.report_batch_item_failures else set()
+        done = [message for message in messages if message["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+
+    def _lambda_record(self, message: dict[str, Any]) -> dict[str, Any]:
+        attributes = {}
+        for name, value in message.get("MessageAttributes", {}).items():
+            binary = value.get("BinaryValue")
+            attributes[name] = {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": base64.b64encode(binary).decode() if binary else None,
+                "stringListValues": value.get("StringListValues", []),
+                "binaryListValues": value.get("BinaryListValues", []),
+                "dataType": value["DataType"],
+            }
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": attributes,
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.mapping.source_arn,
+            "awsRegion": self._region,
+        }
+
+
+def poller_for(
+    mapping: EventSourceMapping, client: Callable[[str], Any], invoke: Invoke, region: str
+) -> StreamPoller | QueuePoller:
+    if mapping.kind == "DynamoDB":
+        return StreamPoller(mapping, client("dynamodbstreams"), invoke, region)
+    return QueuePoller(mapping, client("sqs"), invoke, region)
+
+
+__all__ = ["FunctionFailedError", "QueuePoller", "StreamPoller", "poller_for"]

@@ -1,0 +1,35 @@
+"""System function: ``GET /health``."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from umapi.aws import dynamodb_client
+from umapi.health import HealthResponse, HealthService
+from umapi.http import create_app
+from umapi.observability import logger, metrics, tracer
+from umapi.settings import get_settings
+
+app = create_app()
+
+
+@app.get("/health")
+@tracer.capture_method
+def get_health() -> Response[HealthResponse]:
+    report = HealthService(dynamodb_client(), get_settings().table_name).check()
+    healthy = report.status == "healthy"
+    return Response(
+        status_code=200 if healthy else 503,
+        content_type=content_types.APPLICATION_JSON,
+        body=report,
+        headers={"Cache-Control": "no-store"} | ({} if healthy else {"Retry-After": "5"}),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,38 @@
+"""Cached boto3 clients. Repositories take these in their constructors; tests pass their own."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from umapi.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Short timeouts: an API request must fail fast (and answer 503) rather than hang
+# until the Lambda timeout. "standard" retries back off on throttling.
+_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    settings = get_settings()
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=settings.aws_endpoint_url,
+        region_name=settings.aws_region,
+        config=_CLIENT_CONFIG,
+    )
+
+
+def reset_clients() -> None:
+    """Forget cached clients (after the environment changed, e.g. in tests)."""
+    dynamodb_client.cache_clear()

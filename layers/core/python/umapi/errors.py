@@ -1,0 +1,100 @@
+"""Domain errors. They know nothing of HTTP: ``umapi.http`` maps each to a status code.
+
+Every error carries a human message and, where useful, field-level ``details`` and
+context (``required_permission``, ``conflicting_field``, ...) that the error
+envelope shows to the client. Messages never contain secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One problem with one input field."""
+
+    field: str
+    message: str
+    code: str
+
+
+@dataclass(eq=False)
+class DomainError(Exception):
+    """Base of every error the API answers with on purpose."""
+
+    message: str
+    details: list[ErrorDetail] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+
+    code: ClassVar[str] = "internal_error"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+
+class ValidationError(DomainError):
+    code = "validation_error"
+
+
+class UnauthenticatedError(DomainError):
+    code = "unauthenticated"
+
+
+class ForbiddenError(DomainError):
+    code = "forbidden"
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+
+
+class MethodNotAllowedError(DomainError):
+    code = "method_not_allowed"
+
+
+class ConflictError(DomainError):
+    code = "conflict"
+
+
+class GoneError(DomainError):
+    code = "gone"
+
+
+class PreconditionFailedError(DomainError):
+    code = "precondition_failed"
+
+
+class PayloadTooLargeError(DomainError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(DomainError):
+    code = "unsupported_media_type"
+
+
+class DataConsistencyError(DomainError):
+    code = "data_consistency_violation"
+
+
+class UserSuspendedError(DomainError):
+    code = "user_suspended"
+
+
+class IdempotencyKeyReusedError(DomainError):
+    code = "idempotency_key_reused"
+
+
+@dataclass(eq=False)
+class RateLimitedError(DomainError):
+    code: ClassVar[str] = "rate_limited"
+    retry_after: int = 1
+
+
+@dataclass(eq=False)
+class ServiceUnavailableError(DomainError):
+    """A backend is throttling or unreachable; the client should retry."""
+
+    code: ClassVar[str] = "service_unavailable"
+    retry_after: int = 1

@@ -1,0 +1,198 @@
+"""The API's HTTP edge: one resolver factory every function uses.
+
+``create_app()`` returns a Powertools REST resolver that
+- gives every response an ``X-Request-Id: req_<ULID>`` equal to the error envelope's ``request_id``;
+- rejects bodies over ``MAX_BODY_BYTES`` (413), bodies of another media type (415) and malformed
+  JSON (400) before any route runs;
+- maps every domain error, validation error and unexpected exception to the contract's envelope
+  ``{"error": {"code", "message", "details", "request_id", ...context}}``, in this one place.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from umapi import errors
+from umapi.ids import new_id
+from umapi.observability import logger
+from umapi.settings import get_settings
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
+_STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
+    errors.ValidationError: HTTPStatus.BAD_REQUEST,
+    errors.UnauthenticatedError: HTTPStatus.UNAUTHORIZED,
+    errors.ForbiddenError: HTTPStatus.FORBIDDEN,
+    errors.NotFoundError: HTTPStatus.NOT_FOUND,
+    errors.MethodNotAllowedError: HTTPStatus.METHOD_NOT_ALLOWED,
+    errors.ConflictError: HTTPStatus.CONFLICT,
+    errors.GoneError: HTTPStatus.GONE,
+    errors.PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
+    errors.PayloadTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    errors.UnsupportedMediaTypeError: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.DataConsistencyError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.UserSuspendedError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.IdempotencyKeyReusedError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.RateLimitedError: HTTPStatus.TOO_MANY_REQUESTS,
+    errors.ServiceUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+JSON_MEDIA_TYPES = ("application/json",)
+
+
+class ApiApp(APIGatewayRestResolver):
+    """A REST resolver that guards request bodies and stamps every response with the request id."""
+
+    request_id: str = ""
+
+    def __init__(self, accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> None:
+        super().__init__(enable_validation=True)
+        self.accepted_media_types = tuple(accepted_media_types)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.request_id = new_id("req")
+        logger.append_keys(request_id=self.request_id)
+        try:
+            check_body(event, self.accepted_media_types)
+        except errors.DomainError as problem:
+            # Rejected before routing, as API Gateway rejects an oversize body before any integration.
+            logger.warning("request body rejected", extra={"error_code": problem.code})
+            result = _proxy_result(error_response(self, problem))
+        else:
+            result = super().resolve(event, context)
+        result.setdefault("multiValueHeaders", {})[REQUEST_ID_HEADER] = [self.request_id]
+        return result
+
+
+def _proxy_result(response: Response[Any]) -> dict[str, Any]:
+    headers = {name: [value] for name, value in response.headers.items() if isinstance(value, str)}
+    headers["Content-Type"] = [response.content_type or content_types.APPLICATION_JSON]
+    return {
+        "statusCode": response.status_code,
+        "multiValueHeaders": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def _header(event: Mapping[str, Any], name: str) -> str:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
+def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) -> None:
+    """Size, media type and JSON syntax of a request body; raises the matching domain error."""
+    raw = event.get("body")
+    if not raw:
+        return
+    payload = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode("utf-8")
+    limit = get_settings().max_body_bytes
+    if len(payload) > limit:
+        raise errors.PayloadTooLargeError(f"The request body is {len(payload)} bytes; the limit is {limit} bytes.")
+    if event.get("httpMethod") not in _BODY_METHODS:
+        return
+    media_type = _header(event, "content-type").split(";", 1)[0].strip().lower()
+    if media_type not in accepted_media_types:
+        raise errors.UnsupportedMediaTypeError(
+            f"Content-Type {media_type or '(none)'} is not supported here; send {' or '.join(accepted_media_types)}."
+        )
+    if media_type == "application/json":
+        try:
+            json.loads(payload)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            position = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            raise errors.ValidationError(
+                "The request body is not valid JSON.",
+                details=[errors.ErrorDetail("body", f"{reason}{position}.", "json_invalid")],
+            ) from exc
+
+
+def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
+    """The contract's error envelope for ``error``."""
+    status = _STATUS_BY_ERROR.get(type(error), HTTPStatus.INTERNAL_SERVER_ERROR)
+    body: dict[str, Any] = {
+        "code": error.code,
+        "message": error.message,
+        "details": [{"field": d.field, "message": d.message, "code": d.code} for d in error.details],
+        "request_id": app.request_id,
+        **error.context,
+    }
+    headers: dict[str, str] = {}
+    if isinstance(error, errors.RateLimitedError | errors.ServiceUnavailableError):
+        headers["Retry-After"] = str(max(1, error.retry_after))
+        body.setdefault("retry_after", max(1, error.retry_after))
+    return Response(
+        status_code=int(status),
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": body}),
+        headers=headers,
+    )
+
+
+def _validation_details(exc: RequestValidationError) -> list[errors.ErrorDetail]:
+    details = []
+    for problem in exc.errors():
+        if problem.get("type") == "json_invalid":
+            details.append(errors.ErrorDetail("body", "The request body is not valid JSON.", "json_invalid"))
+            continue
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
+        details.append(
+            errors.ErrorDetail(
+                field=".".join(location) or "body",
+                message=str(problem.get("msg", "Invalid value.")),
+                code=str(problem.get("type", "invalid")),
+            )
+        )
+    return details
+
+
+def create_app(accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> ApiApp:
+    """A resolver with request validation, the body guard and the error mapping wired in."""
+    app = ApiApp(accepted_media_types)
+
+    @app.exception_handler(errors.DomainError)
+    def handle_domain_error(error: errors.DomainError) -> Response[Any]:
+        response = error_response(app, error)
+        log = logger.error if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR else logger.warning
+        log("request rejected", extra={"error_code": error.code, "status": response.status_code})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
+        return error_response(
+            app, errors.ValidationError("The request is not valid.", details=_validation_details(exc))
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        return error_response(app, errors.UnsupportedMediaTypeError("This Content-Type is not supported here."))
+
+    @app.exception_handler(RouteNotFoundError)
+    def handle_route_not_found(_: RouteNotFoundError) -> Response[Any]:
+        event = app.current_event
+        return error_response(app, errors.NotFoundError(f"No route matches {event.http_method} {event.path}."))
+
+    @app.exception_handler(Exception)
+    def handle_unexpected_error(exc: Exception) -> Response[Any]:
+        logger.exception("unexpected error")
+        return error_response(
+            app, errors.DomainError("The service failed to answer; please retry. Quote the request id to support.")
+        )
+
+    return app

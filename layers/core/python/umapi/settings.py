@@ -1,0 +1,34 @@
+"""Settings, read from the environment the first time they are needed (never at import)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ONE_MIB = 1024 * 1024
+
+
+class Settings(BaseModel):
+    """Everything a function may be configured with. Names are the environment variables."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    table_name: str = Field(validation_alias="TABLE_NAME", min_length=1)
+    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    max_body_bytes: int = Field(default=ONE_MIB, validation_alias="MAX_BODY_BYTES", gt=0)
+
+    @field_validator("aws_endpoint_url")
+    @classmethod
+    def _empty_means_real_aws(cls, value: str | None) -> str | None:
+        return value or None
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    environ = dict(os.environ)
+    environ.setdefault("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    return Settings.model_validate(environ)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Create .venv (Python 3.13, else 3.12) and install the pinned tools, once per change of the pins.
+# Usage: scripts/bootstrap.sh [--help]
+set -euo pipefail
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,2p' "$0" | sed 's/^# //'
+  echo "Looks for python3.13 on PATH and under \$(pyenv root)/versions, then python3.12. Set PYTHON to choose."
+  exit 0
+fi
+
+cd "$(dirname "$0")/.."
+VENV=.venv
+STAMP="$VENV/.installed"
+REQUIREMENTS=(requirements-dev.txt layers/core/python/requirements.txt)
+
+find_python() {
+  local candidate version
+  if [[ -n "${PYTHON:-}" ]]; then echo "$PYTHON"; return; fi
+  for version in 3.13 3.12; do
+    for candidate in "$(command -v "python$version" 2>/dev/null || true)" \
+                     $(ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/"$version"*/bin/python"$version" 2>/dev/null | sort -r); do
+      if [[ -n "$candidate" ]] && "$candidate" -c 'import sys' 2>/dev/null; then
+        [[ "$version" == 3.12 ]] && echo "note: python3.13 not found; using $candidate (Lambda runs 3.13)" >&2
+        echo "$candidate"; return
+      fi
+    done
+  done
+  echo "error: need python3.13 or python3.12 (on PATH or installed with pyenv)" >&2
+  exit 1
+}
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  PY=$(find_python)
+  echo "==> creating $VENV with $("$PY" --version 2>&1)"
+  "$PY" -m venv "$VENV"
+fi
+
+digest=$(cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)
+if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$digest" ]]; then
+  echo "==> installing pinned dependencies (first run takes about a minute)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQUIREMENTS[@]/#/-r}"
+  echo "$digest" > "$STAMP"
+fi

@@ -1,0 +1,42 @@
+"""The product's API served by the local runtime, over HTTP, as a client sees it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from devserver.runtime import LocalRuntime
+
+pytestmark = pytest.mark.e2e
+REQUEST_ID = re.compile(r"req_[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def test_health_answers_200_from_moto(local_api: LocalRuntime) -> None:
+    response = requests.get(f"{local_api.url}/health", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["status"] == "healthy"
+    assert response.json()["checks"]["dynamodb"]["status"] == "ok"
+    assert REQUEST_ID.fullmatch(response.headers["X-Request-Id"])
+
+
+def test_unknown_route_is_the_contract_404(local_api: LocalRuntime) -> None:
+    response = requests.get(f"{local_api.url}/nope", timeout=10)
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "not_found"
+    assert error["details"] == []
+    assert error["request_id"] == response.headers["X-Request-Id"]
+
+
+def test_wrong_method_is_405_with_allow(local_api: LocalRuntime) -> None:
+    response = requests.delete(f"{local_api.url}/health", timeout=10)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_every_template_route_is_served(local_api: LocalRuntime) -> None:
+    served = {(method, route.path) for route in local_api.routes for method in route.methods}
+    assert ("GET", "/health") in served
