@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev test lint typecheck template-lint unit build clean
+.PHONY: help install dev backend test lint typecheck template-lint unit build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,3 +44,6 @@ build: install ## sam build (layer dependencies for arm64 from PyPI)
 
 clean: ## Remove .venv, build output and caches
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+backend: install ## Only moto, provisioned from template.yaml on 0.0.0.0:5000 (for `sam local start-api`)
+	@$(BIN)/python -m devserver --backend-only --moto-host 0.0.0.0 --moto-port 5000

@@ -8,3 +8,12 @@ Pieces:
     pollers   DynamoDB Stream and SQS pollers that invoke stream- and queue-triggered functions
     runtime   wires them together; ``python -m devserver`` runs it
 """
+
+import sys
+from pathlib import Path
+
+# The runtime answers its own errors (unknown route, 405) with the layer's request ids,
+# as the deployed API's functions do; make the layer importable without PYTHONPATH.
+_LAYER = str(Path(__file__).resolve().parents[1] / "layers" / "core" / "python")
+if _LAYER not in sys.path:
+    sys.path.append(_LAYER)

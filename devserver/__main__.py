@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-from devserver.runtime import LocalRuntime, LocalRuntimeConfig
+from devserver.backend import MotoBackend
+from devserver.runtime import LOCAL_CREDENTIALS, LocalRuntime, LocalRuntimeConfig
+from devserver.template import Intrinsics, Template
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -24,12 +27,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to bind [127.0.0.1]")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="port [$PORT or 3000]")
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template [template.yaml]")
+    parser.add_argument(
+        "--backend-only",
+        action="store_true",
+        help="serve only moto, provisioned from the template (for `sam local start-api` with Docker)",
+    )
+    parser.add_argument("--moto-host", default="127.0.0.1", help="moto's address with --backend-only [127.0.0.1]")
+    parser.add_argument("--moto-port", type=int, default=5000, help="moto's port with --backend-only [5000]")
     parser.add_argument("--verbose", action="store_true", help="log the local runtime's own debug output")
     return parser.parse_args(argv)
 
 
+def _stop_on_sigterm(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -40,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no SAM template at {args.template}", file=sys.stderr)
         return 2
 
+    if args.backend_only:
+        return serve_backend_only(args)
     started = time.perf_counter()
     runtime = LocalRuntime(LocalRuntimeConfig(template_path=args.template, host=args.host, port=args.port))
     try:
@@ -53,6 +70,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {', '.join(sorted(route.methods)):<24} {runtime.url}{route.path}  -> {route.function_name}")
     print(f"Ready in {time.perf_counter() - started:.1f} s. Ctrl-C stops.", flush=True)
     runtime.serve_forever()
+    return 0
+
+
+def serve_backend_only(args: argparse.Namespace) -> int:
+    """moto with the template's tables and queues, for functions running in `sam local` containers."""
+    template = Template.load(args.template)
+    backend = MotoBackend(
+        region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), host=args.moto_host, port=args.moto_port
+    )
+    os.environ.update(LOCAL_CREDENTIALS)
+    backend.start()
+    intrinsics = Intrinsics(backend.region, "user-management-api-local", template.parameter_defaults())
+    backend.provision(template, intrinsics)
+    print(f"moto on {backend.endpoint_url} with: {', '.join(sorted(intrinsics.attributes))}. Ctrl-C stops.", flush=True)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        backend.stop()
     return 0
 
 

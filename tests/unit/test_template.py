@@ -1,0 +1,91 @@
+"""Invariants of template.yaml that the contract and the operations story rely on."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devserver.template import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def functions(template: Template) -> dict[str, dict[str, Any]]:
+    return template.resources_of_type("AWS::Serverless::Function")
+
+
+def test_globals_pin_runtime_architecture_tracing_and_the_layer(template: Template) -> None:
+    settings = template.body["Globals"]["Function"]
+    assert settings["Runtime"] == "python3.13"
+    assert settings["Architectures"] == ["arm64"]
+    assert settings["Tracing"] == "Active"
+    assert settings["Layers"] == [{"Ref": "CoreLayer"}]
+    variables = settings["Environment"]["Variables"]
+    assert variables["AWS_ENDPOINT_URL"] == ""
+    assert variables["TABLE_NAME"] == {"Ref": "Table"}
+
+
+def test_the_layer_is_built_by_sam_from_its_python_folder(template: Template) -> None:
+    layer = template.resources["CoreLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    content = ROOT / layer["Properties"]["ContentUri"]
+    assert (content / "requirements.txt").is_file()
+    assert (content / "umapi" / "__init__.py").is_file()
+
+
+def test_the_table_is_single_table_with_stream_ttl_pitr_and_encryption(template: Template) -> None:
+    table = template.resources["Table"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert [key["AttributeName"] for key in table["KeySchema"]] == ["PK", "SK"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert template.resources["Table"]["DeletionPolicy"] == "Retain"
+
+
+def test_the_webhook_dlq_keeps_messages_14_days(template: Template) -> None:
+    queue = template.resources["WebhookDeliveryQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeliveryDLQ", "Arn"]}
+    assert template.resources["WebhookDeliveryDLQ"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_every_route_is_explicit_on_the_one_api(template: Template) -> None:
+    routes = []
+    for name, function in functions(template).items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] != "Api":
+                continue
+            props = event["Properties"]
+            assert props["RestApiId"] == {"Ref": "Api"}, name
+            assert "{proxy+}" not in props["Path"], name
+            assert props["Method"].lower() != "any", name
+            routes.append((props["Method"].upper(), props["Path"]))
+    assert ("GET", "/health") in routes
+    assert len(routes) == len(set(routes)), "a route is declared twice"
+    assert template.resources["Api"]["Properties"]["StageName"] == "v1"
+
+
+@pytest.mark.parametrize("function_id", ["SystemFunction"])
+def test_each_function_has_a_handler_a_log_group_and_its_own_policies(template: Template, function_id: str) -> None:
+    props = functions(template)[function_id]["Properties"]
+    module, _, attribute = props["Handler"].partition(".")
+    source = ROOT / props["CodeUri"] / f"{module}.py"
+    defined = {node.name for node in ast.parse(source.read_text()).body if isinstance(node, ast.FunctionDef)}
+    assert attribute in defined
+    assert props["Policies"], "every function states its own least-privilege policies"
+    log_group = template.resources[f"{function_id}LogGroup"]["Properties"]
+    assert log_group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function_id}}}"}
+
+
+def test_every_function_is_covered_by_the_per_function_test(template: Template) -> None:
+    assert set(functions(template)) == {"SystemFunction"}
+
+
+def test_no_policy_grants_scan(template: Template) -> None:
+    text = (ROOT / "template.yaml").read_text()
+    assert "dynamodb:Scan" not in text
+    assert "dynamodb:*" not in text
