@@ -36,38 +36,41 @@ def _failed_ids(answer: dict[str, Any] | None) -> list[str]:
     return [str(item["itemIdentifier"]) for item in failures if item.get("itemIdentifier")]
 
 
-class StreamPoller:
-    def __init__(self, mapping: EventSourceMapping, streams: Any, invoke: Invoke, region: str) -> None:
+class _Poller:
+    """Threads that read one event source for one function until stopped."""
+
+    def __init__(self, mapping: EventSourceMapping, client: Any, invoke: Invoke, region: str) -> None:
         self.mapping = mapping
-        self._streams = streams
+        self._client = client
         self._invoke = invoke
         self._region = region
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def start(self) -> None:
-        shards = self._streams.describe_stream(StreamArn=self.mapping.source_arn)["StreamDescription"]["Shards"]
-        for shard in shards:
-            iterator = self._streams.get_shard_iterator(
-                StreamArn=self.mapping.source_arn,
-                ShardId=shard["ShardId"],
-                ShardIteratorType=self.mapping.starting_position,
-            )["ShardIterator"]
-            thread = threading.Thread(
-                target=self._poll, args=(iterator,), name=f"stream:{self.mapping.function_id}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+    def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
 
+
+class StreamPoller(_Poller):
+    def start(self) -> None:
+        arn = self.mapping.source_arn
+        for shard in self._client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            iterator = self._client.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=self.mapping.starting_position
+            )["ShardIterator"]
+            self._spawn(self._poll, f"stream:{self.mapping.function_id}:{shard['ShardId']}", iterator)
+
     def _poll(self, iterator: str) -> None:
         while not self._stop.is_set() and iterator:
             try:
-                answer = self._streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
+                answer = self._client.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
             except (BotoCoreError, ClientError) as exc:
                 LOG.warning("%s: reading the stream failed (%s); retrying", self.mapping.function_id, exc)
                 self._stop.wait(1.0)
@@ -123,33 +126,19 @@ class StreamPoller:
         }
 
 
-class QueuePoller:
-    def __init__(self, mapping: EventSourceMapping, sqs: Any, invoke: Invoke, region: str) -> None:
-        self.mapping = mapping
-        self._sqs = sqs
-        self._invoke = invoke
-        self._region = region
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._queue_url = ""
+class QueuePoller(_Poller):
+    _queue_url = ""
 
     def start(self) -> None:
         queue_name = self.mapping.source_arn.rsplit(":", 1)[-1]
-        self._queue_url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        self._queue_url = self._client.get_queue_url(QueueName=queue_name)["QueueUrl"]
         for index in range(max(1, self.mapping.maximum_concurrency)):
-            thread = threading.Thread(target=self._poll, name=f"sqs:{self.mapping.function_id}:{index}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
+            self._spawn(self._poll, f"sqs:{self.mapping.function_id}:{index}")
 
     def _poll(self) -> None:
         while not self._stop.is_set():
             try:
-                answer = self._sqs.receive_message(
+                answer = self._client.receive_message(
                     QueueUrl=self._queue_url,
                     MaxNumberOfMessages=min(10, self.mapping.batch_size),
                     WaitTimeSeconds=1,
@@ -172,7 +161,7 @@ class QueuePoller:
         failed = set(_failed_ids(answer)) if self.mapping.report_batch_item_failures else set()
         done = [message for message in messages if message["MessageId"] not in failed]
         if done:
-            self._sqs.delete_message_batch(
+            self._client.delete_message_batch(
                 QueueUrl=self._queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )

@@ -8,4 +8,5 @@ Modules:
     errors         domain errors (no HTTP in them)
     http           the resolver factory: body guards, error envelope, ``X-Request-Id``
     observability  Logger, Tracer and Metrics
+    health         backend probes for ``GET /health``
 """

@@ -125,7 +125,10 @@ def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) 
 
 def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
     """The contract's error envelope for ``error``."""
-    status = _STATUS_BY_ERROR.get(type(error), HTTPStatus.INTERNAL_SERVER_ERROR)
+    status = next(
+        (_STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in _STATUS_BY_ERROR),
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+    )
     body: dict[str, Any] = {
         "code": error.code,
         "message": error.message,
