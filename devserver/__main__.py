@@ -70,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"User Management API (local) on {runtime.url}  [moto at {runtime.backend.endpoint_url}]")
     for route in sorted(runtime.routes, key=lambda r: r.path):
         print(f"  {', '.join(sorted(route.methods)):<24} {runtime.url}{route.path}  -> {route.function_name}")
+    if runtime.admin is not None:
+        admin = runtime.admin
+        print(
+            f"Platform admin client (org {admin.org_id}):\n"
+            f"  LOCAL_ADMIN_CLIENT_ID={admin.client_id}\n  LOCAL_ADMIN_CLIENT_SECRET={admin.client_secret}\n"
+            f"  curl -s -u '{admin.client_id}:{admin.client_secret}' -d grant_type=client_credentials "
+            f"{runtime.url}/auth/token"
+        )
     print(f"Ready in {time.perf_counter() - started:.1f} s. Ctrl-C stops.", flush=True)
     runtime.serve_forever()
     return 0

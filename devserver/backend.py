@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +49,8 @@ class Provisioner:
         """Create every table and queue of ``template``, recording their Ref/GetAtt values in ``intrinsics``."""
         for logical_id, resource in template.resources_of_type("AWS::DynamoDB::Table").items():
             self._create_table(logical_id, resource.get("Properties", {}), intrinsics)
+        for logical_id, resource in template.resources_of_type("AWS::SecretsManager::Secret").items():
+            self._create_secret(logical_id, resource.get("Properties", {}), intrinsics)
         queues = template.resources_of_type("AWS::SQS::Queue")
         for logical_id, resource in queues.items():
             self._create_queue(logical_id, resource.get("Properties", {}), intrinsics)
@@ -80,6 +84,17 @@ class Provisioner:
         }
         LOG.debug("created table %s", name)
 
+    def _create_secret(self, logical_id: str, props: dict[str, Any], intrinsics: Intrinsics) -> None:
+        """A secret with the template's value, or a random one as ``GenerateSecretString`` would make."""
+        name = intrinsics.resolve(props.get("Name", logical_id))
+        value = props.get("SecretString")
+        if value is None:
+            spec = props.get("GenerateSecretString", {})
+            value = secrets.token_urlsafe(int(spec.get("PasswordLength", 32)))[: int(spec.get("PasswordLength", 32))]
+        arn = self.client("secretsmanager").create_secret(Name=name, SecretString=intrinsics.resolve(value))["ARN"]
+        intrinsics.attributes[logical_id] = {"Ref": arn, "Id": arn}
+        LOG.debug("created secret %s", name)
+
     def _create_queue(self, logical_id: str, props: dict[str, Any], intrinsics: Intrinsics) -> None:
         fifo = bool(props.get("FifoQueue"))
         name = intrinsics.resolve(props.get("QueueName", logical_id + (".fifo" if fifo else "")))
@@ -107,6 +122,10 @@ class MotoBackend:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        # moto keeps its state per process: a new runtime starts from an empty backend.
+        reset = urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own loopback server
+            pass
 
     def stop(self) -> None:
         self._server.stop()

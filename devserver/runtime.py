@@ -26,19 +26,25 @@ from devserver.pollers import FunctionFailedError, QueuePoller, StreamPoller, po
 from devserver.template import Intrinsics, Template, event_source_mappings
 from devserver.worker_main import FunctionSpec
 from devserver.workers import InvocationError, WorkerRuntime
+from umapi.auth.signing import KeyRingStore
+from umapi.bootstrap import AdminCredentials, create_platform_admin
+from umapi.clients.repository import ClientRepository
+from umapi.orgs.repository import OrgRepository
 
 LOG = logging.getLogger(__name__)
+
+# A fixed, ULID-shaped default so a developer's scripts survive restarts; the secret is new each start.
+DEFAULT_ADMIN_CLIENT_ID = "cli_000000000000000000000ADM1N"
 
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
 }
-# Local-only defaults every function gets (a developer's shell still overrides declared ones).
+# Local-only defaults every function gets: no X-Ray daemon and no CloudWatch here.
 LOCAL_FUNCTION_DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_DEV": "false",
 }
 
 
@@ -68,6 +74,7 @@ class LocalRuntime:
         self._pollers: list[StreamPoller | QueuePoller] = []
         self.routes: list[Any] = []
         self.url = ""
+        self.admin: AdminCredentials | None = None
 
     # ------------------------------------------------------------------ start/stop
     def start(self) -> None:
@@ -75,6 +82,7 @@ class LocalRuntime:
         os.environ.setdefault("AWS_DEFAULT_REGION", self.config.region)
         self.backend.start()
         self.backend.provision(self.template, self.intrinsics)
+        self.admin = self._seed()
 
         stacks, _ = SamLocalStackProvider.get_stacks(str(self.template.path))
         self._functions = SamFunctionProvider(stacks, use_raw_codeuri=True)
@@ -124,6 +132,22 @@ class LocalRuntime:
         finally:
             self.stop()
 
+    def _seed(self) -> AdminCredentials | None:
+        """What a deployed stack gets from the bootstrap command: a signing key and a platform admin."""
+        attributes = self.intrinsics.attributes
+        if "Table" not in attributes or "SigningKeysSecret" not in attributes:
+            return None  # not the product's template
+        table, dynamodb = attributes["Table"]["Ref"], self.backend.client("dynamodb")
+        KeyRingStore(
+            self.backend.client("secretsmanager"), attributes["SigningKeysSecret"]["Ref"], dynamodb, table
+        ).ensure()
+        return create_platform_admin(
+            OrgRepository(dynamodb, table),
+            ClientRepository(dynamodb, table),
+            client_id=os.environ.get("LOCAL_ADMIN_CLIENT_ID") or DEFAULT_ADMIN_CLIENT_ID,
+            client_secret=os.environ.get("LOCAL_ADMIN_CLIENT_SECRET") or None,
+        )
+
     # ------------------------------------------------------------------ functions
     def invoke(self, function_id: str, event: dict[str, Any]) -> dict[str, Any] | None:
         """Invoke a function with ``event`` the way an event-source mapping does."""
@@ -138,7 +162,7 @@ class LocalRuntime:
         """Per function (SAM's ``--env-vars`` shape): intrinsic values resolved against moto, and moto's URL."""
         overrides: dict[str, dict[str, str]] = {}
         for function_id in self.template.resources_of_type("AWS::Serverless::Function"):
-            values = dict(LOCAL_FUNCTION_DEFAULTS)
+            values: dict[str, str] = {}
             for name, raw in self.template.function_environment(function_id).items():
                 if isinstance(raw, dict) and self.intrinsics.resolvable(raw):
                     values[name] = str(self.intrinsics.resolve(raw))
@@ -157,7 +181,7 @@ class LocalRuntime:
             handler=function_config.handler,
             code_dir=str(Path(function_config.code_abs_path).resolve()),
             layer_dirs=layer_dirs,
-            environment={**base, **function_config.env_vars.resolve()},
+            environment={**base, **LOCAL_FUNCTION_DEFAULTS, **function_config.env_vars.resolve()},
             timeout_seconds=int(function_config.timeout or 3),
             memory_mb=int(function_config.memory or 128),
         )

@@ -3,6 +3,17 @@ and one ``lambda_context``."""
 
 from __future__ import annotations
 
+import os
+
+# Powertools reads these when a handler module is imported (as Lambda's environment has them
+# before any import), so they are set before the tests import anything of ours.
+os.environ.update(
+    POWERTOOLS_SERVICE_NAME="tests",
+    POWERTOOLS_METRICS_NAMESPACE="UserManagementApiTests",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_DISABLED="true",
+)
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +25,12 @@ from moto import mock_aws
 
 from devserver.backend import Provisioner
 from devserver.template import Intrinsics, Template
-from umapi.aws import reset_clients
+from tests.support.api import InProcessApi
+from umapi import dependencies
+from umapi.auth.signing import KeyRingStore
+from umapi.bootstrap import AdminCredentials, create_platform_admin
+from umapi.clients.repository import ClientRepository
+from umapi.orgs.repository import OrgRepository
 from umapi.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,18 +47,15 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "TABLE_NAME": "Table",
-        "POWERTOOLS_SERVICE_NAME": "tests",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "UserManagementApiTests",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     get_settings.cache_clear()
-    reset_clients()
+    dependencies.reset()
     yield
     get_settings.cache_clear()
-    reset_clients()
+    dependencies.reset()
 
 
 @dataclass(frozen=True)
@@ -77,3 +90,23 @@ def aws(template: Template) -> Iterator[dict[str, dict[str, Any]]]:
         in_process = boto3.session.Session(region_name=REGION)
         Provisioner(in_process.client).provision(template, intrinsics)
         yield intrinsics.attributes
+
+
+@pytest.fixture
+def platform(aws: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> AdminCredentials:
+    """What the bootstrap command leaves behind: a signing key and a platform-admin client."""
+    monkeypatch.setenv("SIGNING_KEYS_SECRET", aws["SigningKeysSecret"]["Ref"])
+    monkeypatch.setenv("CURSOR_SECRET", aws["CursorSecret"]["Ref"])
+    get_settings.cache_clear()
+    dependencies.reset()
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    KeyRingStore(
+        boto3.client("secretsmanager", region_name=REGION), aws["SigningKeysSecret"]["Ref"], dynamodb, "Table"
+    ).ensure()
+    return create_platform_admin(OrgRepository(dynamodb, "Table"), ClientRepository(dynamodb, "Table"))
+
+
+@pytest.fixture
+def api(template: Template, lambda_context: FakeLambdaContext) -> InProcessApi:
+    """The API in-process: requests routed to handlers by template.yaml's routes."""
+    return InProcessApi(lambda_context, template)

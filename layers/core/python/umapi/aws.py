@@ -12,6 +12,7 @@ from umapi.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 # Short timeouts: an API request must fail fast (and answer 503) rather than hang
 # until the Lambda timeout. "standard" retries back off on throttling.
@@ -33,6 +34,18 @@ def dynamodb_client() -> DynamoDBClient:
     )
 
 
+@cache
+def secretsmanager_client() -> SecretsManagerClient:
+    settings = get_settings()
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=settings.aws_endpoint_url,
+        region_name=settings.aws_region,
+        config=_CLIENT_CONFIG,
+    )
+
+
 def reset_clients() -> None:
     """Forget cached clients (after the environment changed, e.g. in tests)."""
     dynamodb_client.cache_clear()
+    secretsmanager_client.cache_clear()

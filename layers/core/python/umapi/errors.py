@@ -7,6 +7,7 @@ envelope shows to the client. Messages never contain secrets.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -40,6 +41,10 @@ class ValidationError(DomainError):
 
 class UnauthenticatedError(DomainError):
     code = "unauthenticated"
+
+
+class InvalidTokenError(UnauthenticatedError):
+    """A bearer token was sent but is malformed, expired, forged or revoked."""
 
 
 class ForbiddenError(DomainError):
@@ -98,3 +103,30 @@ class ServiceUnavailableError(DomainError):
 
     code: ClassVar[str] = "service_unavailable"
     retry_after: int = 1
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error of the token endpoint: ``{"error", "error_description"}``, not the envelope."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+def details_from_pydantic(problems: Iterable[Mapping[str, Any]]) -> list[ErrorDetail]:
+    """Field-level details from pydantic's (or Powertools') validation errors."""
+    details = []
+    for problem in problems:
+        if problem.get("type") == "json_invalid":
+            details.append(ErrorDetail("body", "The request body is not valid JSON.", "json_invalid"))
+            continue
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
+        details.append(
+            ErrorDetail(
+                field=".".join(location) or "body",
+                message=str(problem.get("msg", "Invalid value.")),
+                code=str(problem.get("type", "invalid")),
+            )
+        )
+    return details

@@ -21,10 +21,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
+    ResponseValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError as PydanticValidationError
 
 from umapi import errors
+from umapi.audit import RequestMeta
 from umapi.ids import new_id
 from umapi.observability import logger
 from umapi.settings import get_settings
@@ -59,12 +62,16 @@ class ApiApp(APIGatewayRestResolver):
     request_id: str = ""
 
     def __init__(self, accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> None:
-        super().__init__(enable_validation=True)
+        # A response that does not match its declared model is our bug: 500, never a 4xx.
+        super().__init__(enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR)
         self.accepted_media_types = tuple(accepted_media_types)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.request_id = new_id("req")
         logger.append_keys(request_id=self.request_id)
+        # Headers that belong on whatever the answer is (rate-limit status, ...), set by dependencies.
+        response_headers: dict[str, str] = {}
+        self.context.update(request_id=self.request_id, response_headers=response_headers)
         try:
             check_body(event, self.accepted_media_types)
         except errors.DomainError as problem:
@@ -73,7 +80,10 @@ class ApiApp(APIGatewayRestResolver):
             result = _proxy_result(error_response(self, problem))
         else:
             result = super().resolve(event, context)
-        result.setdefault("multiValueHeaders", {})[REQUEST_ID_HEADER] = [self.request_id]
+        headers = result.setdefault("multiValueHeaders", {})
+        for name, value in response_headers.items():
+            headers.setdefault(name, [value])
+        headers[REQUEST_ID_HEADER] = [self.request_id]
         return result
 
 
@@ -88,7 +98,31 @@ def _proxy_result(response: Response[Any]) -> dict[str, Any]:
     }
 
 
-def _header(event: Mapping[str, Any], name: str) -> str:
+def public_base_url(event: Mapping[str, Any]) -> str:
+    """The API root the client called: ``https://<api>.execute-api.<region>.amazonaws.com/v1`` when
+    deployed (the stage is the part of the request path before the route), ``http://127.0.0.1:3000``
+    locally."""
+    context = event.get("requestContext") or {}
+    host = context.get("domainName") or header(event, "host") or "localhost"
+    scheme = (header(event, "x-forwarded-proto") or "http").split(",")[0].strip()
+    full_path, route_path = str(context.get("path") or ""), str(event.get("path") or "")
+    prefix = full_path[: -len(route_path)] if route_path and full_path.endswith(route_path) else ""
+    return f"{scheme}://{host}{prefix.rstrip('/')}"
+
+
+def issuer_for(event: Mapping[str, Any]) -> str:
+    """Issuer (and audience) of access tokens: ``ISSUER`` when set, else the URL the request came in on."""
+    return get_settings().issuer or public_base_url(event)
+
+
+def request_meta(event: Mapping[str, Any], request_id: str) -> RequestMeta:
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    return RequestMeta(
+        request_id=request_id, ip=identity.get("sourceIp"), user_agent=header(event, "user-agent") or None
+    )
+
+
+def header(event: Mapping[str, Any], name: str) -> str:
     for key, value in (event.get("headers") or {}).items():
         if key.lower() == name:
             return str(value)
@@ -106,7 +140,7 @@ def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) 
         raise errors.PayloadTooLargeError(f"The request body is {len(payload)} bytes; the limit is {limit} bytes.")
     if event.get("httpMethod") not in _BODY_METHODS:
         return
-    media_type = _header(event, "content-type").split(";", 1)[0].strip().lower()
+    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
     if media_type not in accepted_media_types:
         raise errors.UnsupportedMediaTypeError(
             f"Content-Type {media_type or '(none)'} is not supported here; send {' or '.join(accepted_media_types)}."
@@ -137,6 +171,10 @@ def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
         **error.context,
     }
     headers: dict[str, str] = {}
+    if isinstance(error, errors.InvalidTokenError):
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token", error_description="' + error.message + '"'
+    elif isinstance(error, errors.UnauthenticatedError):
+        headers["WWW-Authenticate"] = "Bearer"  # no credentials: no error code (RFC 6750 §3.1)
     if isinstance(error, errors.RateLimitedError | errors.ServiceUnavailableError):
         headers["Retry-After"] = str(max(1, error.retry_after))
         body.setdefault("retry_after", max(1, error.retry_after))
@@ -146,23 +184,6 @@ def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
         body=json.dumps({"error": body}),
         headers=headers,
     )
-
-
-def _validation_details(exc: RequestValidationError) -> list[errors.ErrorDetail]:
-    details = []
-    for problem in exc.errors():
-        if problem.get("type") == "json_invalid":
-            details.append(errors.ErrorDetail("body", "The request body is not valid JSON.", "json_invalid"))
-            continue
-        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
-        details.append(
-            errors.ErrorDetail(
-                field=".".join(location) or "body",
-                message=str(problem.get("msg", "Invalid value.")),
-                code=str(problem.get("type", "invalid")),
-            )
-        )
-    return details
 
 
 def create_app(accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> ApiApp:
@@ -179,8 +200,31 @@ def create_app(accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> ApiApp
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
         return error_response(
-            app, errors.ValidationError("The request is not valid.", details=_validation_details(exc))
+            app, errors.ValidationError("The request is not valid.", details=errors.details_from_pydantic(exc.errors()))
         )
+
+    @app.exception_handler(PydanticValidationError)
+    def handle_model_error(exc: PydanticValidationError) -> Response[Any]:
+        details = errors.details_from_pydantic(exc.errors())
+        return error_response(app, errors.ValidationError("The request is not valid.", details=details))
+
+    @app.exception_handler(errors.OAuthError)
+    def handle_oauth_error(error: errors.OAuthError) -> Response[Any]:
+        logger.warning("token request rejected", extra={"oauth_error": error.error})
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if error.error == "invalid_client":
+            headers["WWW-Authenticate"] = 'Basic realm="user-management-api", charset="UTF-8"'
+        return Response(
+            status_code=401 if error.error == "invalid_client" else 400,
+            content_type=content_types.APPLICATION_JSON,
+            body=json.dumps({"error": error.error, "error_description": error.description}),
+            headers=headers,
+        )
+
+    @app.exception_handler(ResponseValidationError)
+    def handle_response_validation_error(exc: ResponseValidationError) -> Response[Any]:
+        logger.error("response failed its schema", extra={"problems": [str(e.get("loc")) for e in exc.errors()]})
+        return error_response(app, errors.DomainError("The service produced an invalid answer; please report it."))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:

@@ -1,12 +1,12 @@
 """Every DynamoDB key format of the single table, in one place.
 
 Conventions (documented beside the table in template.yaml and in the README):
-- tenant-owned items live under ``PK = ORG#<org_id>``; nothing of one organization
-  is ever stored under another organization's partition;
-- global look-ups (a client by id, a refresh token by hash, rate-limit windows)
-  have partition keys of their own, never starting with ``ORG#``;
-- GSI1..GSI4 are sorted listings inside one organization; GSI5 finds an item by
-  its global id.
+- tenant-owned items live under partitions that start with ``ORG#<org_id>``; nothing of one
+  organization is ever stored under another organization's partition;
+- global look-ups (a client by id, rate-limit windows, the public signing keys) have partition
+  keys of their own, never starting with ``ORG#``;
+- GSI1..GSI4 are sorted listings; their partition keys start with ``ORG#<org_id>`` for
+  tenant data (``ORGS`` lists organizations, for platform admins only).
 """
 
 from __future__ import annotations
@@ -16,3 +16,41 @@ from typing import Final
 # Read by the health check: a key that is never written, so the probe is a cheap
 # eventually consistent GetItem that proves the table answers.
 HEALTH_PROBE_KEY: Final = {"PK": {"S": "HEALTH"}, "SK": {"S": "PROBE"}}
+
+# The public half of the signing keys (JWKS), readable by every function.
+JWKS_KEY: Final = {"PK": {"S": "JWKS"}, "SK": {"S": "KEYS"}}
+
+ORG_SK: Final = "ORG"
+ORGS_INDEX_PK: Final = "ORGS"
+CLIENT_SK: Final = "CLIENT"
+RATE_WINDOW_SK: Final = "WINDOW"
+
+
+def org_pk(org_id: str) -> str:
+    """Partition of an organization's own item and of its users, roles and webhooks."""
+    return f"ORG#{org_id}"
+
+
+def client_pk(client_id: str) -> str:
+    """A client by id (global look-up: the token endpoint knows only the client id)."""
+    return f"CLIENT#{client_id}"
+
+
+def clients_index_pk(org_id: str) -> str:
+    """GSI1 partition listing one organization's clients by creation."""
+    return f"ORG#{org_id}#CLIENTS"
+
+
+def audit_pk(org_id: str) -> str:
+    """Partition of an organization's audit log; sort keys are the entries' time-ordered ids."""
+    return f"ORG#{org_id}#AUDIT"
+
+
+def rate_window_pk(client_id: str) -> str:
+    """The current rate-limit window of one API key."""
+    return f"RATE#{client_id}"
+
+
+def created_sort_key(created_at: str, item_id: str) -> str:
+    """Sort key that orders by creation time, ties broken by id."""
+    return f"{created_at}#{item_id}"

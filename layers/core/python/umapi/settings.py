@@ -19,11 +19,17 @@ class Settings(BaseModel):
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     max_body_bytes: int = Field(default=ONE_MIB, validation_alias="MAX_BODY_BYTES", gt=0)
+    # Issuer (and audience) of access tokens; empty means the URL the request came in on.
+    issuer: str | None = Field(default=None, validation_alias="ISSUER")
+    signing_keys_secret: str = Field(default="", validation_alias="SIGNING_KEYS_SECRET")
+    cursor_secret: str = Field(default="", validation_alias="CURSOR_SECRET")
+    rate_limit_per_minute: int = Field(default=500, validation_alias="RATE_LIMIT_PER_MINUTE", ge=1)
+    access_token_ttl_seconds: int = Field(default=3600, validation_alias="ACCESS_TOKEN_TTL_SECONDS", ge=60)
 
-    @field_validator("aws_endpoint_url")
+    @field_validator("aws_endpoint_url", "issuer")
     @classmethod
-    def _empty_means_real_aws(cls, value: str | None) -> str | None:
-        return value or None
+    def _empty_means_unset(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
 
 
 @cache

@@ -1,0 +1,111 @@
+"""Organizations and API clients (contract §6)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from umapi.audit import RequestMeta
+from umapi.auth.principal import Principal
+from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
+from umapi.dependencies import authenticated, client_service, current_request_meta, org_service
+from umapi.http import create_app, public_base_url
+from umapi.observability import logger, metrics, tracer
+from umapi.orgs.models import CreateOrgRequest, OrgResponse
+from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+app = create_app()
+
+Caller = Annotated[Principal, Depends(authenticated)]
+Meta = Annotated[RequestMeta, Depends(current_request_meta)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+PRIVATE = {"Cache-Control": "private, no-cache"}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def created(body: Any, path: str) -> Response[Any]:
+    location = f"{public_base_url(app.current_event.raw_event)}{path}"
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={**NO_STORE, "Location": location},
+    )
+
+
+def ok(body: Any, headers: dict[str, str] = PRIVATE) -> Response[Any]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+# ------------------------------------------------------------------------ organizations
+@app.post("/orgs")
+@tracer.capture_method
+def create_org(request: Annotated[CreateOrgRequest, Body()], caller: Caller, meta: Meta) -> Response[OrgResponse]:
+    org = org_service().create(caller, request, meta)
+    return created(org, f"/orgs/{org.id}")
+
+
+@app.get("/orgs")
+@tracer.capture_method
+def list_orgs(caller: Caller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[Page[OrgResponse]]:
+    return ok(org_service().list_page(caller, limit, cursor))
+
+
+@app.get("/orgs/<org_id>")
+@tracer.capture_method
+def get_org(org_id: str, caller: Caller) -> Response[OrgResponse]:
+    return ok(org_service().get(caller, org_id))
+
+
+# ------------------------------------------------------------------------ clients
+@app.post("/clients")
+@tracer.capture_method
+def create_client(
+    request: Annotated[CreateClientRequest, Body()], caller: Caller, meta: Meta
+) -> Response[ClientWithSecretResponse]:
+    client = client_service().create(caller, request, meta)
+    return created(client, f"/clients/{client.id}")
+
+
+@app.get("/clients")
+@tracer.capture_method
+def list_clients(caller: Caller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[Page[ClientResponse]]:
+    return ok(client_service().list_page(caller, limit, cursor))
+
+
+@app.get("/clients/<client_id>")
+@tracer.capture_method
+def get_client(client_id: str, caller: Caller) -> Response[ClientResponse]:
+    return ok(client_service().get(caller, client_id))
+
+
+@app.patch("/clients/<client_id>")
+@tracer.capture_method
+def update_client(
+    client_id: str, patch: Annotated[UpdateClientRequest, Body()], caller: Caller, meta: Meta
+) -> Response[ClientResponse]:
+    return ok(client_service().update(caller, client_id, patch, meta))
+
+
+@app.delete("/clients/<client_id>")
+@tracer.capture_method
+def delete_client(client_id: str, caller: Caller, meta: Meta) -> Response[None]:
+    client_service().delete(caller, client_id, meta)
+    return Response(status_code=204, body=None)
+
+
+@app.post("/clients/<client_id>/rotate-secret")
+@tracer.capture_method
+def rotate_client_secret(client_id: str, caller: Caller, meta: Meta) -> Response[ClientWithSecretResponse]:
+    return ok(client_service().rotate_secret(caller, client_id, meta), NO_STORE)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,80 @@
+"""Audit entries, written in the same DynamoDB transaction as the change they record (contract §4).
+
+An entry says who (actor), did what (action), to what (target), what changed, and from where
+(request id, IP, user agent). It never holds a password, token or secret: ``changes`` is built
+from allow-listed fields by the services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from umapi import db
+from umapi.ids import new_id
+from umapi.keys import audit_pk
+from umapi.time import utc_now_iso
+
+ActorType = Literal["client", "user", "system"]
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Where a change came from; taken from the API request."""
+
+    request_id: str
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: ActorType
+    id: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    org_id: str
+    actor: Actor
+    action: str
+    target_type: str
+    target_id: str
+    meta: RequestMeta
+    changes: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: new_id("aud"))
+    created_at: str = field(default_factory=utc_now_iso)
+
+    def transact_put(self, table: str) -> dict[str, Any]:
+        """The ``Put`` of this entry for a ``TransactWriteItems`` call."""
+        item = {
+            "PK": audit_pk(self.org_id),
+            "SK": self.id,
+            "GSI1PK": f"{audit_pk(self.org_id)}#ACTOR#{self.actor.id}",
+            "GSI1SK": self.id,
+            "GSI2PK": f"{audit_pk(self.org_id)}#TARGET#{self.target_id}",
+            "GSI2SK": self.id,
+            "entity": "audit",
+            "id": self.id,
+            "org_id": self.org_id,
+            "actor": {"type": self.actor.type, "id": self.actor.id},
+            "action": self.action,
+            "target": {"type": self.target_type, "id": self.target_id},
+            "changes": self.changes,
+            "request_id": self.meta.request_id,
+            "ip": self.meta.ip,
+            "user_agent": self.meta.user_agent,
+            "created_at": self.created_at,
+        }
+        return {
+            "Put": {"TableName": table, "Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}
+        }
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """``{field: {"from": old, "to": new}}`` for the fields whose values differ."""
+    return {
+        name: {"from": before.get(name), "to": after.get(name)}
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }

@@ -1,0 +1,1 @@
+"""Authentication and authorization: permissions, signing keys, tokens, principals, rate limits."""

@@ -1,0 +1,41 @@
+"""The permission vocabulary, and what each system role grants (contract §2)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+PLATFORM_ADMIN: Final = "platform:admin"
+
+PERMISSIONS: Final = (
+    "users:read",
+    "users:create",
+    "users:update",
+    "users:delete",
+    "roles:read",
+    "roles:write",
+    "clients:read",
+    "clients:write",
+    "webhooks:read",
+    "webhooks:write",
+    "audit:read",
+)
+
+# Scopes a client may hold: every permission, and platform:admin for platform clients.
+SCOPES: Final = (*PERMISSIONS, PLATFORM_ADMIN)
+
+SYSTEM_ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    "admin": frozenset(PERMISSIONS),
+    "member": frozenset({"users:read", "roles:read"}),
+    "viewer": frozenset({"users:read"}),
+}
+
+
+def parse_scope(scope: str | None) -> frozenset[str]:
+    """A space-separated scope string as a set (RFC 6749 §3.3)."""
+    return frozenset(scope.split()) if scope else frozenset()
+
+
+def format_scope(scopes: frozenset[str] | set[str]) -> str:
+    """Scopes in the canonical order of ``SCOPES``, unknown ones last, space-separated."""
+    order = {name: index for index, name in enumerate(SCOPES)}
+    return " ".join(sorted(scopes, key=lambda name: (order.get(name, len(order)), name)))

@@ -1,0 +1,180 @@
+"""RS256 signing keys: private keys in Secrets Manager, public keys (JWKS) in the table.
+
+The key ring secret holds ``{"keys": [{"kid", "private_key_pem", "created_at"}, ...]}``,
+newest first: the first key signs, the second still verifies (rotation without downtime).
+Only the issuer reads the secret; every function verifies with the public JWKS item, cached
+per container and re-read when a token names a key it has not seen.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+
+from umapi import db
+from umapi.errors import ServiceUnavailableError
+from umapi.keys import JWKS_KEY
+from umapi.time import utc_now_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+KEYS_KEPT = 2  # the current key and the previous one
+CACHE_SECONDS = 300
+UNKNOWN_KID_REFRESH_SECONDS = 30
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: RSAPrivateKey
+    created_at: str
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls(kid=jwk_thumbprint(private_key.public_key()), private_key=private_key, created_at=utc_now_iso())
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, str]) -> SigningKey:
+        private_key = serialization.load_pem_private_key(stored["private_key_pem"].encode(), password=None)
+        if not isinstance(private_key, RSAPrivateKey):
+            raise ValueError("signing keys must be RSA")
+        return cls(kid=stored["kid"], private_key=private_key, created_at=stored["created_at"])
+
+    def to_stored(self) -> dict[str, str]:
+        pem = self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        return {"kid": self.kid, "private_key_pem": pem, "created_at": self.created_at}
+
+    def public_jwk(self) -> dict[str, str]:
+        numbers = self.private_key.public_key().public_numbers()
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "n": _b64url_uint(numbers.n),
+            "e": _b64url_uint(numbers.e),
+        }
+
+
+def jwk_thumbprint(public_key: RSAPublicKey) -> str:
+    """RFC 7638 thumbprint: a key id that anyone can recompute from the public key."""
+    numbers = public_key.public_numbers()
+    canonical = json.dumps(
+        {"e": _b64url_uint(numbers.e), "kty": "RSA", "n": _b64url_uint(numbers.n)},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+class KeyRingStore:
+    """Reads and rotates the key ring (Secrets Manager) and publishes its public half (DynamoDB)."""
+
+    def __init__(self, secrets: SecretsManagerClient, secret_id: str, dynamodb: DynamoDBClient, table: str) -> None:
+        self._secrets = secrets
+        self._secret_id = secret_id
+        self._dynamodb = dynamodb
+        self._table = table
+
+    def load(self) -> list[SigningKey]:
+        value = self._secrets.get_secret_value(SecretId=self._secret_id)["SecretString"]
+        return [SigningKey.from_stored(stored) for stored in json.loads(value or "{}").get("keys", [])]
+
+    def rotate(self) -> SigningKey:
+        """Add a new signing key in front; the previous one keeps verifying until the next rotation."""
+        new_key = SigningKey.generate()
+        ring = [new_key, *self.load()][:KEYS_KEPT]
+        self._secrets.put_secret_value(
+            SecretId=self._secret_id, SecretString=json.dumps({"keys": [key.to_stored() for key in ring]})
+        )
+        self.publish(ring)
+        return new_key
+
+    def ensure(self) -> SigningKey:
+        """The current key, creating the first one if the ring is empty."""
+        ring = self.load()
+        if ring:
+            self.publish(ring)
+            return ring[0]
+        return self.rotate()
+
+    def publish(self, ring: list[SigningKey]) -> None:
+        with db.translate_errors():
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    **JWKS_KEY,
+                    **db.serialize({"keys": [key.public_jwk() for key in ring], "updated_at": utc_now_iso()}),
+                },
+            )
+
+
+class SigningKeyCache:
+    """The issuer's current private key, cached per container for a few minutes."""
+
+    def __init__(self, store: KeyRingStore) -> None:
+        self._store = store
+        self._key: SigningKey | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def current(self) -> SigningKey:
+        with self._lock:
+            if self._key is None or time.monotonic() - self._loaded_at > CACHE_SECONDS:
+                ring = self._store.load()
+                if not ring:
+                    raise ServiceUnavailableError(
+                        "No signing key is configured yet; run the bootstrap command.", retry_after=60
+                    )
+                self._key, self._loaded_at = ring[0], time.monotonic()
+            return self._key
+
+
+class PublicKeyCache:
+    """Public keys by ``kid`` from the JWKS item, cached per container; unknown ids trigger a bounded re-read."""
+
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+        self._keys: dict[str, dict[str, str]] = {}
+        self._loaded_at = -1e9
+        self._lock = threading.Lock()
+
+    def jwks(self) -> list[dict[str, str]]:
+        with self._lock:
+            if time.monotonic() - self._loaded_at > CACHE_SECONDS:
+                self._reload()
+            return list(self._keys.values())
+
+    def get(self, kid: str) -> dict[str, str] | None:
+        with self._lock:
+            age = time.monotonic() - self._loaded_at
+            if age > CACHE_SECONDS or (kid not in self._keys and age > UNKNOWN_KID_REFRESH_SECONDS):
+                self._reload()
+            return self._keys.get(kid)
+
+    def _reload(self) -> None:
+        with db.translate_errors():
+            item = self._dynamodb.get_item(TableName=self._table, Key=JWKS_KEY).get("Item")
+        keys: list[dict[str, Any]] = db.deserialize(item)["keys"] if item else []
+        self._keys = {key["kid"]: key for key in keys}
+        self._loaded_at = time.monotonic()

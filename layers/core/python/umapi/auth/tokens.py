@@ -1,0 +1,108 @@
+"""Access tokens: RS256 JWTs per RFC 9068 (``typ: at+jwt``), issued and verified here only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+from jwt.algorithms import RSAAlgorithm
+
+from umapi.auth.signing import PublicKeyCache, SigningKey
+from umapi.errors import InvalidTokenError
+from umapi.ids import ulid
+
+ALGORITHM = "RS256"
+TOKEN_TYPE = "at+jwt"  # noqa: S105 - a JOSE media type, not a secret
+CLOCK_SKEW_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class AccessTokenClaims:
+    issuer: str
+    audience: str
+    subject: str
+    client_id: str
+    org_id: str
+    scope: str
+    issued_at: int
+    expires_at: int
+    token_id: str
+
+
+def issue_access_token(
+    key: SigningKey,
+    *,
+    issuer: str,
+    audience: str,
+    subject: str,
+    client_id: str,
+    org_id: str,
+    scope: str,
+    ttl_seconds: int,
+) -> tuple[str, AccessTokenClaims]:
+    now = int(time.time())
+    claims = AccessTokenClaims(
+        issuer=issuer,
+        audience=audience,
+        subject=subject,
+        client_id=client_id,
+        org_id=org_id,
+        scope=scope,
+        issued_at=now,
+        expires_at=now + ttl_seconds,
+        token_id=f"at_{ulid()}",
+    )
+    payload = {
+        "iss": claims.issuer,
+        "sub": claims.subject,
+        "aud": claims.audience,
+        "exp": claims.expires_at,
+        "iat": claims.issued_at,
+        "jti": claims.token_id,
+        "client_id": claims.client_id,
+        "org_id": claims.org_id,
+        "scope": claims.scope,
+    }
+    token = jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE})
+    return token, claims
+
+
+def verify_access_token(token: str, keys: PublicKeyCache, *, issuer: str, audience: str) -> AccessTokenClaims:
+    """Checks signature, algorithm, ``typ``, ``kid``, issuer, audience and lifetime; raises ``InvalidTokenError``."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError("The access token is malformed.") from exc
+    if header.get("alg") != ALGORITHM:
+        raise InvalidTokenError("The access token is not signed with RS256.")
+    if str(header.get("typ", "")).lower() not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
+        raise InvalidTokenError("The token is not an access token.")
+    jwk = keys.get(str(header.get("kid", "")))
+    if jwk is None:
+        raise InvalidTokenError("The access token was signed with an unknown key.")
+    try:
+        payload = jwt.decode(
+            token,
+            RSAAlgorithm.from_jwk(jwk),  # type: ignore[arg-type]
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id", "org_id", "scope"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidTokenError("The access token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError("The access token is not valid.") from exc
+    return AccessTokenClaims(
+        issuer=payload["iss"],
+        audience=audience,
+        subject=str(payload["sub"]),
+        client_id=str(payload["client_id"]),
+        org_id=str(payload["org_id"]),
+        scope=str(payload["scope"]),
+        issued_at=int(payload["iat"]),
+        expires_at=int(payload["exp"]),
+        token_id=str(payload["jti"]),
+    )

@@ -1,0 +1,54 @@
+"""First-run set-up shared by the local runtime and the deploy-time bootstrap command:
+the first signing key, and a platform organization with a platform-admin client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from umapi.audit import Actor, AuditEntry, RequestMeta
+from umapi.auth.permissions import SCOPES
+from umapi.clients.models import Client
+from umapi.clients.repository import ClientRepository
+from umapi.clients.service import hash_secret, new_secret
+from umapi.ids import new_id
+from umapi.orgs.models import Organization
+from umapi.orgs.repository import OrgRepository
+from umapi.time import utc_now_iso
+
+PLATFORM_ORG_NAME = "Platform"
+SYSTEM = Actor(type="system", id="bootstrap")
+
+
+@dataclass(frozen=True)
+class AdminCredentials:
+    org_id: str
+    client_id: str
+    client_secret: str
+
+
+def create_platform_admin(
+    orgs: OrgRepository, clients: ClientRepository, *, client_id: str | None = None, client_secret: str | None = None
+) -> AdminCredentials:
+    """A new platform organization and a client in it holding every scope, ``platform:admin`` included."""
+    meta = RequestMeta(request_id=new_id("req"), user_agent="bootstrap")
+    now = utc_now_iso()
+    org = Organization(id=new_id("org"), name=PLATFORM_ORG_NAME, created_at=now, updated_at=now)
+    orgs.create(
+        org, AuditEntry(org.id, SYSTEM, "org.created", "org", org.id, meta, {"name": {"from": None, "to": org.name}})
+    )
+    secret = client_secret or new_secret()
+    client = Client(
+        id=client_id or new_id("cli"),
+        org_id=org.id,
+        name="Platform admin",
+        grant_types=["client_credentials"],
+        scopes=list(SCOPES),
+        redirect_uris=[],
+        public=False,
+        rate_limit_per_minute=None,
+        created_at=now,
+        updated_at=now,
+        secret_hash=hash_secret(secret),
+    )
+    clients.create(client, AuditEntry(org.id, SYSTEM, "client.created", "client", client.id, meta, {}))
+    return AdminCredentials(org_id=org.id, client_id=client.id, client_secret=secret)

@@ -1,0 +1,130 @@
+"""API clients: the request/response models, the entity, and its stored form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from umapi.auth.permissions import SCOPES
+
+GrantType = Literal["client_credentials", "authorization_code", "refresh_token"]
+Scope = Literal[SCOPES]  # type: ignore[valid-type]
+ClientName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+RateLimit = Annotated[int, Field(ge=1, le=1_000_000)]
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def _check_redirect_uri(uri: str) -> str:
+    """Absolute https URIs without fragments; plain http only for loopback (RFC 8252 §7.3)."""
+    parts = urlsplit(uri)
+    if parts.fragment or not parts.netloc or parts.scheme not in ("https", "http"):
+        raise ValueError("must be an absolute https URI without a fragment")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("http is allowed only for localhost, 127.0.0.1 and [::1]")
+    return uri
+
+
+RedirectUri = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_redirect_uri)]
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return values
+
+
+class _ClientRules(BaseModel):
+    @model_validator(mode="after")
+    def _grant_rules(self) -> Any:
+        grants = getattr(self, "grant_types", None) or []
+        if getattr(self, "public", False) and "client_credentials" in grants:
+            raise ValueError("a public client cannot use client_credentials (it cannot keep a secret)")
+        if "authorization_code" in grants and not getattr(self, "redirect_uris", None):
+            raise ValueError("authorization_code needs at least one redirect_uri")
+        return self
+
+
+class CreateClientRequest(_ClientRules):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ClientName
+    grant_types: Annotated[list[GrantType], Field(min_length=1), AfterValidator(_unique)] = ["client_credentials"]
+    scopes: Annotated[list[Scope], AfterValidator(_unique)] = []
+    redirect_uris: Annotated[list[RedirectUri], Field(max_length=20), AfterValidator(_unique)] = []
+    public: bool = False
+    rate_limit_per_minute: RateLimit | None = None
+
+
+class UpdateClientRequest(BaseModel):
+    """JSON Merge Patch of a client: omitted fields stay, ``null`` resets the rate limit to the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ClientName | None = None
+    grant_types: Annotated[list[GrantType], Field(min_length=1), AfterValidator(_unique)] | None = None
+    scopes: Annotated[list[Scope], AfterValidator(_unique)] | None = None
+    redirect_uris: Annotated[list[RedirectUri], Field(max_length=20), AfterValidator(_unique)] | None = None
+    rate_limit_per_minute: RateLimit | None = None
+
+
+class ClientResponse(BaseModel):
+    id: str
+    org_id: str
+    name: str
+    grant_types: list[GrantType]
+    scopes: list[str]
+    redirect_uris: list[str]
+    public: bool
+    rate_limit_per_minute: int | None
+    created_at: str
+    updated_at: str
+
+
+class ClientWithSecretResponse(ClientResponse):
+    """Returned once, on creation and rotation: the secret is never shown again."""
+
+    client_secret: str | None
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    org_id: str
+    name: str
+    grant_types: list[str]
+    scopes: list[str]
+    redirect_uris: list[str]
+    public: bool
+    rate_limit_per_minute: int | None
+    created_at: str
+    updated_at: str
+    version: int = 1
+    secret_hash: str | None = field(default=None, repr=False)
+
+    def to_response(self) -> ClientResponse:
+        return ClientResponse(
+            id=self.id,
+            org_id=self.org_id,
+            name=self.name,
+            grant_types=self.grant_types,  # type: ignore[arg-type]
+            scopes=self.scopes,
+            redirect_uris=self.redirect_uris,
+            public=self.public,
+            rate_limit_per_minute=self.rate_limit_per_minute,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+    def audited_fields(self) -> dict[str, Any]:
+        """What an audit entry may show of a client (never the secret or its hash)."""
+        return {
+            "name": self.name,
+            "grant_types": self.grant_types,
+            "scopes": self.scopes,
+            "redirect_uris": self.redirect_uris,
+            "public": self.public,
+            "rate_limit_per_minute": self.rate_limit_per_minute,
+        }

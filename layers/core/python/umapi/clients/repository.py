@@ -1,0 +1,141 @@
+"""Clients in DynamoDB: ``PK=CLIENT#<id>`` (the token endpoint's global look-up), listed per
+organization on GSI1 (``GSI1PK=ORG#<org>#CLIENTS``, by creation)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from umapi import db
+from umapi.audit import AuditEntry
+from umapi.clients.models import Client
+from umapi.errors import ConflictError, NotFoundError
+from umapi.keys import CLIENT_SK, client_pk, clients_index_pk, created_sort_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def _key(client_id: str) -> dict[str, Any]:
+    return {"PK": {"S": client_pk(client_id)}, "SK": {"S": CLIENT_SK}}
+
+
+def _to_item(client: Client) -> dict[str, Any]:
+    return db.serialize(
+        {
+            "PK": client_pk(client.id),
+            "SK": CLIENT_SK,
+            "GSI1PK": clients_index_pk(client.org_id),
+            "GSI1SK": created_sort_key(client.created_at, client.id),
+            "entity": "client",
+            "id": client.id,
+            "org_id": client.org_id,
+            "name": client.name,
+            "grant_types": client.grant_types,
+            "scopes": client.scopes,
+            "redirect_uris": client.redirect_uris,
+            "public": client.public,
+            "rate_limit_per_minute": client.rate_limit_per_minute,
+            "secret_hash": client.secret_hash,
+            "created_at": client.created_at,
+            "updated_at": client.updated_at,
+            "version": client.version,
+        }
+    )
+
+
+def _from_item(item: dict[str, Any]) -> Client:
+    values = db.deserialize(item)
+    return Client(
+        id=values["id"],
+        org_id=values["org_id"],
+        name=values["name"],
+        grant_types=list(values.get("grant_types", [])),
+        scopes=list(values.get("scopes", [])),
+        redirect_uris=list(values.get("redirect_uris", [])),
+        public=bool(values.get("public", False)),
+        rate_limit_per_minute=values.get("rate_limit_per_minute"),
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+        version=int(values.get("version", 1)),
+        secret_hash=values.get("secret_hash"),
+    )
+
+
+class ClientRepository:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+
+    def get(self, client_id: str, *, consistent: bool = False) -> Client | None:
+        """Any organization's client by id (authentication), or ``None``."""
+        with db.translate_errors():
+            item = self._dynamodb.get_item(TableName=self._table, Key=_key(client_id), ConsistentRead=consistent)
+        return _from_item(item["Item"]) if "Item" in item else None
+
+    def get_in_org(self, org_id: str, client_id: str) -> Client:
+        """The client if it belongs to ``org_id``; another organization's client does not exist here."""
+        client = self.get(client_id, consistent=True)
+        if client is None or client.org_id != org_id:
+            raise NotFoundError(f"Client {client_id} not found.")
+        return client
+
+    def create(self, client: Client, audit: AuditEntry) -> None:
+        put = {"TableName": self._table, "Item": _to_item(client), "ConditionExpression": "attribute_not_exists(PK)"}
+        self._transact([{"Put": put}, audit.transact_put(self._table)], client.id)
+
+    def replace(self, client: Client, expected_version: int, audit: AuditEntry) -> None:
+        """Write ``client`` over the stored one if nobody changed it since ``expected_version``."""
+        put = {
+            "TableName": self._table,
+            "Item": _to_item(client),
+            "ConditionExpression": "version = :expected AND org_id = :org",
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}, ":org": {"S": client.org_id}},
+        }
+        self._transact([{"Put": put}, audit.transact_put(self._table)], client.id)
+
+    def delete(self, client: Client, audit: AuditEntry) -> None:
+        delete = {
+            "TableName": self._table,
+            "Key": _key(client.id),
+            "ConditionExpression": "org_id = :org",
+            "ExpressionAttributeValues": {":org": {"S": client.org_id}},
+        }
+        self._transact([{"Delete": delete}, audit.transact_put(self._table)], client.id)
+
+    def list_page(self, org_id: str, limit: int, start_key: dict[str, Any] | None) -> tuple[list[Client], bool]:
+        """Up to ``limit`` clients of ``org_id`` in creation order, and whether more follow."""
+        items, has_more = db.query_page(
+            self._dynamodb,
+            {
+                "TableName": self._table,
+                "IndexName": "GSI1",
+                "KeyConditionExpression": "GSI1PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": clients_index_pk(org_id)}},
+            },
+            limit,
+            start_key,
+        )
+        return [_from_item(item) for item in items], has_more
+
+    @staticmethod
+    def page_key(client: Client) -> dict[str, Any]:
+        """Where the page after ``client`` starts (GSI1's key of its item)."""
+        return {
+            "PK": {"S": client_pk(client.id)},
+            "SK": {"S": CLIENT_SK},
+            "GSI1PK": {"S": clients_index_pk(client.org_id)},
+            "GSI1SK": {"S": created_sort_key(client.created_at, client.id)},
+        }
+
+    def _transact(self, items: list[dict[str, Any]], client_id: str) -> None:
+        try:
+            with db.translate_errors():
+                self._dynamodb.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if "ConditionalCheckFailed" in db.cancellation_codes(exc)[:1]:
+                raise ConflictError(
+                    f"Client {client_id} was changed or removed meanwhile; read it again and retry."
+                ) from exc
+            raise

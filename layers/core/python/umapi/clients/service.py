@@ -1,0 +1,187 @@
+"""API clients: create, read, change, delete, rotate secrets, and authenticate at the token endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from umapi.audit import AuditEntry, RequestMeta, field_changes
+from umapi.auth.permissions import PLATFORM_ADMIN
+from umapi.auth.principal import Principal
+from umapi.clients.models import (
+    Client,
+    ClientResponse,
+    ClientWithSecretResponse,
+    CreateClientRequest,
+    UpdateClientRequest,
+)
+from umapi.clients.repository import ClientRepository
+from umapi.errors import ConflictError, ErrorDetail, ForbiddenError, ValidationError, details_from_pydantic
+from umapi.ids import new_id
+from umapi.pagination import CursorCodec, Page, PaginationInfo
+from umapi.time import utc_now_iso
+
+# Compared against when the client id is unknown, so both failures take the same time.
+_DUMMY_HASH = hashlib.sha256(b"no such client").hexdigest()
+
+
+def hash_secret(secret: str) -> str:
+    """Client secrets are 256 random bits, so one SHA-256 is as strong as a slow hash here."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _with_secret(client: Client, secret: str | None) -> ClientWithSecretResponse:
+    return ClientWithSecretResponse(**client.to_response().model_dump(), client_secret=secret)
+
+
+def authenticate_client(repository: ClientRepository, client_id: str, secret: str | None) -> Client | None:
+    """The client if ``secret`` is its secret (or it is public and none was sent), else ``None``.
+
+    An unknown client id costs the same hash comparison as a wrong secret.
+    """
+    client = repository.get(client_id) if client_id else None
+    if client is not None and client.public:
+        return client if secret is None else None
+    expected = client.secret_hash if client is not None and client.secret_hash else _DUMMY_HASH
+    matches = hmac.compare_digest(hash_secret(secret or ""), expected)
+    return client if client is not None and matches else None
+
+
+class ClientService:
+    def __init__(self, repository: ClientRepository, cursors: CursorCodec) -> None:
+        self._repository = repository
+        self._cursors = cursors
+
+    # ------------------------------------------------------------------ API
+    def create(self, principal: Principal, request: CreateClientRequest, meta: RequestMeta) -> ClientWithSecretResponse:
+        principal.require("clients:write")
+        self._check_grantable(principal, request.scopes, request.rate_limit_per_minute)
+        now = utc_now_iso()
+        secret = None if request.public else new_secret()
+        client = Client(
+            id=new_id("cli"),
+            org_id=principal.org_id,
+            name=request.name,
+            grant_types=list(request.grant_types),
+            scopes=list(request.scopes),
+            redirect_uris=list(request.redirect_uris),
+            public=request.public,
+            rate_limit_per_minute=request.rate_limit_per_minute,
+            created_at=now,
+            updated_at=now,
+            secret_hash=hash_secret(secret) if secret else None,
+        )
+        audit = self._audit(principal, meta, "client.created", client, field_changes({}, client.audited_fields()))
+        self._repository.create(client, audit)
+        return _with_secret(client, secret)
+
+    def get(self, principal: Principal, client_id: str) -> ClientResponse:
+        principal.require("clients:read")
+        return self._repository.get_in_org(principal.org_id, client_id).to_response()
+
+    def list_page(self, principal: Principal, limit: int, cursor: str | None) -> Page[ClientResponse]:
+        principal.require("clients:read")
+        listing = f"clients:{principal.org_id}"
+        start = self._cursors.decode(cursor, listing) if cursor else None
+        clients, has_more = self._repository.list_page(principal.org_id, limit, start)
+        next_cursor = self._cursors.encode(self._repository.page_key(clients[-1]), listing) if has_more else None
+        return Page[ClientResponse](
+            data=[client.to_response() for client in clients],
+            pagination=PaginationInfo(limit=limit, has_more=has_more, next_cursor=next_cursor),
+        )
+
+    def update(
+        self, principal: Principal, client_id: str, patch: UpdateClientRequest, meta: RequestMeta
+    ) -> ClientResponse:
+        principal.require("clients:write")
+        current = self._repository.get_in_org(principal.org_id, client_id)
+        changes: dict[str, Any] = patch.model_dump(exclude_unset=True)
+        if "rate_limit_per_minute" in changes:
+            self._check_grantable(principal, [], changes["rate_limit_per_minute"], rate_limit_sent=True)
+        if changes.get("scopes") is not None:
+            self._check_grantable(principal, changes["scopes"], None)
+        nulls = [
+            name
+            for name in ("name", "grant_types", "scopes", "redirect_uris")
+            if name in changes and changes[name] is None
+        ]
+        if nulls:
+            raise ValidationError(
+                "These fields cannot be cleared.",
+                details=[ErrorDetail(name, "Cannot be null.", "null_not_allowed") for name in nulls],
+            )
+        updated = replace(current, **changes, updated_at=utc_now_iso(), version=current.version + 1)
+        try:  # the combined result must still follow the grant rules
+            CreateClientRequest.model_validate({**updated.audited_fields(), "rate_limit_per_minute": None})
+        except PydanticValidationError as exc:
+            raise ValidationError(
+                "The change would leave the client inconsistent.",
+                details=details_from_pydantic(exc.errors()),
+            ) from exc
+        audit = self._audit(
+            principal,
+            meta,
+            "client.updated",
+            updated,
+            field_changes(current.audited_fields(), updated.audited_fields()),
+        )
+        self._repository.replace(updated, current.version, audit)
+        return updated.to_response()
+
+    def delete(self, principal: Principal, client_id: str, meta: RequestMeta) -> None:
+        principal.require("clients:write")
+        client = self._repository.get_in_org(principal.org_id, client_id)
+        self._repository.delete(client, self._audit(principal, meta, "client.deleted", client, {}))
+
+    def rotate_secret(self, principal: Principal, client_id: str, meta: RequestMeta) -> ClientWithSecretResponse:
+        principal.require("clients:write")
+        current = self._repository.get_in_org(principal.org_id, client_id)
+        if current.public:
+            raise ConflictError(f"Client {client_id} is public and has no secret to rotate.")
+        secret = new_secret()
+        updated = replace(
+            current, secret_hash=hash_secret(secret), updated_at=utc_now_iso(), version=current.version + 1
+        )
+        audit = self._audit(principal, meta, "client.secret_rotated", updated, {})
+        self._repository.replace(updated, current.version, audit)
+        return _with_secret(updated, secret)
+
+    # ------------------------------------------------------------------ rules
+    @staticmethod
+    def _check_grantable(
+        principal: Principal, scopes: list[str], rate_limit: int | None, *, rate_limit_sent: bool = False
+    ) -> None:
+        """Nobody hands out more than they hold; only platform admins set rate limits."""
+        if (rate_limit is not None or rate_limit_sent) and not principal.is_platform_admin:
+            raise ForbiddenError(
+                "Only a platform admin may set rate_limit_per_minute.", context={"required_permission": PLATFORM_ADMIN}
+            )
+        for scope in scopes:
+            if scope not in principal.permissions and not principal.is_platform_admin:
+                raise ForbiddenError(
+                    f"A client cannot be given {scope}: this token does not hold it.",
+                    context={"required_permission": scope},
+                )
+
+    @staticmethod
+    def _audit(
+        principal: Principal, meta: RequestMeta, action: str, client: Client, changes: dict[str, Any]
+    ) -> AuditEntry:
+        return AuditEntry(
+            org_id=client.org_id,
+            actor=principal.actor,
+            action=action,
+            target_type="client",
+            target_id=client.id,
+            meta=meta,
+            changes=changes,
+        )

@@ -1,0 +1,109 @@
+"""DynamoDB plumbing shared by the repositories: (de)serialization and error translation.
+
+Repositories own their keys and conditions; this module turns DynamoDB's error codes into
+domain errors, so handlers never see a ``ClientError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+from umapi.errors import ServiceUnavailableError
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+def serialize(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python values as a DynamoDB item (``None`` values are left out)."""
+    return {key: _serializer.serialize(_to_dynamo(value)) for key, value in values.items() if value is not None}
+
+
+def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as plain Python values (numbers become int or float)."""
+    return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _to_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(item) for item in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _from_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(item) for item in value]
+    if isinstance(value, set):
+        return {_from_dynamo(item) for item in value}
+    return value
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_codes(exc: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction (``"None"`` for items that were fine)."""
+    return [str(reason.get("Code", "None")) for reason in exc.response.get("CancellationReasons", [])]
+
+
+def is_throttling(exc: ClientError) -> bool:
+    if error_code(exc) in THROTTLING_CODES:
+        return True
+    return error_code(exc) == "TransactionCanceledException" and any(
+        code in THROTTLING_CODES or code == "TransactionConflict" for code in cancellation_codes(exc)
+    )
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Throttling and unreachable backends become 503 ``service_unavailable``; the rest propagates."""
+    try:
+        yield
+    except ClientError as exc:
+        if is_throttling(exc):
+            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1) from exc
+        raise
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+        raise ServiceUnavailableError("The database is unreachable; retry shortly.", retry_after=1) from exc
+
+
+def query_page(
+    dynamodb: Any, request: dict[str, Any], limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a ``Query``: up to ``limit`` items after ``start_key``, and whether more follow.
+
+    Asks for one item more than the page, so ``has_more`` is exact (DynamoDB's own
+    ``LastEvaluatedKey`` may point past the last item).
+    """
+    request = {**request, "Limit": limit + 1}
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    with translate_errors():
+        items: list[dict[str, Any]] = dynamodb.query(**request)["Items"]
+    return items[:limit], len(items) > limit

@@ -1,0 +1,119 @@
+"""How handlers get their services: cached per container, built lazily from settings.
+
+Routes ask for ``Annotated[Principal, Depends(authenticated)]`` and
+``Annotated[RequestMeta, Depends(current_request_meta)]``; services come from the cached
+factories below. ``reset()`` forgets every cached object (tests call it after changing the
+environment).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.event_handler.request import Request
+
+from umapi.audit import RequestMeta
+from umapi.auth.oauth import TokenService
+from umapi.auth.principal import Authenticator, Principal
+from umapi.auth.ratelimit import RateLimiter
+from umapi.auth.signing import KeyRingStore, PublicKeyCache, SigningKeyCache
+from umapi.aws import dynamodb_client, reset_clients, secretsmanager_client
+from umapi.clients.repository import ClientRepository
+from umapi.clients.service import ClientService
+from umapi.http import issuer_for, request_meta
+from umapi.orgs.repository import OrgRepository
+from umapi.orgs.service import OrgService
+from umapi.pagination import CursorCodec
+from umapi.settings import get_settings
+
+
+@cache
+def public_keys() -> PublicKeyCache:
+    return PublicKeyCache(dynamodb_client(), get_settings().table_name)
+
+
+@cache
+def signing_keys() -> SigningKeyCache:
+    settings = get_settings()
+    return SigningKeyCache(
+        KeyRingStore(secretsmanager_client(), settings.signing_keys_secret, dynamodb_client(), settings.table_name)
+    )
+
+
+@cache
+def cursor_codec() -> CursorCodec:
+    secret = secretsmanager_client().get_secret_value(SecretId=get_settings().cursor_secret)["SecretString"]
+    return CursorCodec(secret.encode())
+
+
+@cache
+def client_repository() -> ClientRepository:
+    return ClientRepository(dynamodb_client(), get_settings().table_name)
+
+
+@cache
+def org_repository() -> OrgRepository:
+    return OrgRepository(dynamodb_client(), get_settings().table_name)
+
+
+@cache
+def rate_limiter() -> RateLimiter:
+    return RateLimiter(dynamodb_client(), get_settings().table_name)
+
+
+@cache
+def authenticator() -> Authenticator:
+    return Authenticator(
+        public_keys(), client_repository(), org_repository(), rate_limiter(), get_settings().rate_limit_per_minute
+    )
+
+
+def client_service() -> ClientService:
+    return ClientService(client_repository(), cursor_codec())
+
+
+def org_service() -> OrgService:
+    return OrgService(org_repository(), cursor_codec())
+
+
+@cache
+def token_service() -> TokenService:
+    settings = get_settings()
+    return TokenService(
+        client_repository(),
+        signing_keys(),
+        rate_limiter(),
+        settings.rate_limit_per_minute,
+        settings.access_token_ttl_seconds,
+    )
+
+
+def authenticated(request: Request) -> Principal:
+    """Route dependency: the verified caller (401/403/404/429 otherwise)."""
+    event = request.resolved_event.raw_event
+    return authenticator().authenticate(
+        request.headers,
+        request.query_parameters or {},
+        issuer_for(event),
+        request.context["response_headers"],
+    )
+
+
+def current_request_meta(request: Request) -> RequestMeta:
+    """Route dependency: request id, IP and user agent, for audit entries."""
+    return request_meta(request.resolved_event.raw_event, request.context["request_id"])
+
+
+def reset() -> None:
+    for factory in (
+        public_keys,
+        signing_keys,
+        cursor_codec,
+        client_repository,
+        org_repository,
+        rate_limiter,
+        authenticator,
+        token_service,
+    ):
+        factory.cache_clear()
+    reset_clients()

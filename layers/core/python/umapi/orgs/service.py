@@ -1,0 +1,52 @@
+"""Organizations: created and listed by platform admins, readable by their own members."""
+
+from __future__ import annotations
+
+from umapi.audit import AuditEntry, RequestMeta
+from umapi.auth.principal import Principal
+from umapi.errors import NotFoundError
+from umapi.ids import new_id
+from umapi.orgs.models import CreateOrgRequest, Organization, OrgResponse
+from umapi.orgs.repository import OrgRepository
+from umapi.pagination import CursorCodec, Page, PaginationInfo
+from umapi.time import utc_now_iso
+
+ORGS_LISTING = "orgs"
+
+
+class OrgService:
+    def __init__(self, repository: OrgRepository, cursors: CursorCodec) -> None:
+        self._repository = repository
+        self._cursors = cursors
+
+    def create(self, principal: Principal, request: CreateOrgRequest, meta: RequestMeta) -> OrgResponse:
+        principal.require_platform_admin()
+        now = utc_now_iso()
+        org = Organization(id=new_id("org"), name=request.name, created_at=now, updated_at=now)
+        audit = AuditEntry(
+            org_id=org.id,
+            actor=principal.actor,
+            action="org.created",
+            target_type="org",
+            target_id=org.id,
+            meta=meta,
+            changes={"name": {"from": None, "to": org.name}},
+        )
+        self._repository.create(org, audit)
+        return org.to_response()
+
+    def get(self, principal: Principal, org_id: str) -> OrgResponse:
+        org = self._repository.get(org_id) if principal.is_platform_admin or org_id == principal.home_org_id else None
+        if org is None:
+            raise NotFoundError(f"Organization {org_id} not found.")
+        return org.to_response()
+
+    def list_page(self, principal: Principal, limit: int, cursor: str | None) -> Page[OrgResponse]:
+        principal.require_platform_admin()
+        start = self._cursors.decode(cursor, ORGS_LISTING) if cursor else None
+        orgs, has_more = self._repository.list_page(limit, start)
+        next_cursor = self._cursors.encode(self._repository.page_key(orgs[-1]), ORGS_LISTING) if has_more else None
+        return Page[OrgResponse](
+            data=[org.to_response() for org in orgs],
+            pagination=PaginationInfo(limit=limit, has_more=has_more, next_cursor=next_cursor),
+        )

@@ -1,0 +1,50 @@
+"""What an authenticated request costs in DynamoDB calls, counted with a botocore event hook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.api import InProcessApi
+from tests.support.flows import admin_token
+from umapi.aws import dynamodb_client
+from umapi.bootstrap import AdminCredentials
+
+
+@pytest.fixture
+def dynamodb_calls() -> Iterator[list[str]]:
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record)
+    yield calls
+    events.unregister("before-call.dynamodb", record)
+
+
+def test_token_verification_and_rate_limiting_cost_two_calls(
+    api: InProcessApi, platform: AdminCredentials, dynamodb_calls: list[str]
+) -> None:
+    # Given a warm container (public keys already cached by a first request)
+    access = admin_token(api, platform)
+    api.get(f"/orgs/{platform.org_id}", token=access)
+    dynamodb_calls.clear()
+
+    # When an authenticated request reads one organization
+    assert api.get(f"/orgs/{platform.org_id}", token=access).status == 200
+
+    # Then authentication is one client read (revocation) and one rate-limit write, then the org read
+    assert dynamodb_calls == ["GetItem", "UpdateItem", "GetItem"]
+
+
+def test_the_token_endpoint_costs_two_calls(
+    api: InProcessApi, platform: AdminCredentials, dynamodb_calls: list[str]
+) -> None:
+    admin_token(api, platform)  # warm: the signing key is cached per container
+    dynamodb_calls.clear()
+    admin_token(api, platform)
+    assert dynamodb_calls == ["GetItem", "UpdateItem"]

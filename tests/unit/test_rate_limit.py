@@ -1,0 +1,102 @@
+"""Rate limiting per API key (contract §3): headers, 429, per-client limits, window reset."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.api import InProcessApi
+from tests.support.flows import admin_token, new_client, new_org, token
+from umapi.auth import ratelimit
+from umapi.bootstrap import AdminCredentials
+
+
+def test_every_identified_response_carries_rate_limit_headers(api: InProcessApi, platform: AdminCredentials) -> None:
+    access = admin_token(api, platform)  # request 1 of this client's window
+    first = api.get("/clients", token=access)
+    second = api.get("/orgs/org_01HNOSUCHORG00000000000000", token=access)  # an error answer counts and is labelled too
+    assert second.status == 404
+    for response, remaining in ((first, 498), (second, 497)):
+        assert response.header("X-RateLimit-Limit") == "500"
+        assert response.header("X-RateLimit-Remaining") == str(remaining)
+        assert response.header("X-RateLimit-Window") == "60"
+        reset = int(response.header("X-RateLimit-Reset") or 0)
+        assert time.time() < reset <= time.time() + 61
+
+
+def test_request_over_the_client_limit_is_429(api: InProcessApi, platform: AdminCredentials) -> None:
+    # Given a client limited to 3 requests a minute (the token request is one of them)
+    admin = admin_token(api, platform)
+    org = new_org(api, admin)
+    limited = new_client(api, admin, org, ["clients:read"], rate_limit_per_minute=3)
+    access = token(api, limited.client_id, limited.client_secret)
+    assert api.get("/clients", token=access).status == 200
+    assert api.get("/clients", token=access).header("X-RateLimit-Remaining") == "0"
+
+    # When it sends one more
+    refused = api.get("/clients", token=access)
+
+    # Then it is refused with everything a client needs to back off
+    assert refused.status == 429
+    retry_after = int(refused.header("Retry-After") or 0)
+    assert 1 <= retry_after <= 60
+    error = refused.error
+    assert error["code"] == "rate_limited"
+    assert error["retry_after"] == retry_after
+    assert error["limit"] == 3
+    assert error["window"] == 60
+    assert error["reset_at"] == int(refused.header("X-RateLimit-Reset") or 0)
+    assert refused.header("X-RateLimit-Remaining") == "0"
+
+    # And the token endpoint counts against the same key
+    again = api.post(
+        "/auth/token", form={"grant_type": "client_credentials"}, basic=(limited.client_id, limited.client_secret)
+    )
+    assert again.status == 429
+
+    # While another client is unaffected
+    assert api.get("/clients", token=admin, query={"org_id": org}).status == 200
+
+
+def test_the_window_reopens_after_a_minute(
+    api: InProcessApi, platform: AdminCredentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = admin_token(api, platform)
+    limited = new_client(api, admin, new_org(api, admin), ["clients:read"], rate_limit_per_minute=2)
+    access = token(api, limited.client_id, limited.client_secret)
+    assert api.get("/clients", token=access).status == 200
+    assert api.get("/clients", token=access).status == 429
+
+    later = time.time() + 61
+    monkeypatch.setattr(ratelimit, "epoch_seconds", lambda: later)
+    reopened = api.get("/clients", token=access)
+    assert reopened.status == 200
+    assert reopened.header("X-RateLimit-Remaining") == "1"
+
+
+def test_refused_requests_do_not_extend_the_wait(
+    api: InProcessApi, platform: AdminCredentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = admin_token(api, platform)
+    limited = new_client(api, admin, new_org(api, admin), ["clients:read"], rate_limit_per_minute=1)
+    access = token(api, limited.client_id, limited.client_secret)
+    first_refusal = api.get("/clients", token=access)
+    for _ in range(5):
+        assert api.get("/clients", token=access).status == 429
+    assert api.get("/clients", token=access).header("X-RateLimit-Reset") == first_refusal.header("X-RateLimit-Reset")
+
+
+def test_default_limit_comes_from_the_environment(
+    api: InProcessApi, platform: AdminCredentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "2")
+    from umapi import dependencies
+    from umapi.settings import get_settings
+
+    get_settings.cache_clear()
+    dependencies.reset()
+    access = admin_token(api, platform)
+    ok = api.get("/clients", token=access)
+    assert ok.header("X-RateLimit-Limit") == "2"
+    assert api.get("/clients", token=access).status == 429
