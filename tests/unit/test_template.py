@@ -89,3 +89,15 @@ def test_no_policy_grants_scan(template: Template) -> None:
     text = (ROOT / "template.yaml").read_text()
     assert "dynamodb:Scan" not in text
     assert "dynamodb:*" not in text
+
+
+def test_only_the_auth_function_can_read_the_signing_keys(template: Template) -> None:
+    readers = {
+        name
+        for name, function in functions(template).items()
+        for policy in function["Properties"].get("Policies", [])
+        for statement in policy.get("Statement", [])
+        if statement.get("Resource") == {"Ref": "SigningKeysSecret"}
+    }
+    assert readers == {"AuthFunction"}
+    assert "SIGNING_KEYS_SECRET" not in template.body["Globals"]["Function"]["Environment"]["Variables"]

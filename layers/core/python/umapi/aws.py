@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -23,26 +23,21 @@ _CLIENT_CONFIG = Config(
 )
 
 
+def _client(service: str) -> Any:
+    settings = get_settings()
+    return boto3.client(  # type: ignore[call-overload]
+        service, endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region, config=_CLIENT_CONFIG
+    )
+
+
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    settings = get_settings()
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=settings.aws_endpoint_url,
-        region_name=settings.aws_region,
-        config=_CLIENT_CONFIG,
-    )
+    return cast("DynamoDBClient", _client("dynamodb"))
 
 
 @cache
 def secretsmanager_client() -> SecretsManagerClient:
-    settings = get_settings()
-    return boto3.client(
-        "secretsmanager",
-        endpoint_url=settings.aws_endpoint_url,
-        region_name=settings.aws_region,
-        config=_CLIENT_CONFIG,
-    )
+    return cast("SecretsManagerClient", _client("secretsmanager"))
 
 
 def reset_clients() -> None:

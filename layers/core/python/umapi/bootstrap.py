@@ -4,7 +4,11 @@ the first signing key, and a platform organization with a platform-admin client.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
+from umapi import db
 from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.auth.permissions import SCOPES
 from umapi.clients.models import Client
@@ -15,7 +19,11 @@ from umapi.orgs.models import Organization
 from umapi.orgs.repository import OrgRepository
 from umapi.time import utc_now_iso
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 PLATFORM_ORG_NAME = "Platform"
+BOOTSTRAP_KEY = {"PK": {"S": "BOOTSTRAP"}, "SK": {"S": "PLATFORM_ADMIN"}}
 SYSTEM = Actor(type="system", id="bootstrap")
 
 
@@ -52,3 +60,19 @@ def create_platform_admin(
     )
     clients.create(client, AuditEntry(org.id, SYSTEM, "client.created", "client", client.id, meta, {}))
     return AdminCredentials(org_id=org.id, client_id=client.id, client_secret=secret)
+
+
+def claim_bootstrap(dynamodb: DynamoDBClient, table: str) -> bool:
+    """Record that the stack is being bootstrapped; ``False`` if it was before (a conditional put)."""
+    try:
+        with db.translate_errors():
+            dynamodb.put_item(
+                TableName=table,
+                Item={**BOOTSTRAP_KEY, "created_at": {"S": utc_now_iso()}},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+    except ClientError as exc:
+        if db.error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

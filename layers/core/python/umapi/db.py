@@ -19,6 +19,8 @@ from umapi.errors import ServiceUnavailableError
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
+GSI1_KEYS = ("PK", "SK", "GSI1PK", "GSI1SK")
+
 THROTTLING_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -94,16 +96,21 @@ def translate_errors() -> Iterator[None]:
 
 
 def query_page(
-    dynamodb: Any, request: dict[str, Any], limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[dict[str, Any]], bool]:
-    """One page of a ``Query``: up to ``limit`` items after ``start_key``, and whether more follow.
+    dynamodb: Any, request: dict[str, Any], limit: int, start_key: dict[str, Any] | None, key_names: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a ``Query``: up to ``limit`` items after ``start_key``, and the key to resume
+    after the page (``None`` on the last page).
 
-    Asks for one item more than the page, so ``has_more`` is exact (DynamoDB's own
-    ``LastEvaluatedKey`` may point past the last item).
+    Asks for one item more than the page, so the last page is recognised exactly (DynamoDB's
+    own ``LastEvaluatedKey`` may point past the last item). ``key_names`` are the table's and
+    the index's key attributes, which together locate an item in an index.
     """
     request = {**request, "Limit": limit + 1}
     if start_key:
         request["ExclusiveStartKey"] = start_key
     with translate_errors():
         items: list[dict[str, Any]] = dynamodb.query(**request)["Items"]
-    return items[:limit], len(items) > limit
+    page = items[:limit]
+    if len(items) <= limit:
+        return page, None
+    return page, {name: page[-1][name] for name in key_names}

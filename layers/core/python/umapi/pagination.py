@@ -66,5 +66,12 @@ class CursorCodec:
             ) from exc
         return dict(decoded["k"])
 
+    def page_info(self, limit: int, next_key: dict[str, Any] | None, listing: str) -> PaginationInfo:
+        return PaginationInfo(
+            limit=limit,
+            has_more=next_key is not None,
+            next_cursor=self.encode(next_key, listing) if next_key is not None else None,
+        )
+
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())

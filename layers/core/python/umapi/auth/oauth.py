@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
 from umapi.auth.permissions import format_scope, parse_scope
-from umapi.auth.ratelimit import RateLimiter, RateLimitExceededError
+from umapi.auth.ratelimit import RateLimiter
 from umapi.auth.signing import SigningKeyCache
 from umapi.auth.tokens import issue_access_token
 from umapi.clients.models import Client
@@ -90,12 +90,7 @@ class TokenService:
         if grant_type not in SUPPORTED_GRANTS:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type} is not supported.")
         client = self._authenticate_client(params, authorization)
-        try:
-            status = self._limiter.hit(client.id, client.rate_limit_per_minute or self._default_rate_limit)
-        except RateLimitExceededError as exc:
-            response_headers.update(exc.status.headers())
-            raise
-        response_headers.update(status.headers())
+        self._limiter.admit(client.id, client.rate_limit_per_minute or self._default_rate_limit, response_headers)
         if grant_type not in client.grant_types or client.public:
             raise OAuthError("unauthorized_client", f"This client may not use the {grant_type} grant.")
         return self._client_credentials(client, params, issuer)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from umapi.audit import Actor
 from umapi.auth.permissions import PERMISSIONS, PLATFORM_ADMIN, parse_scope
-from umapi.auth.ratelimit import RateLimiter, RateLimitExceededError
+from umapi.auth.ratelimit import RateLimiter
 from umapi.auth.signing import PublicKeyCache
 from umapi.auth.tokens import verify_access_token
 from umapi.clients.repository import ClientRepository
@@ -86,12 +86,7 @@ class Authenticator:
         client = self._clients.get(claims.client_id, consistent=True)
         if client is None or client.org_id != claims.org_id:
             raise InvalidTokenError("The access token was revoked.")
-        try:
-            status = self._limiter.hit(client.id, client.rate_limit_per_minute or self._default_rate_limit)
-        except RateLimitExceededError as exc:
-            response_headers.update(exc.status.headers())
-            raise
-        response_headers.update(status.headers())
+        self._limiter.admit(client.id, client.rate_limit_per_minute or self._default_rate_limit, response_headers)
 
         # A client token carries what the client may still do: a scope removed from the
         # client since the token was issued stops working on the next request.

@@ -56,6 +56,16 @@ class RateLimiter:
         self._dynamodb = dynamodb
         self._table = table
 
+    def admit(self, client_id: str, limit: int, response_headers: dict[str, str]) -> RateLimitStatus:
+        """``hit``, and put the resulting ``X-RateLimit-*`` headers on the response whatever the outcome."""
+        try:
+            status = self.hit(client_id, limit)
+        except RateLimitExceededError as exc:
+            response_headers.update(exc.status.headers())
+            raise
+        response_headers.update(status.headers())
+        return status
+
     def hit(self, client_id: str, limit: int) -> RateLimitStatus:
         """Admit one request of ``client_id`` or raise ``RateLimitExceededError``."""
         key = {"PK": {"S": rate_window_pk(client_id)}, "SK": {"S": RATE_WINDOW_SK}}

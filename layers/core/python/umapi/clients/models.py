@@ -36,6 +36,11 @@ def _unique(values: list[Any]) -> list[Any]:
     return values
 
 
+GrantTypes = Annotated[list[GrantType], Field(min_length=1), AfterValidator(_unique)]
+Scopes = Annotated[list[Scope], AfterValidator(_unique)]
+RedirectUris = Annotated[list[RedirectUri], Field(max_length=20), AfterValidator(_unique)]
+
+
 class _ClientRules(BaseModel):
     @model_validator(mode="after")
     def _grant_rules(self) -> Any:
@@ -51,9 +56,9 @@ class CreateClientRequest(_ClientRules):
     model_config = ConfigDict(extra="forbid")
 
     name: ClientName
-    grant_types: Annotated[list[GrantType], Field(min_length=1), AfterValidator(_unique)] = ["client_credentials"]
-    scopes: Annotated[list[Scope], AfterValidator(_unique)] = []
-    redirect_uris: Annotated[list[RedirectUri], Field(max_length=20), AfterValidator(_unique)] = []
+    grant_types: GrantTypes = ["client_credentials"]
+    scopes: Scopes = []
+    redirect_uris: RedirectUris = []
     public: bool = False
     rate_limit_per_minute: RateLimit | None = None
 
@@ -64,9 +69,9 @@ class UpdateClientRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ClientName | None = None
-    grant_types: Annotated[list[GrantType], Field(min_length=1), AfterValidator(_unique)] | None = None
-    scopes: Annotated[list[Scope], AfterValidator(_unique)] | None = None
-    redirect_uris: Annotated[list[RedirectUri], Field(max_length=20), AfterValidator(_unique)] | None = None
+    grant_types: GrantTypes | None = None
+    scopes: Scopes | None = None
+    redirect_uris: RedirectUris | None = None
     rate_limit_per_minute: RateLimit | None = None
 
 

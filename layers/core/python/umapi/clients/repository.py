@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.clients.models import Client
+from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError, NotFoundError
 from umapi.keys import CLIENT_SK, client_pk, clients_index_pk, created_sort_key
 
@@ -104,9 +105,11 @@ class ClientRepository:
         }
         self._transact([{"Delete": delete}, audit.transact_put(self._table)], client.id)
 
-    def list_page(self, org_id: str, limit: int, start_key: dict[str, Any] | None) -> tuple[list[Client], bool]:
+    def list_page(
+        self, org_id: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Client], dict[str, Any] | None]:
         """Up to ``limit`` clients of ``org_id`` in creation order, and whether more follow."""
-        items, has_more = db.query_page(
+        items, next_key = db.query_page(
             self._dynamodb,
             {
                 "TableName": self._table,
@@ -116,18 +119,9 @@ class ClientRepository:
             },
             limit,
             start_key,
+            GSI1_KEYS,
         )
-        return [_from_item(item) for item in items], has_more
-
-    @staticmethod
-    def page_key(client: Client) -> dict[str, Any]:
-        """Where the page after ``client`` starts (GSI1's key of its item)."""
-        return {
-            "PK": {"S": client_pk(client.id)},
-            "SK": {"S": CLIENT_SK},
-            "GSI1PK": {"S": clients_index_pk(client.org_id)},
-            "GSI1SK": {"S": created_sort_key(client.created_at, client.id)},
-        }
+        return [_from_item(item) for item in items], next_key
 
     def _transact(self, items: list[dict[str, Any]], client_id: str) -> None:
         try:

@@ -23,7 +23,7 @@ from umapi.clients.models import (
 from umapi.clients.repository import ClientRepository
 from umapi.errors import ConflictError, ErrorDetail, ForbiddenError, ValidationError, details_from_pydantic
 from umapi.ids import new_id
-from umapi.pagination import CursorCodec, Page, PaginationInfo
+from umapi.pagination import CursorCodec, Page
 from umapi.time import utc_now_iso
 
 # Compared against when the client id is unknown, so both failures take the same time.
@@ -92,11 +92,10 @@ class ClientService:
         principal.require("clients:read")
         listing = f"clients:{principal.org_id}"
         start = self._cursors.decode(cursor, listing) if cursor else None
-        clients, has_more = self._repository.list_page(principal.org_id, limit, start)
-        next_cursor = self._cursors.encode(self._repository.page_key(clients[-1]), listing) if has_more else None
+        clients, next_key = self._repository.list_page(principal.org_id, limit, start)
         return Page[ClientResponse](
             data=[client.to_response() for client in clients],
-            pagination=PaginationInfo(limit=limit, has_more=has_more, next_cursor=next_cursor),
+            pagination=self._cursors.page_info(limit, next_key, listing),
         )
 
     def update(

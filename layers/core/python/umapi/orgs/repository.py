@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from umapi import db
 from umapi.audit import AuditEntry
+from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError
 from umapi.keys import ORG_SK, ORGS_INDEX_PK, created_sort_key, org_pk
 from umapi.orgs.models import Organization
@@ -64,8 +65,10 @@ class OrgRepository:
                 raise ConflictError(f"Organization {org.id} already exists.") from exc
             raise
 
-    def list_page(self, limit: int, start_key: dict[str, Any] | None) -> tuple[list[Organization], bool]:
-        items, has_more = db.query_page(
+    def list_page(
+        self, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Organization], dict[str, Any] | None]:
+        items, next_key = db.query_page(
             self._dynamodb,
             {
                 "TableName": self._table,
@@ -75,14 +78,6 @@ class OrgRepository:
             },
             limit,
             start_key,
+            GSI1_KEYS,
         )
-        return [_from_item(item) for item in items], has_more
-
-    @staticmethod
-    def page_key(org: Organization) -> dict[str, Any]:
-        return {
-            "PK": {"S": org_pk(org.id)},
-            "SK": {"S": ORG_SK},
-            "GSI1PK": {"S": ORGS_INDEX_PK},
-            "GSI1SK": {"S": created_sort_key(org.created_at, org.id)},
-        }
+        return [_from_item(item) for item in items], next_key

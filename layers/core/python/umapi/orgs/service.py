@@ -8,7 +8,7 @@ from umapi.errors import NotFoundError
 from umapi.ids import new_id
 from umapi.orgs.models import CreateOrgRequest, Organization, OrgResponse
 from umapi.orgs.repository import OrgRepository
-from umapi.pagination import CursorCodec, Page, PaginationInfo
+from umapi.pagination import CursorCodec, Page
 from umapi.time import utc_now_iso
 
 ORGS_LISTING = "orgs"
@@ -44,9 +44,8 @@ class OrgService:
     def list_page(self, principal: Principal, limit: int, cursor: str | None) -> Page[OrgResponse]:
         principal.require_platform_admin()
         start = self._cursors.decode(cursor, ORGS_LISTING) if cursor else None
-        orgs, has_more = self._repository.list_page(limit, start)
-        next_cursor = self._cursors.encode(self._repository.page_key(orgs[-1]), ORGS_LISTING) if has_more else None
+        orgs, next_key = self._repository.list_page(limit, start)
         return Page[OrgResponse](
             data=[org.to_response() for org in orgs],
-            pagination=PaginationInfo(limit=limit, has_more=has_more, next_cursor=next_cursor),
+            pagination=self._cursors.page_info(limit, next_key, ORGS_LISTING),
         )

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Operate a deployed stack: create its first platform-admin client, rotate its signing key.
+
+    .venv/bin/python scripts/admin.py bootstrap --stack-name user-management-api
+    .venv/bin/python scripts/admin.py rotate-signing-key --stack-name user-management-api
+
+Resource names come from the stack's outputs (TableName, SigningKeysSecretArn), or from
+--table / --signing-secret. AWS credentials and region come from the usual places
+(environment, profile, --profile / --region).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+sys.path.append(str(Path(__file__).resolve().parents[1] / "layers" / "core" / "python"))
+
+from umapi.auth.signing import KeyRingStore
+from umapi.bootstrap import claim_bootstrap, create_platform_admin
+from umapi.clients.repository import ClientRepository
+from umapi.orgs.repository import OrgRepository
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/admin.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack-name", help="read resource names from this CloudFormation stack's outputs")
+    parser.add_argument("--table", help="the DynamoDB table (instead of --stack-name)")
+    parser.add_argument("--signing-secret", help="the signing-key secret's ARN or name (instead of --stack-name)")
+    parser.add_argument("--region", help="AWS region [from your AWS configuration]")
+    parser.add_argument("--profile", help="AWS profile [from your AWS configuration]")
+    commands = parser.add_subparsers(dest="command", required=True)
+    bootstrap = commands.add_parser(
+        "bootstrap",
+        help="create the signing key (if none) and a platform organization with a platform-admin client; "
+        "prints the client secret once",
+    )
+    bootstrap.add_argument(
+        "--force", action="store_true", help="create another platform-admin client even if one was made before"
+    )
+    commands.add_parser(
+        "rotate-signing-key",
+        help="sign new tokens with a new key; the previous key keeps verifying until the next rotation",
+    )
+    return parser.parse_args(argv)
+
+
+def stack_outputs(session: Any, stack_name: str) -> dict[str, str]:
+    stack = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def main(argv: list[str] | None = None, session: Any = None) -> int:
+    args = parse_args(argv)
+    session = session or boto3.session.Session(region_name=args.region, profile_name=args.profile)
+    try:
+        outputs = stack_outputs(session, args.stack_name) if args.stack_name else {}
+        table = args.table or outputs.get("TableName")
+        secret = args.signing_secret or outputs.get("SigningKeysSecretArn")
+        if not table or not secret:
+            print("error: give --stack-name, or both --table and --signing-secret", file=sys.stderr)
+            return 2
+        dynamodb = session.client("dynamodb")
+        keys = KeyRingStore(session.client("secretsmanager"), secret, dynamodb, table)
+        if args.command == "rotate-signing-key":
+            key = keys.rotate()
+            print(f"New signing key {key.kid}; tokens signed with the previous key stay valid until they expire.")
+            return 0
+        if not claim_bootstrap(dynamodb, table) and not args.force:
+            print(
+                "error: this stack was bootstrapped before; add --force to create another platform-admin client",
+                file=sys.stderr,
+            )
+            return 1
+        key = keys.ensure()
+        admin = create_platform_admin(OrgRepository(dynamodb, table), ClientRepository(dynamodb, table))
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Signing key: {key.kid}")
+    print(f"Platform organization: {admin.org_id}")
+    print(f"client_id:     {admin.client_id}")
+    print(f"client_secret: {admin.client_secret}")
+    print("Store the secret now: it is kept only as a hash and cannot be shown again.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""The sample events in events/ are routable: each names a route of template.yaml and is valid JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from devserver.template import Template
+
+EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*/*.json"))
+
+
+@pytest.mark.parametrize("path", EVENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_sample_event_matches_a_template_route(path: Path, template: Template) -> None:
+    event = json.loads(path.read_text())
+    routes = {
+        (api["Properties"]["Method"].upper(), api["Properties"]["Path"], name)
+        for name, function in template.resources_of_type("AWS::Serverless::Function").items()
+        for api in function["Properties"].get("Events", {}).values()
+        if api["Type"] == "Api"
+    }
+    matching = [
+        name for method, resource, name in routes if (method, resource) == (event["httpMethod"], event["resource"])
+    ]
+    assert matching, f"{path.name}: no route for {event['httpMethod']} {event['resource']}"
+    assert path.parent.name == template.resources[matching[0]]["Properties"]["CodeUri"].strip("/").split("/")[-1]
