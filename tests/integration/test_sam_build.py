@@ -33,4 +33,7 @@ def test_sam_build_packages_the_layer_and_functions(tmp_path: Path) -> None:
     assert (layer / "umapi" / "http.py").is_file()
     assert not (layer / "python").exists()
     assert list((layer / "pydantic_core").glob("*aarch64*.so"))
-    assert (tmp_path / "build" / "SystemFunction" / "handler.py").is_file()
+    assert list((layer / "cryptography" / "hazmat" / "bindings").glob("*.so"))
+    assert (layer / "jwt" / "__init__.py").is_file()
+    for function in ("SystemFunction", "AuthFunction", "OrgsFunction"):
+        assert (tmp_path / "build" / function / "handler.py").is_file()
