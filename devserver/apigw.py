@@ -9,6 +9,7 @@ from flask import Response
 from samcli.local.apigw.local_apigw_service import LocalApigwService
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from devserver.outbox import sent_emails
 from umapi.ids import new_id
 
 
@@ -46,6 +47,14 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
         self._app.register_error_handler(404, not_found)
         self._app.register_error_handler(MethodNotAllowed, method_not_allowed)
         self._app.register_error_handler(500, failure)
+
+    def add_local_routes(self, region: str) -> None:
+        """Routes of the local runtime only (not in template.yaml, never deployed, no token)."""
+
+        def list_emails() -> Response:
+            return Response(json.dumps({"data": sent_emails(region)}), mimetype="application/json")
+
+        self._app.add_url_rule("/_local/emails", endpoint="_local_emails", view_func=list_emails, methods=["GET"])
 
     @property
     def flask_app(self) -> Any:

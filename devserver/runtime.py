@@ -103,6 +103,7 @@ class LocalRuntime:
         self.routes = list(api.routes)
         service = LocalApi(api=api, lambda_runner=self.runner, port=self.config.port, host=self.config.host)
         service.create()
+        service.add_local_routes(self.config.region)
         self._server = make_server(self.config.host, self.config.port, service.flask_app, threaded=True)
         self.url = f"http://{self.config.host}:{self._server.server_port}"
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
@@ -138,6 +139,9 @@ class LocalRuntime:
         if "Table" not in attributes or "SigningKeysSecret" not in attributes:
             return None  # not the product's template
         table, dynamodb = attributes["Table"]["Ref"], self.backend.client("dynamodb")
+        sender = os.environ.get("MAIL_FROM") or self.template.parameter_defaults().get("MailFrom")
+        if sender:
+            self.backend.client("ses").verify_email_identity(EmailAddress=sender)
         KeyRingStore(
             self.backend.client("secretsmanager"), attributes["SigningKeysSecret"]["Ref"], dynamodb, table
         ).ensure()

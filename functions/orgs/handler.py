@@ -1,5 +1,6 @@
 """Organizations and API clients (contract §6)."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -9,9 +10,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.audit import RequestMeta
+from umapi.audit_log import AuditQuery
 from umapi.auth.principal import Principal
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
-from umapi.dependencies import authenticated, client_service, current_request_meta, org_service
+from umapi.dependencies import audit_log_reader, authenticated, client_service, current_request_meta, org_service
 from umapi.http import create_app, public_base_url
 from umapi.observability import logger, metrics, tracer
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
@@ -102,6 +104,23 @@ def delete_client(client_id: str, caller: Caller, meta: Meta) -> Response[None]:
 @tracer.capture_method
 def rotate_client_secret(client_id: str, caller: Caller, meta: Meta) -> Response[ClientWithSecretResponse]:
     return ok(client_service().rotate_secret(caller, client_id, meta), NO_STORE)
+
+
+# ------------------------------------------------------------------------ audit log
+@app.get("/audit-log")
+@tracer.capture_method
+def list_audit_log(
+    caller: Caller,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    target_id: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(description="RFC 3339")] = None,
+    until: Annotated[datetime | None, Query(description="RFC 3339")] = None,
+) -> Response[Page[dict[str, Any]]]:
+    query = AuditQuery(limit, cursor, actor_id, target_id, action, since, until)
+    return ok(audit_log_reader().list_page(caller, query))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

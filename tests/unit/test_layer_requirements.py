@@ -12,15 +12,26 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "core" / "python"
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under ``if TYPE_CHECKING:`` (type-only imports never run)."""
+    nodes: list[ast.AST] = []
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, ast.If) and isinstance(child.test, ast.Name) and child.test.id == "TYPE_CHECKING":
+            continue
+        nodes.append(child)
+        nodes.extend(_runtime_nodes(child))
+    return nodes
+
+
 def shipped_imports() -> set[str]:
     modules: set[str] = set()
     for source in [*LAYER.rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
-        for node in ast.walk(ast.parse(source.read_text())):
+        for node in _runtime_nodes(ast.parse(source.read_text())):
             if isinstance(node, ast.Import):
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 modules.add(node.module.split(".")[0])
-    return modules - {"umapi", "mypy_boto3_dynamodb", "mypy_boto3_secretsmanager"} - set(sys.stdlib_module_names)
+    return modules - {"umapi"} - set(sys.stdlib_module_names)
 
 
 def required_distributions() -> set[str]:

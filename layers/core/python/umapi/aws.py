@@ -13,6 +13,7 @@ from umapi.settings import get_settings
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ses import SESClient
 
 # Short timeouts: an API request must fail fast (and answer 503) rather than hang
 # until the Lambda timeout. "standard" retries back off on throttling.
@@ -40,7 +41,13 @@ def secretsmanager_client() -> SecretsManagerClient:
     return cast("SecretsManagerClient", _client("secretsmanager"))
 
 
+@cache
+def ses_client() -> SESClient:
+    return cast("SESClient", _client("ses"))
+
+
 def reset_clients() -> None:
     """Forget cached clients (after the environment changed, e.g. in tests)."""
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
+    ses_client.cache_clear()

@@ -96,20 +96,34 @@ def translate_errors() -> Iterator[None]:
 
 
 def query_page(
-    dynamodb: Any, request: dict[str, Any], limit: int, start_key: dict[str, Any] | None, key_names: tuple[str, ...]
+    dynamodb: Any,
+    request: dict[str, Any],
+    limit: int,
+    start_key: dict[str, Any] | None,
+    key_names: tuple[str, ...],
+    *,
+    filtered: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """One page of a ``Query``: up to ``limit`` items after ``start_key``, and the key to resume
-    after the page (``None`` on the last page).
+    """One full page of a ``Query``: up to ``limit`` items after ``start_key``, and the key to
+    resume after the page (``None`` on the last page).
 
     Asks for one item more than the page, so the last page is recognised exactly (DynamoDB's
-    own ``LastEvaluatedKey`` may point past the last item). ``key_names`` are the table's and
-    the index's key attributes, which together locate an item in an index.
+    own ``LastEvaluatedKey`` may point past the last item). It reads on until the page is full
+    or the partition ends: past DynamoDB's 1 MB answers, and past items a ``FilterExpression``
+    (``filtered``: read in larger steps) dropped. ``key_names`` are
+    the table's and the index's key attributes, which together locate an item in an index.
     """
-    request = {**request, "Limit": limit + 1}
-    if start_key:
-        request["ExclusiveStartKey"] = start_key
-    with translate_errors():
-        items: list[dict[str, Any]] = dynamodb.query(**request)["Items"]
+    request = {**request, "Limit": max(limit + 1, 100) if filtered else limit + 1}
+    items: list[dict[str, Any]] = []
+    while len(items) <= limit:
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        with translate_errors():
+            answer = dynamodb.query(**request)
+        items += answer["Items"]
+        start_key = answer.get("LastEvaluatedKey")
+        if not start_key:
+            break
     page = items[:limit]
     if len(items) <= limit:
         return page, None

@@ -13,18 +13,23 @@ from functools import cache
 from aws_lambda_powertools.event_handler.request import Request
 
 from umapi.audit import RequestMeta
+from umapi.audit_log import AuditLogReader
 from umapi.auth.oauth import TokenService
 from umapi.auth.principal import Authenticator, Principal
 from umapi.auth.ratelimit import RateLimiter
 from umapi.auth.signing import KeyRingStore, PublicKeyCache, SigningKeyCache
-from umapi.aws import dynamodb_client, reset_clients, secretsmanager_client
+from umapi.aws import dynamodb_client, reset_clients, secretsmanager_client, ses_client
 from umapi.clients.repository import ClientRepository
 from umapi.clients.service import ClientService
+from umapi.email import EmailSender
 from umapi.http import issuer_for, request_meta
 from umapi.orgs.repository import OrgRepository
 from umapi.orgs.service import OrgService
 from umapi.pagination import CursorCodec
+from umapi.roles.catalog import RoleCatalog
 from umapi.settings import get_settings
+from umapi.users.repository import UserRepository
+from umapi.users.service import UserService
 
 
 @cache
@@ -77,6 +82,25 @@ def org_service() -> OrgService:
 
 
 @cache
+def user_repository() -> UserRepository:
+    return UserRepository(dynamodb_client(), get_settings().table_name)
+
+
+def audit_log_reader() -> AuditLogReader:
+    return AuditLogReader(dynamodb_client(), get_settings().table_name, cursor_codec())
+
+
+def user_service() -> UserService:
+    return UserService(
+        user_repository(),
+        RoleCatalog(),
+        cursor_codec(),
+        EmailSender(ses_client(), get_settings().mail_from),
+        audit_log_reader(),
+    )
+
+
+@cache
 def token_service() -> TokenService:
     settings = get_settings()
     return TokenService(
@@ -114,6 +138,7 @@ def reset() -> None:
         rate_limiter,
         authenticator,
         token_service,
+        user_repository,
     ):
         factory.cache_clear()
     reset_clients()

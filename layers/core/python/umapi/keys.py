@@ -54,3 +54,34 @@ def rate_window_pk(client_id: str) -> str:
 def created_sort_key(created_at: str, item_id: str) -> str:
     """Sort key that orders by creation time, ties broken by id."""
     return f"{created_at}#{item_id}"
+
+
+def user_sk(user_id: str) -> str:
+    """A user, in its organization's partition."""
+    return f"USER#{user_id}"
+
+
+def email_claim_sk(email_key: str) -> str:
+    """The claim that makes an email unique in its organization (case-insensitive)."""
+    return f"EMAIL#{email_key}"
+
+
+def users_index_pk(org_id: str, *, archived: bool = False) -> str:
+    """GSI1..GSI4 partition of an organization's users; archived users live apart, so the
+    default listing never reads them."""
+    return f"ORG#{org_id}#USERS#ARCHIVED" if archived else f"ORG#{org_id}#USERS"
+
+
+def user_lookup_pk(user_id: str) -> str:
+    """GSI5: find a user's organization by the user's id (platform admins)."""
+    return f"USER#{user_id}"
+
+
+def verification_pk(token_hash: str) -> str:
+    """A pending email-verification token, by its hash (global look-up: the token is all we get)."""
+    return f"VERIFY#{token_hash}"
+
+
+def events_pk(org_id: str) -> str:
+    """The organization's outbox of webhook events; sort keys are the events' time-ordered ids."""
+    return f"ORG#{org_id}#EVENTS"

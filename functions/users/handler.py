@@ -1,0 +1,175 @@
+"""Users: the whole lifecycle, email verification and permission checks (contract §4)."""
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from umapi.audit import RequestMeta
+from umapi.auth.principal import Principal
+from umapi.dependencies import authenticated, current_request_meta, user_service
+from umapi.http import create_app, header, public_base_url
+from umapi.observability import logger, metrics, tracer
+from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from umapi.settings import get_settings
+from umapi.users.models import (
+    BulkCreateRequest,
+    CreateUserRequest,
+    DeactivateRequest,
+    PermissionCheckResponse,
+    UpdateUserRequest,
+    UserResponse,
+    VerifyEmailRequest,
+)
+from umapi.users.service import ListQuery, etag_of
+
+app = create_app()
+
+Caller = Annotated[Principal, Depends(authenticated)]
+Meta = Annotated[RequestMeta, Depends(current_request_meta)]
+Include = Annotated[str | None, Query(max_length=200, description="roles,permissions,audit_log")]
+Fields = Annotated[str | None, Query(max_length=500, description="comma-separated fields; id is always included")]
+PRIVATE = {"Cache-Control": "private, no-cache"}
+
+
+def verify_url() -> str:
+    return get_settings().verification_url or f"{public_base_url(app.current_event.raw_event)}/verify-email"
+
+
+def user_answer(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+    """A user representation with its strong ETag; 304 when the client already has it."""
+    etag = etag_of(body)
+    if status == 200 and etag in [t.strip() for t in header(app.current_event.raw_event, "if-none-match").split(",")]:
+        return Response(status_code=304, body=None, headers={**PRIVATE, "ETag": etag})
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={**PRIVATE, "ETag": etag, **(headers or {})},
+    )
+
+
+@app.post("/users")
+@tracer.capture_method
+def create_user(request: Annotated[CreateUserRequest, Body()], caller: Caller, meta: Meta) -> Response[UserResponse]:
+    user = user_service().create(caller, request, meta, verify_url())
+    location = f"{public_base_url(app.current_event.raw_event)}/users/{user.id}"
+    metrics.add_metric(name="UsersCreated", unit="Count", value=1)
+    return user_answer(user.model_dump(), 201, {"Location": location})
+
+
+@app.post("/users/bulk")
+@tracer.capture_method
+def bulk_create_users(request: Annotated[BulkCreateRequest, Body()], caller: Caller, meta: Meta) -> dict[str, Any]:
+    return user_service().bulk_create(caller, request, meta, verify_url())
+
+
+@app.get("/users")
+@tracer.capture_method
+def list_users(
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Literal["pending_verification", "active", "suspended", "archived"] | None = None,
+    role: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    sort: Literal["created_at", "name", "email", "last_login"] = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    include: Include = None,
+    fields: Fields = None,
+) -> Response[Page[dict[str, Any]]]:
+    service = user_service()
+    wanted, chosen = service.parse_views(include, fields)
+    query = ListQuery(limit, cursor, status, role, department, search, sort, order)
+    page = service.list_page(caller, query, wanted, chosen)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page, headers=PRIVATE)
+
+
+@app.get("/users/me")
+@tracer.capture_method
+def get_me(caller: Caller, include: Include = None, fields: Fields = None) -> Response[dict[str, Any]]:
+    service = user_service()
+    wanted, chosen = service.parse_views(include, fields)
+    return user_answer(service.representation(service.me(caller), wanted, chosen))
+
+
+@app.get("/users/<user_id>")
+@tracer.capture_method
+def get_user(user_id: str, caller: Caller, include: Include = None, fields: Fields = None) -> Response[dict[str, Any]]:
+    service = user_service()
+    wanted, chosen = service.parse_views(include, fields)
+    return user_answer(service.representation(service.get(caller, user_id), wanted, chosen))
+
+
+@app.patch("/users/<user_id>")
+@tracer.capture_method
+def update_user(
+    user_id: str, patch: Annotated[UpdateUserRequest, Body()], caller: Caller, meta: Meta
+) -> Response[UserResponse]:
+    if_match = header(app.current_event.raw_event, "if-match") or None
+    return user_answer(user_service().update(caller, user_id, patch, if_match, meta, verify_url()).model_dump())
+
+
+@app.put("/users/<user_id>")
+@tracer.capture_method
+def replace_user(
+    user_id: str, patch: Annotated[UpdateUserRequest, Body()], caller: Caller, meta: Meta
+) -> Response[UserResponse]:
+    """``PUT`` is an alias of ``PATCH`` (merge semantics) for clients of the v2 reference."""
+    return update_user(user_id, patch, caller, meta)
+
+
+@app.delete("/users/<user_id>")
+@tracer.capture_method
+def delete_user(
+    user_id: str, caller: Caller, meta: Meta, force: Annotated[bool, Query()] = False
+) -> Response[UserResponse | None]:
+    if force:
+        user_service().purge(caller, user_id, meta)
+        return Response(status_code=204, body=None)
+    return user_answer(user_service().archive(caller, user_id, meta).model_dump())
+
+
+@app.post("/users/<user_id>/deactivate")
+@tracer.capture_method
+def deactivate_user(
+    user_id: str, caller: Caller, meta: Meta, request: Annotated[DeactivateRequest | None, Body()] = None
+) -> Response[UserResponse]:
+    user = user_service().set_status(caller, user_id, "suspended", meta, request or DeactivateRequest())
+    return user_answer(user.model_dump())
+
+
+@app.post("/users/<user_id>/activate")
+@tracer.capture_method
+def activate_user(user_id: str, caller: Caller, meta: Meta) -> Response[UserResponse]:
+    return user_answer(user_service().set_status(caller, user_id, "active", meta).model_dump())
+
+
+@app.post("/users/<user_id>/verification")
+@tracer.capture_method
+def resend_verification(user_id: str, caller: Caller, meta: Meta) -> Response[dict[str, Any]]:
+    body = user_service().resend_verification(caller, user_id, meta, verify_url())
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.get("/users/<user_id>/permissions/<permission>")
+@tracer.capture_method
+def check_permission(user_id: str, permission: str, caller: Caller) -> PermissionCheckResponse:
+    return user_service().check_permission(caller, user_id, permission)
+
+
+@app.post("/auth/verify-email")
+@tracer.capture_method
+def verify_email(request: Annotated[VerifyEmailRequest, Body()], meta: Meta) -> Response[UserResponse]:
+    return user_answer(user_service().verify_email(request, meta).model_dump())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,102 @@
+"""Reading the audit log (``GET /audit-log``, ``include=audit_log``): newest first, per organization.
+
+Entries are keyed by time-ordered ids, so ``since``/``until`` are key ranges; ``actor_id`` and
+``target_id`` use GSI1 and GSI2; ``action`` filters within those reads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from umapi import db
+from umapi.auth.principal import Principal
+from umapi.keys import audit_pk
+from umapi.pagination import CursorCodec, Page
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ENTRY_FIELDS = ("id", "actor", "action", "target", "changes", "request_id", "ip", "user_agent", "created_at")
+
+
+def _time_prefix(moment: datetime) -> str:
+    """The first 10 ULID characters (48-bit milliseconds) of ``moment``."""
+    millis = int(moment.timestamp() * 1000)
+    return "".join(_CROCKFORD[(millis >> shift) & 0x1F] for shift in range(45, -1, -5))
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    limit: int
+    cursor: str | None
+    actor_id: str | None
+    target_id: str | None
+    action: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+class AuditLogReader:
+    def __init__(self, dynamodb: DynamoDBClient, table: str, cursors: CursorCodec) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+        self._cursors = cursors
+
+    def list_page(self, principal: Principal, query: AuditQuery) -> Page[dict[str, Any]]:
+        principal.require("audit:read")
+        org = principal.org_id
+        if query.actor_id:
+            index, pk_name, sk_name, pk = "GSI1", "GSI1PK", "GSI1SK", f"{audit_pk(org)}#ACTOR#{query.actor_id}"
+        elif query.target_id:
+            index, pk_name, sk_name, pk = "GSI2", "GSI2PK", "GSI2SK", f"{audit_pk(org)}#TARGET#{query.target_id}"
+        else:
+            index, pk_name, sk_name, pk = "", "PK", "SK", audit_pk(org)
+        low = f"aud_{_time_prefix(query.since)}" if query.since else "aud_"
+        high = f"aud_{_time_prefix(query.until)}Z" if query.until else "aud_~"
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": f"{pk_name} = :pk AND {sk_name} BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
+            "ScanIndexForward": False,
+        }
+        if index:
+            request["IndexName"] = index
+        filters = []
+        if query.action:
+            filters.append("#action = :action")
+            request["ExpressionAttributeNames"] = {"#action": "action"}
+            request["ExpressionAttributeValues"][":action"] = {"S": query.action}
+        if query.actor_id and query.target_id:
+            filters.append("target.id = :target")
+            request["ExpressionAttributeValues"][":target"] = {"S": query.target_id}
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        listing = "audit:" + json.dumps([org, query.actor_id, query.target_id, query.action, low, high])
+        start = self._cursors.decode(query.cursor, listing) if query.cursor else None
+        key_names = ("PK", "SK") if not index else ("PK", "SK", pk_name, sk_name)
+        items, next_key = db.query_page(self._dynamodb, request, query.limit, start, key_names, filtered=bool(filters))
+        return Page[dict[str, Any]](
+            data=[self._entry(item) for item in items],
+            pagination=self._cursors.page_info(query.limit, next_key, listing),
+        )
+
+    def recent_for_target(self, org_id: str, target_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        with db.translate_errors():
+            items = self._dynamodb.query(
+                TableName=self._table,
+                IndexName="GSI2",
+                KeyConditionExpression="GSI2PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"{audit_pk(org_id)}#TARGET#{target_id}"}},
+                ScanIndexForward=False,
+                Limit=limit,
+            )["Items"]
+        return [self._entry(item) for item in items]
+
+    @staticmethod
+    def _entry(item: dict[str, Any]) -> dict[str, Any]:
+        values = db.deserialize(item)
+        return {name: values.get(name) for name in ENTRY_FIELDS} | {"changes": values.get("changes") or {}}

@@ -1,0 +1,61 @@
+"""Webhook events, written to the outbox in the same transaction as the change (contract §7).
+
+The table's stream carries each new event to the fan-out function; nothing is sent from the
+request path, so a change and its event are never separated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from umapi import db
+from umapi.audit import RequestMeta
+from umapi.ids import new_id
+from umapi.keys import events_pk
+from umapi.time import utc_now_iso
+
+API_VERSION = "v1"
+
+
+@dataclass(frozen=True)
+class Event:
+    org_id: str
+    type: str
+    data: dict[str, Any]
+    meta: RequestMeta
+    actor_id: str | None
+    id: str = field(default_factory=lambda: new_id("evt"))
+    created_at: str = field(default_factory=utc_now_iso)
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "created_at": self.created_at,
+            "org_id": self.org_id,
+            "data": self.data,
+            "metadata": {
+                "ip_address": self.meta.ip,
+                "user_agent": self.meta.user_agent,
+                "api_version": API_VERSION,
+                "actor_id": self.actor_id,
+                "request_id": self.meta.request_id,
+            },
+        }
+
+    def transact_put(self, table: str) -> dict[str, Any]:
+        item = {
+            "PK": events_pk(self.org_id),
+            "SK": self.id,
+            "GSI1PK": f"{events_pk(self.org_id)}#STATUS#pending",
+            "GSI1SK": self.id,
+            "entity": "event",
+            "status": "pending",
+            "type": self.type,
+            "envelope": self.envelope(),
+            "created_at": self.created_at,
+        }
+        return {
+            "Put": {"TableName": table, "Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}
+        }

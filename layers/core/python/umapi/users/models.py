@@ -1,0 +1,202 @@
+"""Users: API request/response models and the domain entity (contract §4)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
+SORTS = ("created_at", "name", "email", "last_login")
+SortField = Literal["created_at", "name", "email", "last_login"]
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_PASSWORD_CLASSES = (
+    (re.compile(r"[A-Z]"), "an upper-case letter"),
+    (re.compile(r"[a-z]"), "a lower-case letter"),
+    (re.compile(r"\d"), "a digit"),
+    (re.compile(r"[^A-Za-z0-9]"), "a special character"),
+)
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value) or len(value.split("@")[0]) > 64:
+        raise ValueError("must be a valid email address of at most 254 characters")
+    return value
+
+
+def _password(value: str) -> str:
+    missing = [name for pattern, name in _PASSWORD_CLASSES if not pattern.search(value)]
+    if missing:
+        raise ValueError(f"must contain {', '.join(missing)}")
+    return value
+
+
+def _phone(value: str) -> str:
+    if not _E164.match(value):
+        raise ValueError("must be an E.164 number such as +14155550123")
+    return value
+
+
+def _https(value: str) -> str:
+    if not re.match(r"^https://[^\s/?#]+[^\s]*$", value):
+        raise ValueError("must be an https URL")
+    return value
+
+
+def _metadata(value: dict[str, str | None]) -> dict[str, str | None]:
+    if len(value) > 10:
+        raise ValueError("may hold at most 10 keys")
+    return value
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128), AfterValidator(_password)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_phone)]
+AvatarUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_https)]
+Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+RoleRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class CreateUserRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    name: Name
+    role: RoleRef = "member"
+    password: Password | None = None
+    phone: Phone | None = None
+    department: Department | None = None
+    avatar_url: AvatarUrl | None = None
+    metadata: Annotated[dict[MetadataKey, MetadataValue], AfterValidator(_metadata)] = Field(default_factory=dict)
+    send_welcome_email: bool = True
+
+
+class UpdateUserRequest(BaseModel):
+    """JSON Merge Patch (RFC 7396): omitted fields stay, ``null`` clears, ``metadata`` merges per key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    email: Email | None = None
+    password: Password | None = None
+    phone: Phone | None = None
+    department: Department | None = None
+    avatar_url: AvatarUrl | None = None
+    metadata: Annotated[dict[MetadataKey, MetadataValue | None], AfterValidator(_metadata)] | None = None
+    status: Literal["active", "suspended"] | None = None
+
+
+class DeactivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    revoke_sessions: bool = True
+
+
+class VerifyEmailRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    password: Password | None = None
+
+
+class BulkCreateRequest(BaseModel):
+    """Rows are validated one by one, so one bad row never blocks the others."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=100)]
+
+
+class UserRoleResponse(BaseModel):
+    id: str
+    name: str
+    assigned_at: str
+    expires_at: str | None
+
+
+class UserResponse(BaseModel):
+    id: str
+    org_id: str
+    email: str
+    name: str
+    roles: list[UserRoleResponse]
+    status: UserStatus
+    email_verified: bool
+    pending_email: str | None
+    phone: str | None
+    department: str | None
+    avatar_url: str | None
+    metadata: dict[str, str]
+    created_at: str
+    updated_at: str
+    last_login: str | None
+    archived_at: str | None
+    version: int
+
+
+class PermissionCheckResponse(BaseModel):
+    permission: str
+    granted: bool
+    via_roles: list[str]
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    role_id: str
+    assigned_at: str
+    expires_at: str | None = None
+    assigned_by: str | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    org_id: str
+    email: str
+    name: str
+    status: str
+    email_verified: bool
+    created_at: str
+    updated_at: str
+    roles: tuple[RoleAssignment, ...] = ()
+    pending_email: str | None = None
+    phone: str | None = None
+    department: str | None = None
+    avatar_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    last_login: str | None = None
+    archived_at: str | None = None
+    version: int = 1
+    password_hash: str | None = field(default=None, repr=False)
+    sessions_valid_after: str | None = None
+
+    @property
+    def email_key(self) -> str:
+        """Emails are unique per organization, compared case-insensitively."""
+        return self.email.lower()
+
+    def public_fields(self) -> dict[str, Any]:
+        """What audit entries and events may show of a user: never the password hash."""
+        return {
+            "email": self.email,
+            "name": self.name,
+            "status": self.status,
+            "email_verified": self.email_verified,
+            "pending_email": self.pending_email,
+            "phone": self.phone,
+            "department": self.department,
+            "avatar_url": self.avatar_url,
+            "metadata": self.metadata,
+            "roles": [role.role_id for role in self.roles],
+        }
