@@ -91,7 +91,7 @@ def list_users(
 
 @app.get("/users/me")
 @tracer.capture_method
-def get_me(caller: Caller, include: Include = None, fields: Fields = None) -> Response[dict[str, Any]]:
+def get_me(caller: Caller, include: Include = None, fields: Fields = None) -> Response[dict[str, Any] | None]:
     service = user_service()
     wanted, chosen = service.parse_views(include, fields)
     return user_answer(service.representation(service.me(caller), wanted, chosen))
@@ -99,7 +99,9 @@ def get_me(caller: Caller, include: Include = None, fields: Fields = None) -> Re
 
 @app.get("/users/<user_id>")
 @tracer.capture_method
-def get_user(user_id: str, caller: Caller, include: Include = None, fields: Fields = None) -> Response[dict[str, Any]]:
+def get_user(
+    user_id: str, caller: Caller, include: Include = None, fields: Fields = None
+) -> Response[dict[str, Any] | None]:
     service = user_service()
     wanted, chosen = service.parse_views(include, fields)
     return user_answer(service.representation(service.get(caller, user_id), wanted, chosen))

@@ -1,0 +1,92 @@
+"""Users over HTTP against the local runtime: concurrent creates, the email outbox, verification."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from devserver.runtime import LocalRuntime
+from umapi.auth.permissions import PERMISSIONS
+
+pytestmark = pytest.mark.e2e
+
+
+def admin_headers(runtime: LocalRuntime) -> dict[str, str]:
+    assert runtime.admin is not None
+    answer = requests.post(
+        f"{runtime.url}/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(runtime.admin.client_id, runtime.admin.client_secret),
+        timeout=30,
+    )
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def new_org(runtime: LocalRuntime, headers: dict[str, str], name: str) -> str:
+    return str(requests.post(f"{runtime.url}/orgs", json={"name": name}, headers=headers, timeout=30).json()["id"])
+
+
+def test_twenty_concurrent_creates_of_one_email_make_one_user(local_api: LocalRuntime) -> None:
+    headers = admin_headers(local_api)
+    org, other = new_org(local_api, headers, "Race"), new_org(local_api, headers, "Elsewhere")
+    spellings = ["race@example.com", "RACE@example.com", "Race@Example.com", "race@EXAMPLE.COM"]
+
+    def create(index: int) -> int:
+        response = requests.post(
+            f"{local_api.url}/users",
+            params={"org_id": org},
+            json={"email": spellings[index % len(spellings)], "name": f"Racer {index}", "send_welcome_email": False},
+            headers=headers,
+            timeout=60,
+        )
+        if response.status_code == 409:
+            assert response.json()["error"]["conflicting_field"] == "email"
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = Counter(pool.map(create, range(20)))
+    assert statuses == Counter({201: 1, 409: 19})
+
+    listed = requests.get(f"{local_api.url}/users", params={"org_id": org}, headers=headers, timeout=30).json()
+    assert len(listed["data"]) == 1
+    elsewhere = requests.post(
+        f"{local_api.url}/users",
+        params={"org_id": other},
+        json={"email": "race@example.com", "name": "Other org"},
+        headers=headers,
+        timeout=30,
+    )
+    assert elsewhere.status_code == 201
+
+
+def test_verification_email_lands_in_the_local_outbox(local_api: LocalRuntime) -> None:
+    headers = admin_headers(local_api)
+    org = new_org(local_api, headers, "Mail")
+    user = requests.post(
+        f"{local_api.url}/users",
+        params={"org_id": org},
+        json={"email": "mail@example.com", "name": "Mail", "role": "admin"},
+        headers=headers,
+        timeout=30,
+    ).json()
+    emails = requests.get(f"{local_api.url}/_local/emails", timeout=30).json()["data"]
+    newest = next(email for email in emails if email["to"] == "mail@example.com")
+    assert newest["subject"]
+    assert newest["sent_at"].endswith("Z")
+    token = re.search(r"\?token=(\S+)$", newest["text"].strip(), re.MULTILINE)
+    assert token
+    verified = requests.post(
+        f"{local_api.url}/auth/verify-email", json={"token": token.group(1), "password": "Str0ng-Enough!"}, timeout=30
+    )
+    assert verified.status_code == 200
+    assert verified.json()["id"] == user["id"]
+    assert verified.json()["status"] == "active"
+    assert set(PERMISSIONS) <= set(
+        requests.get(
+            f"{local_api.url}/users/{user['id']}", params={"include": "permissions"}, headers=headers, timeout=30
+        ).json()["permissions"]
+    )

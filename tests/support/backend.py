@@ -1,0 +1,55 @@
+"""moto in-process set up the way a deployed stack is: the template's resources, then bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from devserver.backend import Provisioner
+from devserver.template import Intrinsics, Template
+from umapi import dependencies
+from umapi.auth.signing import KeyRingStore
+from umapi.bootstrap import AdminCredentials, create_platform_admin
+from umapi.clients.repository import ClientRepository
+from umapi.orgs.repository import OrgRepository
+from umapi.settings import get_settings
+
+REGION = "us-east-1"
+MAIL_FROM = "no-reply@example.com"
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+    log_group_name: str = "/aws/lambda/test-function"
+    log_stream_name: str = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def provision(template: Template) -> dict[str, dict[str, Any]]:
+    """template.yaml's tables, queues and secrets in the active moto mock; their Ref/GetAtt values."""
+    intrinsics = Intrinsics(REGION, "tests", template.parameter_defaults())
+    Provisioner(boto3.session.Session(region_name=REGION).client).provision(template, intrinsics)
+    return intrinsics.attributes
+
+
+def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> AdminCredentials:
+    """What the bootstrap command leaves behind: a signing key and a platform-admin client."""
+    monkeypatch.setenv("SIGNING_KEYS_SECRET", attributes["SigningKeysSecret"]["Ref"])
+    monkeypatch.setenv("CURSOR_SECRET", attributes["CursorSecret"]["Ref"])
+    get_settings.cache_clear()
+    dependencies.reset()
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=MAIL_FROM)
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    KeyRingStore(secrets, attributes["SigningKeysSecret"]["Ref"], dynamodb, "Table").ensure()
+    return create_platform_admin(OrgRepository(dynamodb, "Table"), ClientRepository(dynamodb, "Table"))

@@ -1,0 +1,153 @@
+"""GET /users: cursor pagination over every sort order and filter, exactly once each, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from devserver.template import Template
+from tests.support.api import InProcessApi
+from tests.support.backend import FakeLambdaContext, provision, seed_platform
+from tests.support.users import Tenant, new_tenant
+from umapi.aws import dynamodb_client
+from umapi.bootstrap import AdminCredentials
+
+NAMES = ["alice", "Bob", "carol", "Dave", "eve", "Frank", "grace"]
+
+
+@pytest.fixture(scope="module")
+def crowd(template: Template) -> Iterator[tuple[Tenant, list[dict[str, Any]]]]:
+    """57 users in one organization, made once for the module (moto transactions slow as tables grow)."""
+    with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("TABLE_NAME", "Table")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        platform = seed_platform(provision(template), monkeypatch)
+        yield _populate(InProcessApi(FakeLambdaContext(), template), platform)
+
+
+def _populate(api: InProcessApi, platform: AdminCredentials) -> tuple[Tenant, list[dict[str, Any]]]:
+    tenant = new_tenant(api, platform)
+    users = []
+    for index in range(57):
+        users.append(
+            tenant.user(
+                f"user{index:02d}@{'example' if index % 3 else 'corp'}.com",
+                name=f"{NAMES[index % len(NAMES)]} {index:02d}",
+                department="Sales" if index % 4 == 0 else "Ops",
+                role="viewer" if index % 5 == 0 else "member",
+                send_welcome_email=False,
+            )
+        )
+    return tenant, users
+
+
+def walk(tenant: Tenant, **query: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = tenant.api.get(
+            "/users", token=tenant.access, query={"limit": "10", **query} | ({"cursor": cursor} if cursor else {})
+        ).json()
+        pages += 1
+        assert len(page["data"]) <= 10
+        assert page["pagination"]["limit"] == 10
+        seen += page["data"]
+        if not page["pagination"]["has_more"]:
+            assert page["pagination"]["next_cursor"] is None
+            return seen
+        assert len(page["data"]) == 10  # filtered pages are full pages
+        cursor = page["pagination"]["next_cursor"]
+        assert pages < 20
+
+
+SORT_KEYS = {
+    "created_at": lambda u: (u["created_at"], u["id"]),
+    "name": lambda u: (u["name"].lower(), u["id"]),
+    "email": lambda u: (u["email"].lower(), u["id"]),
+    "last_login": lambda u: (u["last_login"] or "", u["id"]),
+}
+
+
+@pytest.mark.parametrize("sort", list(SORT_KEYS))
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_every_user_exactly_once_in_order(crowd: tuple[Tenant, list[dict[str, Any]]], sort: str, order: str) -> None:
+    tenant, users = crowd
+    seen = walk(tenant, sort=sort, order=order)
+    expected = sorted(users, key=SORT_KEYS[sort], reverse=order == "desc")
+    assert [u["id"] for u in seen] == [u["id"] for u in expected]
+
+
+def test_default_order_is_newest_first(crowd: tuple[Tenant, list[dict[str, Any]]]) -> None:
+    tenant, users = crowd
+    assert [u["id"] for u in walk(tenant)] == [u["id"] for u in reversed(users)]
+
+
+@pytest.mark.parametrize(
+    ("query", "predicate"),
+    [
+        ({"department": "Sales"}, lambda u: u["department"] == "Sales"),
+        ({"role": "viewer"}, lambda u: u["roles"][0]["name"] == "viewer"),
+        (
+            {"role": "role_viewer", "department": "Sales"},
+            lambda u: u["roles"][0]["name"] == "viewer" and u["department"] == "Sales",
+        ),
+        ({"search": "CORP"}, lambda u: "corp" in u["email"]),
+        ({"search": "bob"}, lambda u: "bob" in u["name"].lower()),
+        ({"status": "pending_verification"}, lambda u: True),
+        ({"status": "active"}, lambda u: False),
+    ],
+)
+def test_filters_give_full_pages_of_matches(
+    crowd: tuple[Tenant, list[dict[str, Any]]], query: dict[str, str], predicate: Any
+) -> None:
+    tenant, users = crowd
+    seen = walk(tenant, sort="email", order="asc", **query)
+    expected = sorted((u for u in users if predicate(u)), key=SORT_KEYS["email"])
+    assert [u["id"] for u in seen] == [u["id"] for u in expected]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"sort": "password"},
+        {"order": "up"},
+        {"status": "deleted"},
+        {"fields": "nope"},
+    ],
+)
+def test_bad_list_parameters_are_400(crowd: tuple[Tenant, list[dict[str, Any]]], query: dict[str, str]) -> None:
+    tenant, _ = crowd
+    response = tenant.api.get("/users", token=tenant.access, query=query)
+    assert response.status == 400
+    assert response.error["code"] == "validation_error"
+
+
+def test_cursors_are_tamper_evident_and_bound_to_their_listing(crowd: tuple[Tenant, list[dict[str, Any]]]) -> None:
+    tenant, _ = crowd
+    cursor = tenant.api.get("/users", token=tenant.access, query={"limit": "10"}).json()["pagination"]["next_cursor"]
+    for tampered in (cursor[:-3] + "abc", "x" + cursor, "bm90IGEgY3Vyc29y"):
+        assert tenant.api.get("/users", token=tenant.access, query={"cursor": tampered}).status == 400
+    other_listing = tenant.api.get("/users", token=tenant.access, query={"cursor": cursor, "sort": "name"})
+    assert other_listing.status == 400
+
+
+def test_an_unfiltered_page_is_one_query(crowd: tuple[Tenant, list[dict[str, Any]]]) -> None:
+    tenant, _ = crowd
+    tenant.api.get("/users", token=tenant.access, query={"limit": "1"})  # warm: public keys cached
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    dynamodb_client().meta.events.register("before-call.dynamodb", record)
+    try:
+        assert tenant.api.get("/users", token=tenant.access, query={"limit": "10"}).status == 200
+    finally:
+        dynamodb_client().meta.events.unregister("before-call.dynamodb", record)
+    assert calls == ["GetItem", "UpdateItem", "Query"]
