@@ -15,6 +15,7 @@ from umapi.auth.principal import Principal
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
 from umapi.dependencies import audit_log_reader, authenticated, client_service, current_request_meta, org_service
 from umapi.http import create_app, public_base_url
+from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -45,6 +46,7 @@ def ok(body: Any, headers: dict[str, str] = PRIVATE) -> Response[Any]:
 
 # ------------------------------------------------------------------------ organizations
 @app.post("/orgs")
+@idempotent(app)
 @tracer.capture_method
 def create_org(request: Annotated[CreateOrgRequest, Body()], caller: Caller, meta: Meta) -> Response[OrgResponse]:
     org = org_service().create(caller, request, meta)
@@ -65,6 +67,7 @@ def get_org(org_id: str, caller: Caller) -> Response[OrgResponse]:
 
 # ------------------------------------------------------------------------ clients
 @app.post("/clients")
+@idempotent(app)
 @tracer.capture_method
 def create_client(
     request: Annotated[CreateClientRequest, Body()], caller: Caller, meta: Meta
@@ -101,6 +104,7 @@ def delete_client(client_id: str, caller: Caller, meta: Meta) -> Response[None]:
 
 
 @app.post("/clients/<client_id>/rotate-secret")
+@idempotent(app)
 @tracer.capture_method
 def rotate_client_secret(client_id: str, caller: Caller, meta: Meta) -> Response[ClientWithSecretResponse]:
     return ok(client_service().rotate_secret(caller, client_id, meta), NO_STORE)

@@ -12,6 +12,7 @@ from umapi.audit import RequestMeta
 from umapi.auth.principal import Principal
 from umapi.dependencies import authenticated, current_request_meta, user_service
 from umapi.http import create_app, header, public_base_url
+from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from umapi.settings import get_settings
@@ -53,6 +54,7 @@ def user_answer(body: dict[str, Any], status: int = 200, headers: dict[str, str]
 
 
 @app.post("/users")
+@idempotent(app)
 @tracer.capture_method
 def create_user(request: Annotated[CreateUserRequest, Body()], caller: Caller, meta: Meta) -> Response[UserResponse]:
     user = user_service().create(caller, request, meta, verify_url())
@@ -62,9 +64,13 @@ def create_user(request: Annotated[CreateUserRequest, Body()], caller: Caller, m
 
 
 @app.post("/users/bulk")
+@idempotent(app)
 @tracer.capture_method
-def bulk_create_users(request: Annotated[BulkCreateRequest, Body()], caller: Caller, meta: Meta) -> dict[str, Any]:
-    return user_service().bulk_create(caller, request, meta, verify_url())
+def bulk_create_users(
+    request: Annotated[BulkCreateRequest, Body()], caller: Caller, meta: Meta
+) -> Response[dict[str, Any]]:
+    body = user_service().bulk_create(caller, request, meta, verify_url())
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=PRIVATE)
 
 
 @app.get("/users")
@@ -137,6 +143,7 @@ def delete_user(
 
 
 @app.post("/users/<user_id>/deactivate")
+@idempotent(app)
 @tracer.capture_method
 def deactivate_user(
     user_id: str, caller: Caller, meta: Meta, request: Annotated[DeactivateRequest | None, Body()] = None
@@ -146,12 +153,14 @@ def deactivate_user(
 
 
 @app.post("/users/<user_id>/activate")
+@idempotent(app)
 @tracer.capture_method
 def activate_user(user_id: str, caller: Caller, meta: Meta) -> Response[UserResponse]:
     return user_answer(user_service().set_status(caller, user_id, "active", meta).model_dump())
 
 
 @app.post("/users/<user_id>/verification")
+@idempotent(app)
 @tracer.capture_method
 def resend_verification(user_id: str, caller: Caller, meta: Meta) -> Response[dict[str, Any]]:
     body = user_service().resend_verification(caller, user_id, meta, verify_url())

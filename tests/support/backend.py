@@ -46,6 +46,7 @@ def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.Mon
     """What the bootstrap command leaves behind: a signing key and a platform-admin client."""
     monkeypatch.setenv("SIGNING_KEYS_SECRET", attributes["SigningKeysSecret"]["Ref"])
     monkeypatch.setenv("CURSOR_SECRET", attributes["CursorSecret"]["Ref"])
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", attributes["IdempotencyTable"]["Ref"])
     get_settings.cache_clear()
     dependencies.reset()
     dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -37,8 +37,8 @@ def test_token_verification_and_rate_limiting_cost_two_calls(
     # When an authenticated request reads one organization
     assert api.get(f"/orgs/{platform.org_id}", token=access).status == 200
 
-    # Then authentication is one client read (revocation) and one rate-limit write, then the org read
-    assert dynamodb_calls == ["GetItem", "UpdateItem", "GetItem"]
+    # Then authentication is one consistent client read (revocation) and one rate-limit write, then the org read
+    assert dynamodb_calls == ["BatchGetItem", "UpdateItem", "GetItem"]
 
 
 def test_the_token_endpoint_costs_two_calls(

@@ -150,4 +150,4 @@ def test_an_unfiltered_page_is_one_query(crowd: tuple[Tenant, list[dict[str, Any
         assert tenant.api.get("/users", token=tenant.access, query={"limit": "10"}).status == 200
     finally:
         dynamodb_client().meta.events.unregister("before-call.dynamodb", record)
-    assert calls == ["GetItem", "UpdateItem", "Query"]
+    assert calls == ["BatchGetItem", "UpdateItem", "Query"]

@@ -68,8 +68,15 @@ def rate_limiter() -> RateLimiter:
 
 @cache
 def authenticator() -> Authenticator:
+    settings = get_settings()
     return Authenticator(
-        public_keys(), client_repository(), org_repository(), rate_limiter(), get_settings().rate_limit_per_minute
+        public_keys(),
+        dynamodb_client(),
+        settings.table_name,
+        org_repository(),
+        rate_limiter(),
+        settings.rate_limit_per_minute,
+        RoleCatalog(),
     )
 
 

@@ -2,24 +2,37 @@
 
 ``Authenticator.authenticate`` is the one place a bearer token becomes a ``Principal``: it
 verifies the JWT, checks that its client still exists (deleting a client revokes its tokens at
-once), counts the request against the client's rate limit, and resolves ``?org_id=`` for
-platform admins. Cost for a client token: one consistent ``GetItem`` (the client) and one
-``UpdateItem`` (the rate-limit window); public keys are cached per container.
+once), for user tokens that the user is still active and its sessions were not ended, counts
+the request against the client's rate limit, and resolves ``?org_id=`` for platform admins.
+Cost: one consistent read (the client, and the user for user tokens, in one ``BatchGetItem``)
+and one ``UpdateItem`` (the rate-limit window); public keys are cached per container.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from umapi import db
 from umapi.audit import Actor
 from umapi.auth.permissions import PERMISSIONS, PLATFORM_ADMIN, parse_scope
 from umapi.auth.ratelimit import RateLimiter
 from umapi.auth.signing import PublicKeyCache
 from umapi.auth.tokens import verify_access_token
-from umapi.clients.repository import ClientRepository
-from umapi.errors import ForbiddenError, InvalidTokenError, NotFoundError, UnauthenticatedError
+from umapi.clients.models import Client
+from umapi.clients.repository import client_from_item, client_key
+from umapi.errors import ForbiddenError, InvalidTokenError, NotFoundError, ServiceUnavailableError, UnauthenticatedError
+from umapi.keys import CLIENT_SK
 from umapi.orgs.repository import OrgRepository
+from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.time import utc_now_iso
+from umapi.users.models import User
+from umapi.users.repository import user_from_item, user_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -60,17 +73,30 @@ def bearer_token(headers: Mapping[str, str]) -> str:
     return token.strip()
 
 
+def _user_may_act(user: User | None, issued_at: int) -> bool:
+    """Only active users act; a password change, suspension or archive ends earlier tokens."""
+    if user is None or user.status != "active":
+        return False
+    if user.sessions_valid_after is None:
+        return True
+    return issued_at >= int(datetime.fromisoformat(user.sessions_valid_after).timestamp())
+
+
 class Authenticator:
     def __init__(
         self,
         keys: PublicKeyCache,
-        clients: ClientRepository,
+        dynamodb: DynamoDBClient,
+        table: str,
         orgs: OrgRepository,
         limiter: RateLimiter,
         default_rate_limit: int,
+        roles: RoleCatalog,
     ) -> None:
         self._keys = keys
-        self._clients = clients
+        self._dynamodb = dynamodb
+        self._table = table
+        self._roles = roles
         self._orgs = orgs
         self._limiter = limiter
         self._default_rate_limit = default_rate_limit
@@ -83,16 +109,24 @@ class Authenticator:
         response_headers: dict[str, str],
     ) -> Principal:
         claims = verify_access_token(bearer_token(headers), self._keys, issuer=issuer, audience=issuer)
-        client = self._clients.get(claims.client_id, consistent=True)
+        is_user = claims.subject.startswith("usr_")
+        client, user = self._load(claims.client_id, claims.org_id, claims.subject if is_user else None)
         if client is None or client.org_id != claims.org_id:
+            raise InvalidTokenError("The access token was revoked.")
+        if is_user and not _user_may_act(user, claims.issued_at):
             raise InvalidTokenError("The access token was revoked.")
         self._limiter.admit(client.id, client.rate_limit_per_minute or self._default_rate_limit, response_headers)
 
-        # A client token carries what the client may still do: a scope removed from the
-        # client since the token was issued stops working on the next request.
-        permissions = parse_scope(claims.scope) & frozenset(client.scopes)
-        if PLATFORM_ADMIN in permissions:
-            permissions |= frozenset(PERMISSIONS)
+        scope = parse_scope(claims.scope)
+        if user is not None:
+            # A user holds what the roles grant now (never baked into the token), within the token's scope.
+            permissions = frozenset(user_permissions(user, self._roles, utc_now_iso())) & scope
+        else:
+            # A client token carries what the client may still do: a scope removed from the
+            # client since the token was issued stops working on the next request.
+            permissions = scope & frozenset(client.scopes)
+            if PLATFORM_ADMIN in permissions:
+                permissions |= frozenset(PERMISSIONS)
         return Principal(
             subject=claims.subject,
             client_id=client.id,
@@ -101,6 +135,21 @@ class Authenticator:
             permissions=permissions,
             token_id=claims.token_id,
         )
+
+    def _load(self, client_id: str, org_id: str, user_id: str | None) -> tuple[Client | None, User | None]:
+        """The token's client and (for user tokens) user, in one consistent ``BatchGetItem``."""
+        keys = [client_key(client_id)] + ([user_key(org_id, user_id)] if user_id else [])
+        with db.translate_errors():
+            answer = self._dynamodb.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
+        if answer.get("UnprocessedKeys"):
+            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)
+        client, user = None, None
+        for item in answer["Responses"].get(self._table, []):
+            if item["SK"]["S"] == CLIENT_SK:
+                client = client_from_item(item)
+            else:
+                user = user_from_item(item)
+        return client, user
 
     def _acting_org(self, home_org_id: str, permissions: frozenset[str], requested: str | None) -> str:
         if not requested or requested == home_org_id:

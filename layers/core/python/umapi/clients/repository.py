@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def _key(client_id: str) -> dict[str, Any]:
+def client_key(client_id: str) -> dict[str, Any]:
     return {"PK": {"S": client_pk(client_id)}, "SK": {"S": CLIENT_SK}}
 
 
@@ -46,7 +46,7 @@ def _to_item(client: Client) -> dict[str, Any]:
     )
 
 
-def _from_item(item: dict[str, Any]) -> Client:
+def client_from_item(item: dict[str, Any]) -> Client:
     values = db.deserialize(item)
     return Client(
         id=values["id"],
@@ -72,8 +72,8 @@ class ClientRepository:
     def get(self, client_id: str, *, consistent: bool = False) -> Client | None:
         """Any organization's client by id (authentication), or ``None``."""
         with db.translate_errors():
-            item = self._dynamodb.get_item(TableName=self._table, Key=_key(client_id), ConsistentRead=consistent)
-        return _from_item(item["Item"]) if "Item" in item else None
+            item = self._dynamodb.get_item(TableName=self._table, Key=client_key(client_id), ConsistentRead=consistent)
+        return client_from_item(item["Item"]) if "Item" in item else None
 
     def get_in_org(self, org_id: str, client_id: str) -> Client:
         """The client if it belongs to ``org_id``; another organization's client does not exist here."""
@@ -99,7 +99,7 @@ class ClientRepository:
     def delete(self, client: Client, audit: AuditEntry) -> None:
         delete = {
             "TableName": self._table,
-            "Key": _key(client.id),
+            "Key": client_key(client.id),
             "ConditionExpression": "org_id = :org",
             "ExpressionAttributeValues": {":org": {"S": client.org_id}},
         }
@@ -121,7 +121,7 @@ class ClientRepository:
             start_key,
             GSI1_KEYS,
         )
-        return [_from_item(item) for item in items], next_key
+        return [client_from_item(item) for item in items], next_key
 
     def _transact(self, items: list[dict[str, Any]], client_id: str) -> None:
         try:

@@ -57,7 +57,7 @@ VERIFY_SK = "VERIFY"
 Guarded = tuple[dict[str, Any], Exception | None]
 
 
-def _user_key(org_id: str, user_id: str) -> dict[str, Any]:
+def user_key(org_id: str, user_id: str) -> dict[str, Any]:
     return {"PK": {"S": org_pk(org_id)}, "SK": {"S": user_sk(user_id)}}
 
 
@@ -105,7 +105,7 @@ def _to_item(user: User) -> dict[str, Any]:
     return db.serialize(values)
 
 
-def _from_item(item: dict[str, Any]) -> User:
+def user_from_item(item: dict[str, Any]) -> User:
     v = db.deserialize(item)
     return User(
         id=v["id"],
@@ -142,9 +142,9 @@ class UserRepository:
     def get(self, org_id: str, user_id: str, *, consistent: bool = False) -> User | None:
         with db.translate_errors():
             item = self._dynamodb.get_item(
-                TableName=self._table, Key=_user_key(org_id, user_id), ConsistentRead=consistent
+                TableName=self._table, Key=user_key(org_id, user_id), ConsistentRead=consistent
             ).get("Item")
-        return _from_item(item) if item else None
+        return user_from_item(item) if item else None
 
     def find_org(self, user_id: str) -> str | None:
         """The organization holding ``user_id`` (GSI5, keys only), for platform admins."""
@@ -202,7 +202,7 @@ class UserRepository:
             ("PK", "SK", f"{index}PK", f"{index}SK"),
             filtered=bool(conditions),
         )
-        return [_from_item(item) for item in items], next_key
+        return [user_from_item(item) for item in items], next_key
 
     # ------------------------------------------------------------------ writes
     def create(self, user: User, audit: AuditEntry, event: Event, extra: list[Guarded]) -> None:
@@ -264,7 +264,7 @@ class UserRepository:
         delete_user = {
             "Delete": {
                 "TableName": self._table,
-                "Key": _user_key(user.org_id, user.id),
+                "Key": user_key(user.org_id, user.id),
                 "ConditionExpression": "version = :expected",
                 "ExpressionAttributeValues": {":expected": {"N": str(user.version)}},
             }
