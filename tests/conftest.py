@@ -25,6 +25,7 @@ from devserver.template import Template
 from tests.support.api import InProcessApi
 from tests.support.backend import REGION, FakeLambdaContext, provision, seed_platform
 from umapi import dependencies
+from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
 from umapi.settings import get_settings
 
@@ -78,3 +79,17 @@ def platform(aws: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) ->
 def api(template: Template, lambda_context: FakeLambdaContext) -> InProcessApi:
     """The API in-process: requests routed to handlers by template.yaml's routes."""
     return InProcessApi(lambda_context, template)
+
+
+@pytest.fixture
+def dynamodb_calls() -> Iterator[list[str]]:
+    """Names of the DynamoDB operations the handlers make (botocore event hook on their client)."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record)
+    yield calls
+    events.unregister("before-call.dynamodb", record)

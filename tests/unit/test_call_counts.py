@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-
 from tests.support.api import InProcessApi
 from tests.support.flows import admin_token
-from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
-
-
-@pytest.fixture
-def dynamodb_calls() -> Iterator[list[str]]:
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    events = dynamodb_client().meta.events
-    events.register("before-call.dynamodb", record)
-    yield calls
-    events.unregister("before-call.dynamodb", record)
 
 
 def test_token_verification_and_rate_limiting_cost_two_calls(

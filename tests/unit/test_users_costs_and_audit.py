@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from tests.support.api import InProcessApi
 from tests.support.users import Tenant, new_tenant
-from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
 
 
 @pytest.fixture
 def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
     return new_tenant(api, platform)
-
-
-@pytest.fixture
-def dynamodb_calls() -> Iterator[list[str]]:
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    events = dynamodb_client().meta.events
-    events.register("before-call.dynamodb", record)
-    yield calls
-    events.unregister("before-call.dynamodb", record)
 
 
 def test_get_user_is_three_calls_with_authentication(acme: Tenant, dynamodb_calls: list[str]) -> None:
