@@ -48,6 +48,17 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
         self._app.register_error_handler(MethodNotAllowed, method_not_allowed)
         self._app.register_error_handler(500, failure)
 
+    def _request_handler(self, **kwargs: Any) -> Any:
+        """API Gateway passes any text body on; SAM's emulator fails on one that is not UTF-8 (502).
+        Answer that as the API answers malformed bodies: 400 in the envelope."""
+        from flask import request
+
+        try:
+            request.get_data().decode("utf-8")
+        except UnicodeDecodeError:
+            return envelope(400, "validation_error", "The request body is not valid UTF-8 text.")
+        return super()._request_handler(**kwargs)
+
     def add_local_routes(self, region: str) -> None:
         """Routes of the local runtime only (not in template.yaml, never deployed, no token)."""
 

@@ -40,3 +40,11 @@ def test_wrong_method_is_405_with_allow(local_api: LocalRuntime) -> None:
 def test_every_template_route_is_served(local_api: LocalRuntime) -> None:
     served = {(method, route.path) for route in local_api.routes for method in route.methods}
     assert ("GET", "/health") in served
+
+
+def test_a_body_that_is_not_utf8_is_400_not_502(local_api: LocalRuntime) -> None:
+    response = requests.post(
+        f"{local_api.url}/orgs", data=b"\xff\xfe{}", headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"

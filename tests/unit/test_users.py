@@ -88,6 +88,7 @@ def test_create_sends_a_verification_email_unless_told_not_to(acme: Tenant) -> N
         ({"email": "a@example.com", "name": "x", "status": "active"}, "status"),
         ({"email": "a@example.com", "name": "x", "id": "usr_mine"}, "id"),
         ({"email": "a@example.com", "name": "x", "role": "overlord"}, "role"),
+        ({"email": "a@example.com", "name": "x", "send_welcome_email": "yes"}, "send_welcome_email"),
     ],
 )
 def test_invalid_creates_name_the_field(acme: Tenant, body: dict[str, Any], field: str) -> None:
@@ -166,6 +167,27 @@ def test_patch_is_json_merge_patch(acme: Tenant) -> None:
     assert patched["metadata"] == {"b": "2", "c": "3"}  # merged key by key
     assert patched["version"] == user["version"] + 1
     assert acme.patch(user["id"], {"metadata": None}).json()["metadata"] == {}
+
+
+def test_merge_patch_media_type_is_accepted(acme: Tenant) -> None:
+    user = acme.user("rfc7396@example.com", department="Ops")
+    response = acme.api.request(
+        "PATCH",
+        f"/users/{user['id']}",
+        token=acme.access,
+        raw_body='{"department": null}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status == 200
+    assert response.json()["department"] is None
+    broken = acme.api.request(
+        "PATCH",
+        f"/users/{user['id']}",
+        token=acme.access,
+        raw_body="{",
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert broken.status == 400
 
 
 def test_put_is_an_alias_of_patch(acme: Tenant) -> None:

@@ -53,7 +53,8 @@ _STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
 }
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-JSON_MEDIA_TYPES = ("application/json",)
+# RFC 7396 clients send merge patches as application/merge-patch+json: it is JSON to us.
+JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 
 
 class ApiApp(APIGatewayRestResolver):
@@ -79,12 +80,28 @@ class ApiApp(APIGatewayRestResolver):
             logger.warning("request body rejected", extra={"error_code": problem.code})
             result = _proxy_result(error_response(self, problem))
         else:
-            result = super().resolve(event, context)
+            result = super().resolve(_as_plain_json(event), context)
         headers = result.setdefault("multiValueHeaders", {})
         for name, value in response_headers.items():
             headers.setdefault(name, [value])
         headers[REQUEST_ID_HEADER] = [self.request_id]
         return result
+
+
+def _as_plain_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event with a ``+json`` body labelled ``application/json``, which is what the body parser reads."""
+    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or not media_type.endswith("+json"):
+        return event
+    relabel = {
+        name: "application/json" if name.lower() == "content-type" else value
+        for name, value in (event.get("headers") or {}).items()
+    }
+    multi = {
+        name: ["application/json"] if name.lower() == "content-type" else values
+        for name, values in (event.get("multiValueHeaders") or {}).items()
+    }
+    return {**event, "headers": relabel, "multiValueHeaders": multi}
 
 
 def _proxy_result(response: Response[Any]) -> dict[str, Any]:
@@ -145,7 +162,7 @@ def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) 
         raise errors.UnsupportedMediaTypeError(
             f"Content-Type {media_type or '(none)'} is not supported here; send {' or '.join(accepted_media_types)}."
         )
-    if media_type == "application/json":
+    if media_type in JSON_MEDIA_TYPES:
         try:
             json.loads(payload)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from umapi.auth.permissions import SCOPES
 
@@ -59,7 +59,7 @@ class CreateClientRequest(_ClientRules):
     grant_types: GrantTypes = ["client_credentials"]
     scopes: Scopes = []
     redirect_uris: RedirectUris = []
-    public: bool = False
+    public: StrictBool = False
     rate_limit_per_minute: RateLimit | None = None
 
 

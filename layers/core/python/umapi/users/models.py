@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
 SORTS = ("created_at", "name", "email", "last_login")
@@ -78,7 +78,7 @@ class CreateUserRequest(BaseModel):
     department: Department | None = None
     avatar_url: AvatarUrl | None = None
     metadata: Annotated[dict[MetadataKey, MetadataValue], AfterValidator(_metadata)] = Field(default_factory=dict)
-    send_welcome_email: bool = True
+    send_welcome_email: StrictBool = True
 
 
 class UpdateUserRequest(BaseModel):
@@ -100,7 +100,7 @@ class DeactivateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
-    revoke_sessions: bool = True
+    revoke_sessions: StrictBool = True
 
 
 class VerifyEmailRequest(BaseModel):
