@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from devserver.backend import MotoBackend
-from devserver.runtime import LOCAL_CREDENTIALS, LocalRuntime, LocalRuntimeConfig
+from devserver.runtime import LOCAL_CREDENTIALS, LocalRuntime, LocalRuntimeConfig, seed
 from devserver.template import Intrinsics, Template
+from umapi.bootstrap import AdminCredentials
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,16 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     for route in sorted(runtime.routes, key=lambda r: r.path):
         print(f"  {', '.join(sorted(route.methods)):<24} {runtime.url}{route.path}  -> {route.function_name}")
     if runtime.admin is not None:
-        admin = runtime.admin
-        print(
-            f"Platform admin client (org {admin.org_id}):\n"
-            f"  LOCAL_ADMIN_CLIENT_ID={admin.client_id}\n  LOCAL_ADMIN_CLIENT_SECRET={admin.client_secret}\n"
-            f"  curl -s -u '{admin.client_id}:{admin.client_secret}' -d grant_type=client_credentials "
-            f"{runtime.url}/auth/token"
-        )
+        print_admin(runtime.admin, runtime.url)
     print(f"Ready in {time.perf_counter() - started:.1f} s. Ctrl-C stops.", flush=True)
     runtime.serve_forever()
     return 0
+
+
+def print_admin(admin: AdminCredentials, url: str) -> None:
+    print(
+        f"Platform admin client (org {admin.org_id}):\n"
+        f"  LOCAL_ADMIN_CLIENT_ID={admin.client_id}\n  LOCAL_ADMIN_CLIENT_SECRET={admin.client_secret}\n"
+        f"  curl -s -u '{admin.client_id}:{admin.client_secret}' -d grant_type=client_credentials {url}/auth/token"
+    )
 
 
 def serve_backend_only(args: argparse.Namespace) -> int:
@@ -93,6 +96,9 @@ def serve_backend_only(args: argparse.Namespace) -> int:
     backend.start()
     intrinsics = Intrinsics(backend.region, "user-management-api-local", template.parameter_defaults())
     backend.provision(template, intrinsics)
+    admin = seed(backend, template, intrinsics)
+    if admin is not None:
+        print_admin(admin, "http://127.0.0.1:3000")
     print(f"moto on {backend.endpoint_url} with: {', '.join(sorted(intrinsics.attributes))}. Ctrl-C stops.", flush=True)
     try:
         signal.pause()

@@ -48,6 +48,25 @@ LOCAL_FUNCTION_DEFAULTS = {
 }
 
 
+def seed(backend: MotoBackend, template: Template, intrinsics: Intrinsics) -> AdminCredentials | None:
+    """What a deployed stack gets from the bootstrap command: a signing key, a platform-admin
+    client (``LOCAL_ADMIN_CLIENT_ID`` / ``LOCAL_ADMIN_CLIENT_SECRET``), and a verified sender."""
+    attributes = intrinsics.attributes
+    if "Table" not in attributes or "SigningKeysSecret" not in attributes:
+        return None  # not the product's template
+    table, dynamodb = attributes["Table"]["Ref"], backend.client("dynamodb")
+    sender = os.environ.get("MAIL_FROM") or template.parameter_defaults().get("MailFrom")
+    if sender:
+        backend.client("ses").verify_email_identity(EmailAddress=sender)
+    KeyRingStore(backend.client("secretsmanager"), attributes["SigningKeysSecret"]["Ref"], dynamodb, table).ensure()
+    return create_platform_admin(
+        OrgRepository(dynamodb, table),
+        ClientRepository(dynamodb, table),
+        client_id=os.environ.get("LOCAL_ADMIN_CLIENT_ID") or DEFAULT_ADMIN_CLIENT_ID,
+        client_secret=os.environ.get("LOCAL_ADMIN_CLIENT_SECRET") or None,
+    )
+
+
 @dataclass
 class LocalRuntimeConfig:
     template_path: Path
@@ -134,23 +153,7 @@ class LocalRuntime:
             self.stop()
 
     def _seed(self) -> AdminCredentials | None:
-        """What a deployed stack gets from the bootstrap command: a signing key and a platform admin."""
-        attributes = self.intrinsics.attributes
-        if "Table" not in attributes or "SigningKeysSecret" not in attributes:
-            return None  # not the product's template
-        table, dynamodb = attributes["Table"]["Ref"], self.backend.client("dynamodb")
-        sender = os.environ.get("MAIL_FROM") or self.template.parameter_defaults().get("MailFrom")
-        if sender:
-            self.backend.client("ses").verify_email_identity(EmailAddress=sender)
-        KeyRingStore(
-            self.backend.client("secretsmanager"), attributes["SigningKeysSecret"]["Ref"], dynamodb, table
-        ).ensure()
-        return create_platform_admin(
-            OrgRepository(dynamodb, table),
-            ClientRepository(dynamodb, table),
-            client_id=os.environ.get("LOCAL_ADMIN_CLIENT_ID") or DEFAULT_ADMIN_CLIENT_ID,
-            client_secret=os.environ.get("LOCAL_ADMIN_CLIENT_SECRET") or None,
-        )
+        return seed(self.backend, self.template, self.intrinsics)
 
     # ------------------------------------------------------------------ functions
     def invoke(self, function_id: str, event: dict[str, Any]) -> dict[str, Any] | None:
