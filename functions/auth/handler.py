@@ -13,7 +13,7 @@ from umapi.http import create_app, header, issuer_for
 from umapi.observability import logger, metrics, tracer
 
 FORM = "application/x-www-form-urlencoded"
-app = create_app(accepted_media_types=(FORM, "application/json"))
+app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token",))
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

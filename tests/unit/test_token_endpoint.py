@@ -176,3 +176,16 @@ def test_jwks_publishes_only_public_material(api: InProcessApi, platform: AdminC
         assert set(key) == {"kty", "use", "alg", "kid", "n", "e"}
         assert key["alg"] == "RS256"
     assert "PRIVATE" not in json.dumps(response.json())
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [('{"grant_type": ', "application/json"), ("grant_type=client_credentials", "text/plain")],
+)
+def test_unreadable_bodies_are_invalid_request(
+    api: InProcessApi, platform: AdminCredentials, body: str, content_type: str
+) -> None:
+    response = api.post("/auth/token", raw_body=body, headers={"Content-Type": content_type})
+    assert response.status == 400
+    assert response.json()["error"] == "invalid_request"
+    assert response.header("Cache-Control") == "no-store"

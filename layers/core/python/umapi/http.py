@@ -62,10 +62,12 @@ class ApiApp(APIGatewayRestResolver):
 
     request_id: str = ""
 
-    def __init__(self, accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> None:
+    def __init__(self, accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES, oauth_paths: Iterable[str] = ()) -> None:
         # A response that does not match its declared model is our bug: 500, never a 4xx.
         super().__init__(enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR)
         self.accepted_media_types = tuple(accepted_media_types)
+        # OAuth endpoints answer a bad body as RFC 6749 does (invalid_request), not with the envelope.
+        self.oauth_paths = frozenset(oauth_paths)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.request_id = new_id("req")
@@ -78,7 +80,10 @@ class ApiApp(APIGatewayRestResolver):
         except errors.DomainError as problem:
             # Rejected before routing, as API Gateway rejects an oversize body before any integration.
             logger.warning("request body rejected", extra={"error_code": problem.code})
-            result = _proxy_result(error_response(self, problem))
+            if event.get("path") in self.oauth_paths and not isinstance(problem, errors.PayloadTooLargeError):
+                result = _proxy_result(oauth_error_response(errors.OAuthError("invalid_request", problem.message)))
+            else:
+                result = _proxy_result(error_response(self, problem))
         else:
             result = super().resolve(_as_plain_json(event), context)
         headers = result.setdefault("multiValueHeaders", {})
@@ -86,6 +91,19 @@ class ApiApp(APIGatewayRestResolver):
             headers.setdefault(name, [value])
         headers[REQUEST_ID_HEADER] = [self.request_id]
         return result
+
+
+def oauth_error_response(error: errors.OAuthError) -> Response[Any]:
+    """RFC 6749 §5.2: ``{"error", "error_description"}``, 401 with a Basic challenge for ``invalid_client``."""
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if error.error == "invalid_client":
+        headers["WWW-Authenticate"] = 'Basic realm="user-management-api", charset="UTF-8"'
+    return Response(
+        status_code=401 if error.error == "invalid_client" else 400,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": error.error, "error_description": error.description}),
+        headers=headers,
+    )
 
 
 def _as_plain_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -203,9 +221,9 @@ def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
     )
 
 
-def create_app(accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> ApiApp:
+def create_app(accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES, oauth_paths: Iterable[str] = ()) -> ApiApp:
     """A resolver with request validation, the body guard and the error mapping wired in."""
-    app = ApiApp(accepted_media_types)
+    app = ApiApp(accepted_media_types, oauth_paths)
 
     @app.exception_handler(errors.DomainError)
     def handle_domain_error(error: errors.DomainError) -> Response[Any]:
@@ -228,15 +246,7 @@ def create_app(accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES) -> ApiApp
     @app.exception_handler(errors.OAuthError)
     def handle_oauth_error(error: errors.OAuthError) -> Response[Any]:
         logger.warning("token request rejected", extra={"oauth_error": error.error})
-        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-        if error.error == "invalid_client":
-            headers["WWW-Authenticate"] = 'Basic realm="user-management-api", charset="UTF-8"'
-        return Response(
-            status_code=401 if error.error == "invalid_client" else 400,
-            content_type=content_types.APPLICATION_JSON,
-            body=json.dumps({"error": error.error, "error_description": error.description}),
-            headers=headers,
-        )
+        return oauth_error_response(error)
 
     @app.exception_handler(ResponseValidationError)
     def handle_response_validation_error(exc: ResponseValidationError) -> Response[Any]:
