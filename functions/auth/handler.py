@@ -1,19 +1,22 @@
 """Auth function: the token endpoint and the published key and server metadata (RFC 6749, 7517, 8414)."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from umapi.auth.login import AuthorizeError, LoginRefusedError, RedirectError
 from umapi.auth.oauth import SUPPORTED_GRANTS, parse_parameters
+from umapi.auth.pages import SECURITY_HEADERS, error_page, login_page
 from umapi.auth.permissions import SCOPES
-from umapi.dependencies import public_keys, token_service
-from umapi.http import create_app, header, issuer_for
+from umapi.dependencies import login_service, public_keys, token_service
+from umapi.http import create_app, header, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
 
 FORM = "application/x-www-form-urlencoded"
-app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token",))
+app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token", "/auth/revoke"))
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -23,11 +26,84 @@ def post_token() -> Response[dict[str, Any]]:
     event = app.current_event.raw_event
     media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
     params = parse_parameters(app.current_event.decoded_body, media_type)
+    meta = request_meta(event, app.context["request_id"])
     answer = token_service().token(
-        params, header(event, "authorization") or None, issuer_for(event), app.context["response_headers"]
+        params, header(event, "authorization") or None, issuer_for(event), app.context["response_headers"], meta
     )
     metrics.add_metric(name="TokensIssued", unit="Count", value=1)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=answer, headers=NO_STORE)
+
+
+@app.post("/auth/revoke")
+@tracer.capture_method
+def post_revoke() -> Response[None]:
+    """RFC 7009: 200 whether or not the token was known."""
+    event = app.current_event.raw_event
+    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
+    params = parse_parameters(app.current_event.decoded_body, media_type)
+    token_service().revoke(params, header(event, "authorization") or None)
+    return Response(status_code=200, body=None, headers=NO_STORE)
+
+
+AUTHORIZE_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+def html(status: int, page: str) -> Response[str]:
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=SECURITY_HEADERS)
+
+
+def redirect(location: str) -> Response[str]:
+    return Response(status_code=302, body="", headers={"Location": location, "Cache-Control": "no-store"})
+
+
+@app.get("/oauth/authorize")
+@tracer.capture_method
+def get_authorize() -> Response[str]:
+    query = app.current_event.query_string_parameters or {}
+    params = {name: query[name] for name in AUTHORIZE_PARAMS if name in query}
+    try:
+        request = login_service().validate(params)
+    except AuthorizeError as problem:
+        return html(400, error_page(str(problem)))
+    except RedirectError as problem:
+        return redirect(_error_redirect(params, problem))
+    return html(200, login_page(request.client.name, params))
+
+
+@app.post("/oauth/authorize")
+@tracer.capture_method
+def post_authorize() -> Response[str]:
+    event = app.current_event.raw_event
+    form = parse_parameters(app.current_event.decoded_body, "application/x-www-form-urlencoded")
+    params = {name: form[name] for name in AUTHORIZE_PARAMS if name in form}
+    service = login_service()
+    try:
+        request = service.validate(params)
+    except AuthorizeError as problem:
+        return html(400, error_page(str(problem)))
+    except RedirectError as problem:
+        return redirect(_error_redirect(params, problem))
+    try:
+        location = service.login(
+            request, form.get("email", ""), form.get("password", ""), request_meta(event, app.context["request_id"])
+        )
+    except LoginRefusedError as failure:
+        return html(failure.status, login_page(request.client.name, params, failure.message, form.get("email", "")))
+    return redirect(location)
+
+
+def _error_redirect(params: dict[str, str], problem: RedirectError) -> str:
+    query = {"error": problem.error, "error_description": problem.description, "state": params.get("state")}
+    uri = params["redirect_uri"]
+    return f"{uri}{'&' if '?' in uri else '?'}{urlencode({k: v for k, v in query.items() if v is not None})}"
 
 
 @app.get("/.well-known/jwks.json")
@@ -49,9 +125,13 @@ def get_server_metadata() -> Response[dict[str, Any]]:
         "issuer": issuer,
         "token_endpoint": f"{issuer}/auth/token",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "revocation_endpoint": f"{issuer}/auth/revoke",
         "grant_types_supported": list(SUPPORTED_GRANTS),
-        "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": list(SCOPES),
         "service_documentation": f"{issuer}/docs",
     }

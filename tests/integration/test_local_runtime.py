@@ -117,7 +117,7 @@ def test_queue_messages_reach_the_queue_function_and_are_deleted(throwaway: Loca
 
     item = wait_for(lambda: sink_item(throwaway, "queue", message_id))
     assert item["body"]["S"] == "hello"
-    time.sleep(2.5)  # past the 1 s visibility timeout: a message left undeleted would come back
+    time.sleep(4)  # past the 3 s visibility timeout: a message left undeleted would come back
     assert sink_item(throwaway, "queue", message_id)["attempts"]["N"] == "1"  # type: ignore[index]
 
 

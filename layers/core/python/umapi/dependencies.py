@@ -14,9 +14,11 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from umapi.audit import RequestMeta
 from umapi.audit_log import AuditLogReader
+from umapi.auth.login import LoginService
 from umapi.auth.oauth import TokenService
 from umapi.auth.principal import Authenticator, Principal
 from umapi.auth.ratelimit import RateLimiter
+from umapi.auth.sessions import SessionStore
 from umapi.auth.signing import KeyRingStore, PublicKeyCache, SigningKeyCache
 from umapi.aws import dynamodb_client, reset_clients, secretsmanager_client, ses_client
 from umapi.clients.repository import ClientRepository
@@ -116,7 +118,21 @@ def token_service() -> TokenService:
         rate_limiter(),
         settings.rate_limit_per_minute,
         settings.access_token_ttl_seconds,
+        session_store(),
+        user_repository(),
+        RoleCatalog(),
+        settings.refresh_reuse_grace_seconds,
     )
+
+
+@cache
+def session_store() -> SessionStore:
+    return SessionStore(dynamodb_client(), get_settings().table_name)
+
+
+def login_service() -> LoginService:
+    settings = get_settings()
+    return LoginService(client_repository(), user_repository(), session_store(), dynamodb_client(), settings.table_name)
 
 
 def authenticated(request: Request) -> Principal:
@@ -146,6 +162,7 @@ def reset() -> None:
         authenticator,
         token_service,
         user_repository,
+        session_store,
     ):
         factory.cache_clear()
     reset_clients()

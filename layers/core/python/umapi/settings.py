@@ -25,6 +25,7 @@ class Settings(BaseModel):
     cursor_secret: str = Field(default="", validation_alias="CURSOR_SECRET")
     rate_limit_per_minute: int = Field(default=500, validation_alias="RATE_LIMIT_PER_MINUTE", ge=1)
     access_token_ttl_seconds: int = Field(default=3600, validation_alias="ACCESS_TOKEN_TTL_SECONDS", ge=60)
+    refresh_reuse_grace_seconds: int = Field(default=0, validation_alias="REFRESH_REUSE_GRACE_SECONDS", ge=0, le=300)
     idempotency_table: str = Field(default="", validation_alias="IDEMPOTENCY_TABLE")
     mail_from: str = Field(default="no-reply@example.com", validation_alias="MAIL_FROM")
     # Where verification links point (your app's page); empty means <API root>/verify-email.

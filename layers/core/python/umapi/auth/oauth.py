@@ -10,22 +10,33 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import re
+import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
+from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.auth.permissions import format_scope, parse_scope
 from umapi.auth.ratelimit import RateLimiter
+from umapi.auth.sessions import RefreshRecord, ReuseError, SessionStore, s256
 from umapi.auth.signing import SigningKeyCache
 from umapi.auth.tokens import issue_access_token
 from umapi.clients.models import Client
 from umapi.clients.repository import ClientRepository
 from umapi.clients.service import authenticate_client
 from umapi.errors import OAuthError
+from umapi.observability import logger, metrics
+from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.time import utc_now_iso
+from umapi.users.models import User
+from umapi.users.repository import UserRepository
 
-SUPPORTED_GRANTS = ("client_credentials",)
+SUPPORTED_GRANTS = ("client_credentials", "authorization_code", "refresh_token")
+_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 §3.3 scope-token
 
 
@@ -70,7 +81,15 @@ class TokenService:
         limiter: RateLimiter,
         default_rate_limit: int,
         access_token_ttl: int,
+        sessions: SessionStore,
+        users: UserRepository,
+        roles: RoleCatalog,
+        reuse_grace_seconds: int = 0,
     ) -> None:
+        self._sessions = sessions
+        self._users = users
+        self._roles = roles
+        self._grace = reuse_grace_seconds
         self._clients = clients
         self._signing_keys = signing_keys
         self._limiter = limiter
@@ -83,6 +102,7 @@ class TokenService:
         authorization: str | None,
         issuer: str,
         response_headers: dict[str, str],
+        meta: RequestMeta,
     ) -> dict[str, Any]:
         grant_type = params.get("grant_type")
         if not grant_type:
@@ -91,9 +111,127 @@ class TokenService:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type} is not supported.")
         client = self._authenticate_client(params, authorization)
         self._limiter.admit(client.id, client.rate_limit_per_minute or self._default_rate_limit, response_headers)
-        if grant_type not in client.grant_types or client.public:
+        if grant_type not in client.grant_types or (client.public and grant_type == "client_credentials"):
             raise OAuthError("unauthorized_client", f"This client may not use the {grant_type} grant.")
+        if grant_type == "authorization_code":
+            return self._authorization_code(client, params, issuer, meta)
+        if grant_type == "refresh_token":
+            return self._refresh(client, params, issuer, meta)
         return self._client_credentials(client, params, issuer)
+
+    def revoke(self, params: Mapping[str, str], authorization: str | None) -> None:
+        """RFC 7009: revoke a refresh token's family; unknown tokens are fine (always 200)."""
+        client = self._authenticate_client(params, authorization)
+        token = params.get("token")
+        if not token:
+            raise OAuthError("invalid_request", "token is required.")
+        if params.get("token_type_hint") == "access_token" or token.count(".") == 2:
+            raise OAuthError("unsupported_token_type", "Access tokens expire within the hour; revoke a refresh token.")
+        record = self._sessions.get_refresh(token)
+        if record is not None and record.client_id == client.id:
+            self._sessions.revoke_family(record.family_id)
+
+    # ------------------------------------------------------------------ user grants
+    def _authorization_code(
+        self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta
+    ) -> dict[str, Any]:
+        code = params.get("code")
+        if not code:
+            raise OAuthError("invalid_request", "code is required.")
+        try:
+            grant = self._sessions.consume_code(code)
+        except ReuseError as reuse:
+            if reuse.family_id:
+                self._sessions.revoke_family(reuse.family_id)  # what the first use issued stops working
+            raise OAuthError("invalid_grant", "The authorization code was already used.") from reuse
+        if grant is None or grant.client_id != client.id:
+            raise OAuthError("invalid_grant", "The authorization code is unknown, expired or not this client's.")
+        if params.get("redirect_uri") != grant.redirect_uri:
+            raise OAuthError("invalid_grant", "redirect_uri differs from the one the code was issued for.")
+        if grant.code_challenge is not None:
+            verifier = params.get("code_verifier", "")
+            if not _VERIFIER.match(verifier) or not hmac.compare_digest(s256(verifier), grant.code_challenge):
+                raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
+        user = self._active_user(grant.org_id, grant.user_id, None)
+        refresh = self._sessions.start_family(grant.family_id, grant, grant.scope)
+        return self._user_tokens(client, user, grant.scope, refresh, issuer)
+
+    def _refresh(self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta) -> dict[str, Any]:
+        token = params.get("refresh_token")
+        if not token:
+            raise OAuthError("invalid_request", "refresh_token is required.")
+        record = self._sessions.get_refresh(token)
+        if record is None or record.client_id != client.id or record.expires_epoch <= time.time():
+            raise OAuthError("invalid_grant", "The refresh token is unknown, expired or not this client's.")
+        family = self._sessions.get_family(record.family_id)
+        if family is None or family.revoked:
+            raise OAuthError("invalid_grant", "The refresh token was revoked.")
+        user = self._active_user(record.org_id, record.user_id, family.created_epoch)
+        requested = params.get("scope")
+        scope = record.scope
+        if requested is not None:
+            if not parse_scope(requested) <= parse_scope(record.scope):
+                raise OAuthError("invalid_scope", "A refresh cannot widen the scope of the login.")
+            scope = format_scope(parse_scope(requested))
+        within_grace = (
+            record.used_epoch is not None
+            and self._grace > 0
+            and time.time() - record.used_epoch <= self._grace
+            and record.successor == family.current
+        )
+        try:
+            new_token = self._sessions.rotate(record, grace=within_grace)
+        except ReuseError:
+            self._reuse_detected(record, meta)
+            raise OAuthError("invalid_grant", "The refresh token was already used; the session is revoked.") from None
+        except PermissionError:
+            raise OAuthError("invalid_grant", "The refresh token was revoked.") from None
+        return self._user_tokens(client, user, scope, new_token, issuer)
+
+    def _active_user(self, org_id: str, user_id: str, family_created: int | None) -> User:
+        user = self._users.get(org_id, user_id, consistent=True)
+        if user is None or user.status != "active":
+            raise OAuthError("invalid_grant", "The user may no longer sign in.")
+        if family_created is not None and user.sessions_valid_after is not None:
+            ended = int(datetime.fromisoformat(user.sessions_valid_after).timestamp())
+            if family_created < ended:
+                raise OAuthError("invalid_grant", "The session was ended (password change or suspension).")
+        return user
+
+    def _reuse_detected(self, record: RefreshRecord, meta: RequestMeta) -> None:
+        self._sessions.revoke_family(record.family_id)
+        logger.warning("token.reuse_detected", extra={"family_id": record.family_id, "client_id": record.client_id})
+        metrics.add_metric(name="RefreshTokenReuse", unit="Count", value=1)
+        entry = AuditEntry(
+            record.org_id,
+            Actor("client", record.client_id),
+            "token.reuse_detected",
+            "user",
+            record.user_id,
+            meta,
+            {"family_id": {"from": None, "to": record.family_id}},
+        )
+        self._users.put_audit(entry)
+
+    def _user_tokens(self, client: Client, user: User, scope: str, refresh: str, issuer: str) -> dict[str, Any]:
+        granted = format_scope(parse_scope(scope) & set(user_permissions(user, self._roles, utc_now_iso())))
+        token, _ = issue_access_token(
+            self._signing_keys.current(),
+            issuer=issuer,
+            audience=issuer,
+            subject=user.id,
+            client_id=client.id,
+            org_id=user.org_id,
+            scope=granted,
+            ttl_seconds=self._ttl,
+        )
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self._ttl,
+            "refresh_token": refresh,
+            "scope": granted,
+        }
 
     def _authenticate_client(self, params: Mapping[str, str], authorization: str | None) -> Client:
         basic = basic_credentials(authorization)

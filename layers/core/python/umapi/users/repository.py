@@ -253,6 +253,10 @@ class UserRepository:
     def put_with_audit(self, item: dict[str, Any], audit: AuditEntry) -> None:
         self._transact([(item, None), (audit.transact_put(self._table), None)])
 
+    def put_audit(self, audit: AuditEntry) -> None:
+        """An audit entry on its own (an event with no state change, e.g. a detected token reuse)."""
+        self._transact([(audit.transact_put(self._table), None)])
+
     def email_taken(self, org_id: str, email_key: str) -> bool:
         with db.translate_errors():
             return "Item" in self._dynamodb.get_item(

@@ -1,0 +1,129 @@
+"""Sign-in over HTTP against the local runtime: a real OAuth client library, and refresh races."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from html import unescape
+from typing import Any
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+
+from devserver.runtime import LocalRuntime
+
+pytestmark = pytest.mark.e2e
+REDIRECT = "http://127.0.0.1:8765/callback"
+PASSWORD = "Sign-In-Pass-77"
+
+
+@pytest.fixture(scope="module")
+def app(local_api: LocalRuntime) -> dict[str, Any]:
+    """An organization, a public SPA client, and an active user with a password."""
+    assert local_api.admin is not None
+    admin = requests.post(
+        f"{local_api.url}/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(local_api.admin.client_id, local_api.admin.client_secret),
+        timeout=30,
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {admin}"}
+    org = requests.post(f"{local_api.url}/orgs", json={"name": "Login"}, headers=headers, timeout=30).json()["id"]
+    client = requests.post(
+        f"{local_api.url}/clients",
+        params={"org_id": org},
+        json={
+            "name": "SPA",
+            "public": True,
+            "grant_types": ["authorization_code", "refresh_token"],
+            "redirect_uris": [REDIRECT],
+            "scopes": [],
+        },
+        headers=headers,
+        timeout=30,
+    ).json()
+    user = requests.post(
+        f"{local_api.url}/users",
+        params={"org_id": org},
+        json={"email": "oauth@example.com", "name": "OAuth", "role": "admin", "password": PASSWORD},
+        headers=headers,
+        timeout=30,
+    ).json()
+    requests.post(f"{local_api.url}/users/{user['id']}/activate", params={"org_id": org}, headers=headers, timeout=30)
+    return {"client_id": client["id"], "user": user}
+
+
+def browser_sign_in(url: str, authorization_url: str) -> str:
+    """What a person does: open the page, fill the form, get redirected."""
+    page = requests.get(authorization_url, timeout=30)
+    assert page.status_code == 200, page.text
+    form = {
+        unescape(n): unescape(v)
+        for n, v in re.findall(r"<input type=hidden name='([^']*)' value='([^']*)'>", page.text)
+    }
+    answer = requests.post(
+        f"{url}/oauth/authorize",
+        data=form | {"email": "oauth@example.com", "password": PASSWORD},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["Location"])
+
+
+def test_authlib_completes_code_pkce_and_refresh(local_api: LocalRuntime, app: dict[str, Any]) -> None:
+    session = OAuth2Session(
+        client_id=app["client_id"],
+        redirect_uri=REDIRECT,
+        scope="users:read",
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
+    )
+    verifier = "v" * 64
+    authorization_url, state = session.create_authorization_url(
+        f"{local_api.url}/oauth/authorize", code_verifier=verifier
+    )
+    callback = browser_sign_in(local_api.url, authorization_url)
+    token = session.fetch_token(f"{local_api.url}/auth/token", authorization_response=callback, code_verifier=verifier)
+    assert token["token_type"] == "Bearer"
+    assert token["scope"] == "users:read"
+    me = session.get(f"{local_api.url}/users/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == "oauth@example.com"
+
+    refreshed = session.refresh_token(f"{local_api.url}/auth/token", refresh_token=token["refresh_token"])
+    assert refreshed["refresh_token"] != token["refresh_token"]
+    assert session.get(f"{local_api.url}/users/me").status_code == 200
+    assert state
+
+
+def test_ten_concurrent_refreshes_of_one_token_let_exactly_one_through(
+    local_api: LocalRuntime, app: dict[str, Any]
+) -> None:
+    session = OAuth2Session(
+        client_id=app["client_id"],
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
+    )
+    verifier = "w" * 64
+    authorization_url, _ = session.create_authorization_url(f"{local_api.url}/oauth/authorize", code_verifier=verifier)
+    callback = browser_sign_in(local_api.url, authorization_url)
+    token = session.fetch_token(f"{local_api.url}/auth/token", authorization_response=callback, code_verifier=verifier)
+
+    def use(_: int) -> int:
+        return requests.post(
+            f"{local_api.url}/auth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": token["refresh_token"],
+                "client_id": app["client_id"],
+            },
+            timeout=60,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = Counter(pool.map(use, range(10)))
+    assert statuses == Counter({200: 1, 400: 9}), statuses
