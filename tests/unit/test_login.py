@@ -193,3 +193,13 @@ def test_grace_lets_the_previous_token_be_used_once(world: LoginWorld, monkeypat
     assert refresh(world, world.web, first["refresh_token"]).status == 200  # the other tab
     assert refresh(world, world.web, first["refresh_token"]).json()["error"] == "invalid_grant"  # only once
     assert refresh(world, world.web, second["refresh_token"]).json()["error"] == "invalid_grant"  # family revoked
+
+
+@pytest.mark.parametrize("how", ["archive", "purge"])
+def test_archived_and_purged_users_cannot_sign_in_or_refresh(world: LoginWorld, how: str) -> None:
+    tokens = exchange(world, world.web, code_from(sign_in(world, world.web))).json()
+    query = {"force": "true"} if how == "purge" else None
+    assert world.api.delete(f"/users/{world.user['id']}", token=world.tenant.access, query=query).status in (200, 204)
+    assert sign_in(world, world.web).status in (401, 403)
+    assert refresh(world, world.web, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert world.api.get("/users/me", token=tokens["access_token"]).status == 401
