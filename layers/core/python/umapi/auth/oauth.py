@@ -215,23 +215,26 @@ class TokenService:
 
     def _user_tokens(self, client: Client, user: User, scope: str, refresh: str, issuer: str) -> dict[str, Any]:
         granted = format_scope(parse_scope(scope) & set(user_permissions(user, self._roles, utc_now_iso())))
+        return self._answer(issuer, subject=user.id, client=client, org_id=user.org_id, scope=granted, refresh=refresh)
+
+    def _answer(
+        self, issuer: str, *, subject: str, client: Client, org_id: str, scope: str, refresh: str | None = None
+    ) -> dict[str, Any]:
+        """RFC 6749 §5.1: a signed access token, and the refresh token when there is one."""
         token, _ = issue_access_token(
             self._signing_keys.current(),
             issuer=issuer,
             audience=issuer,
-            subject=user.id,
+            subject=subject,
             client_id=client.id,
-            org_id=user.org_id,
-            scope=granted,
+            org_id=org_id,
+            scope=scope,
             ttl_seconds=self._ttl,
         )
-        return {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": self._ttl,
-            "refresh_token": refresh,
-            "scope": granted,
-        }
+        answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": self._ttl}
+        if refresh is not None:
+            answer["refresh_token"] = refresh
+        return answer | {"scope": scope}
 
     def _authenticate_client(self, params: Mapping[str, str], authorization: str | None) -> Client:
         basic = basic_credentials(authorization)
@@ -262,15 +265,4 @@ class TokenService:
             unknown = sorted(granted - allowed)
             if unknown:
                 raise OAuthError("invalid_scope", f"This client may not request: {' '.join(unknown)}.")
-        scope = format_scope(granted)
-        token, _ = issue_access_token(
-            self._signing_keys.current(),
-            issuer=issuer,
-            audience=issuer,
-            subject=client.id,
-            client_id=client.id,
-            org_id=client.org_id,
-            scope=scope,
-            ttl_seconds=self._ttl,
-        )
-        return {"access_token": token, "token_type": "Bearer", "expires_in": self._ttl, "scope": scope}
+        return self._answer(issuer, subject=client.id, client=client, org_id=client.org_id, scope=format_scope(granted))
