@@ -11,21 +11,14 @@ from joserfc import jwt as independent_jwt
 from joserfc.jwk import KeySet
 
 from devserver.runtime import LocalRuntime
+from tests.support.http import admin_headers, client_token, new_org
 
 pytestmark = pytest.mark.e2e
 
 
-def get_token(url: str, client_id: str, secret: str) -> str:
-    response = requests.post(
-        f"{url}/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret), timeout=30
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 def test_seeded_admin_gets_a_token_that_jwks_verifies(local_api: LocalRuntime) -> None:
     assert local_api.admin is not None
-    access = get_token(local_api.url, local_api.admin.client_id, local_api.admin.client_secret)
+    access = client_token(local_api.url, local_api.admin.client_id, local_api.admin.client_secret)
     jwks = requests.get(f"{local_api.url}/.well-known/jwks.json", timeout=30).json()
     verified = independent_jwt.decode(access, KeySet.import_key_set(jwks), algorithms=["RS256"])
     metadata = requests.get(f"{local_api.url}/.well-known/oauth-authorization-server", timeout=30).json()
@@ -35,10 +28,8 @@ def test_seeded_admin_gets_a_token_that_jwks_verifies(local_api: LocalRuntime) -
 
 def test_rate_limit_is_exact_under_concurrency_and_per_client(local_api: LocalRuntime) -> None:
     # Given a client allowed 11 requests a minute, one of them spent on its token
-    assert local_api.admin is not None
-    admin = get_token(local_api.url, local_api.admin.client_id, local_api.admin.client_secret)
-    headers = {"Authorization": f"Bearer {admin}"}
-    org = requests.post(f"{local_api.url}/orgs", json={"name": "Busy"}, headers=headers, timeout=30).json()["id"]
+    headers = admin_headers(local_api)
+    org = new_org(local_api, headers, "Busy")
     client = requests.post(
         f"{local_api.url}/clients",
         params={"org_id": org},
@@ -46,7 +37,7 @@ def test_rate_limit_is_exact_under_concurrency_and_per_client(local_api: LocalRu
         headers=headers,
         timeout=30,
     ).json()
-    access = get_token(local_api.url, client["id"], client["client_secret"])
+    access = client_token(local_api.url, client["id"], client["client_secret"])
 
     # When 20 requests arrive at once
     def call(_: int) -> int:
@@ -66,13 +57,8 @@ def test_rate_limit_is_exact_under_concurrency_and_per_client(local_api: LocalRu
 
 
 def test_cross_org_reads_are_404_over_http(local_api: LocalRuntime) -> None:
-    assert local_api.admin is not None
-    admin = {
-        "Authorization": f"Bearer {get_token(local_api.url, local_api.admin.client_id, local_api.admin.client_secret)}"
-    }
-    orgs = [
-        requests.post(f"{local_api.url}/orgs", json={"name": n}, headers=admin, timeout=30).json()["id"] for n in "AB"
-    ]
+    admin = admin_headers(local_api)
+    orgs = [new_org(local_api, admin, name) for name in "AB"]
     clients = [
         requests.post(
             f"{local_api.url}/clients",
@@ -83,7 +69,7 @@ def test_cross_org_reads_are_404_over_http(local_api: LocalRuntime) -> None:
         ).json()
         for org in orgs
     ]
-    access_a = get_token(local_api.url, clients[0]["id"], clients[0]["client_secret"])
+    access_a = client_token(local_api.url, clients[0]["id"], clients[0]["client_secret"])
     response = requests.get(
         f"{local_api.url}/clients/{clients[1]['id']}", headers={"Authorization": f"Bearer {access_a}"}, timeout=30
     )

@@ -13,6 +13,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from devserver.runtime import LocalRuntime
+from tests.support.http import admin_headers, new_org
 
 pytestmark = pytest.mark.e2e
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -22,15 +23,8 @@ PASSWORD = "Sign-In-Pass-77"
 @pytest.fixture(scope="module")
 def app(local_api: LocalRuntime) -> dict[str, Any]:
     """An organization, a public SPA client, and an active user with a password."""
-    assert local_api.admin is not None
-    admin = requests.post(
-        f"{local_api.url}/auth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(local_api.admin.client_id, local_api.admin.client_secret),
-        timeout=30,
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {admin}"}
-    org = requests.post(f"{local_api.url}/orgs", json={"name": "Login"}, headers=headers, timeout=30).json()["id"]
+    headers = admin_headers(local_api)
+    org = new_org(local_api, headers, "Login")
     client = requests.post(
         f"{local_api.url}/clients",
         params={"org_id": org},

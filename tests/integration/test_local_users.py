@@ -10,24 +10,10 @@ import pytest
 import requests
 
 from devserver.runtime import LocalRuntime
+from tests.support.http import admin_headers, new_org
 from umapi.auth.permissions import PERMISSIONS
 
 pytestmark = pytest.mark.e2e
-
-
-def admin_headers(runtime: LocalRuntime) -> dict[str, str]:
-    assert runtime.admin is not None
-    answer = requests.post(
-        f"{runtime.url}/auth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(runtime.admin.client_id, runtime.admin.client_secret),
-        timeout=30,
-    )
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-def new_org(runtime: LocalRuntime, headers: dict[str, str], name: str) -> str:
-    return str(requests.post(f"{runtime.url}/orgs", json={"name": name}, headers=headers, timeout=30).json()["id"])
 
 
 def test_twenty_concurrent_creates_of_one_email_make_one_user(local_api: LocalRuntime) -> None:

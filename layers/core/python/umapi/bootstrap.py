@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from umapi import db
 from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.auth.permissions import SCOPES
@@ -64,15 +62,10 @@ def create_platform_admin(
 
 def claim_bootstrap(dynamodb: DynamoDBClient, table: str) -> bool:
     """Record that the stack is being bootstrapped; ``False`` if it was before (a conditional put)."""
-    try:
-        with db.translate_errors():
-            dynamodb.put_item(
-                TableName=table,
-                Item={**BOOTSTRAP_KEY, "created_at": {"S": utc_now_iso()}},
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-    except ClientError as exc:
-        if db.error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    claimed, _ = db.write_if(
+        dynamodb.put_item,
+        TableName=table,
+        Item={**BOOTSTRAP_KEY, "created_at": {"S": utc_now_iso()}},
+        ConditionExpression="attribute_not_exists(PK)",
+    )
+    return claimed

@@ -6,7 +6,7 @@ domain errors, so handlers never see a ``ClientError``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -93,6 +93,19 @@ def translate_errors() -> Iterator[None]:
         raise
     except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
         raise ServiceUnavailableError("The database is unreachable; retry shortly.", retry_after=1) from exc
+
+
+def write_if(operation: Callable[..., Any], **request: Any) -> tuple[bool, dict[str, Any]]:
+    """Run one conditional write: ``(True, its answer)``, or ``(False, the item as it was)`` when the
+    condition failed (the old item is there if the request asked for
+    ``ReturnValuesOnConditionCheckFailure=ALL_OLD``, else ``{}``). Other errors propagate."""
+    try:
+        with translate_errors():
+            return True, operation(**request)
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False, deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]
 
 
 def query_page(

@@ -17,8 +17,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from umapi import db
 from umapi.errors import RateLimitedError
 from umapi.keys import RATE_WINDOW_SK, rate_window_pk
@@ -71,25 +69,22 @@ class RateLimiter:
         key = {"PK": {"S": rate_window_pk(client_id)}, "SK": {"S": RATE_WINDOW_SK}}
         for _ in range(3):  # a lost race to open a new window is retried
             now = epoch_seconds()
-            try:
-                with db.translate_errors():
-                    item = self._dynamodb.update_item(
-                        TableName=self._table,
-                        Key=key,
-                        UpdateExpression="ADD admitted :one",
-                        ConditionExpression="window_start > :open_after AND admitted < :limit",
-                        ExpressionAttributeValues={
-                            ":one": {"N": "1"},
-                            ":open_after": {"N": repr(now - WINDOW_SECONDS)},
-                            ":limit": {"N": str(limit)},
-                        },
-                        ReturnValues="ALL_NEW",
-                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    )["Attributes"]
-            except ClientError as exc:
-                if db.error_code(exc) != "ConditionalCheckFailedException":
-                    raise
-                old: dict[str, Any] = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]
+            admitted_now, answer = db.write_if(
+                self._dynamodb.update_item,
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="ADD admitted :one",
+                ConditionExpression="window_start > :open_after AND admitted < :limit",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":open_after": {"N": repr(now - WINDOW_SECONDS)},
+                    ":limit": {"N": str(limit)},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            if not admitted_now:
+                old = answer  # the window as it was: full, or over
                 if old and float(old["window_start"]) > now - WINDOW_SECONDS:
                     reset = float(old["window_start"]) + WINDOW_SECONDS
                     error = RateLimitExceededError(
@@ -98,10 +93,11 @@ class RateLimiter:
                         context={"limit": limit, "window": WINDOW_SECONDS, "reset_at": math.ceil(reset)},
                     )
                     error.status = RateLimitStatus(limit=limit, remaining=0, reset_at=math.ceil(reset))
-                    raise error from exc
+                    raise error
                 if self._open_window(key, now, old):
                     return RateLimitStatus(limit=limit, remaining=limit - 1, reset_at=math.ceil(now + WINDOW_SECONDS))
                 continue
+            item = answer["Attributes"]
             admitted = int(item["admitted"]["N"])
             reset = float(item["window_start"]["N"]) + WINDOW_SECONDS
             return RateLimitStatus(limit=limit, remaining=max(0, limit - admitted), reset_at=math.ceil(reset))
@@ -122,11 +118,5 @@ class RateLimiter:
         if old:
             request["ConditionExpression"] = "window_start = :old_start"
             request["ExpressionAttributeValues"] = {":old_start": {"N": repr(float(old["window_start"]))}}
-        try:
-            with db.translate_errors():
-                self._dynamodb.put_item(**request)
-        except ClientError as exc:
-            if db.error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        opened, _ = db.write_if(self._dynamodb.put_item, **request)
+        return opened

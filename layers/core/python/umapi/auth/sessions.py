@@ -116,28 +116,25 @@ class SessionStore:
 
     def consume_code(self, code: str) -> AuthorizationCode | None:
         """The code's grant, marking it used; ``None`` if unknown or expired; ``ReuseError`` if used before."""
-        try:
-            with db.translate_errors():
-                item = self._dynamodb.update_item(
-                    TableName=self._table,
-                    Key=_key("CODE", token_hash(code)),
-                    UpdateExpression="SET used = :yes",
-                    ConditionExpression="attribute_exists(PK) AND used = :no AND expires_epoch > :now",
-                    ExpressionAttributeValues={
-                        ":yes": {"BOOL": True},
-                        ":no": {"BOOL": False},
-                        ":now": {"N": str(int(time.time()))},
-                    },
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )["Attributes"]
-        except ClientError as exc:
-            if db.error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]
-            if old.get("used"):
-                raise ReuseError(old.get("family_id")) from exc
+        consumed, answer = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=_key("CODE", token_hash(code)),
+            UpdateExpression="SET used = :yes",
+            ConditionExpression="attribute_exists(PK) AND used = :no AND expires_epoch > :now",
+            ExpressionAttributeValues={
+                ":yes": {"BOOL": True},
+                ":no": {"BOOL": False},
+                ":now": {"N": str(int(time.time()))},
+            },
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        if not consumed:
+            if answer.get("used"):
+                raise ReuseError(answer.get("family_id"))
             return None
+        item = answer["Attributes"]
         v = db.deserialize(item)
         return AuthorizationCode(
             v["client_id"],
@@ -281,18 +278,14 @@ class SessionStore:
 
     def revoke_family(self, family_id: str) -> None:
         """No refresh token of the family works any more (a family never started is left alone)."""
-        try:
-            with db.translate_errors():
-                self._dynamodb.update_item(
-                    TableName=self._table,
-                    Key=_key("FAMILY", family_id),
-                    UpdateExpression="SET revoked = :yes",
-                    ConditionExpression="attribute_exists(PK)",
-                    ExpressionAttributeValues={":yes": {"BOOL": True}},
-                )
-        except ClientError as exc:
-            if db.error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=_key("FAMILY", family_id),
+            UpdateExpression="SET revoked = :yes",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
 
 
 def new_family_id() -> str:

@@ -9,8 +9,6 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
-SORTS = ("created_at", "name", "email", "last_login")
-SortField = Literal["created_at", "name", "email", "last_login"]
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
