@@ -76,3 +76,35 @@ def test_verification_email_lands_in_the_local_outbox(local_api: LocalRuntime) -
             f"{local_api.url}/users/{user['id']}", params={"include": "permissions"}, headers=headers, timeout=30
         ).json()["permissions"]
     )
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_concurrent_demotions_of_the_last_two_admins_leave_one(local_api: LocalRuntime, attempt: int) -> None:
+    headers = admin_headers(local_api)
+    org = new_org(local_api, headers, f"Demotions {attempt}")
+    admins = []
+    for index in range(2):
+        created = requests.post(
+            f"{local_api.url}/users",
+            params={"org_id": org},
+            json={"email": f"admin{index}@example.com", "name": "Admin", "role": "admin", "send_welcome_email": False},
+            headers=headers,
+            timeout=30,
+        ).json()
+        activated = requests.post(
+            f"{local_api.url}/users/{created['id']}/activate", params={"org_id": org}, headers=headers, timeout=30
+        )
+        assert activated.status_code == 200, activated.text
+        admins.append(created["id"])
+
+    def demote(user_id: str) -> int:
+        url = f"{local_api.url}/users/{user_id}/roles/role_admin"
+        return requests.delete(url, params={"org_id": org}, headers=headers, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = Counter(pool.map(demote, admins))
+    assert statuses == Counter({204: 1, 422: 1})
+    holders = requests.get(
+        f"{local_api.url}/users", params={"org_id": org, "role": "admin"}, headers=headers, timeout=30
+    ).json()["data"]
+    assert len(holders) == 1

@@ -65,6 +65,8 @@ class InProcessApi:
                 path = event["Properties"]["Path"]
                 regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"
                 self.routes.append(_Route(event["Properties"]["Method"].upper(), path, re.compile(regex), module))
+        # Like API Gateway, a literal path segment wins over a {parameter} (/users/bulk/roles).
+        self.routes.sort(key=lambda route: route.resource.count("{"))
 
     def request(
         self,

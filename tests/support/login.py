@@ -91,6 +91,9 @@ def login_world(api: InProcessApi, platform: AdminCredentials) -> LoginWorld:
         }
         created = api.post("/clients", token=admin, query={"org_id": tenant.org_id}, json_body=body).json()
         apps.append(App(created["id"], created["client_secret"]))
+    # A second active admin, so the tests may suspend, archive or demote the one that signs in.
+    keeper = tenant.user("keeper@example.com", name="Keeper", role="admin")
+    assert api.post(f"/users/{keeper['id']}/activate", token=tenant.access).status == 200
     user = tenant.user("signin@example.com", name="Sign In", role="admin")
     verified = api.post(
         "/auth/verify-email", json_body={"token": verification_token(user["email"]), "password": PASSWORD}

@@ -69,7 +69,9 @@ def test_every_route_is_explicit_on_the_one_api(template: Template) -> None:
     assert template.resources["Api"]["Properties"]["StageName"] == "v1"
 
 
-@pytest.mark.parametrize("function_id", ["SystemFunction", "AuthFunction", "OrgsFunction", "UsersFunction"])
+@pytest.mark.parametrize(
+    "function_id", ["SystemFunction", "AuthFunction", "OrgsFunction", "UsersFunction", "RolesFunction"]
+)
 def test_each_function_has_a_handler_a_log_group_and_its_own_policies(template: Template, function_id: str) -> None:
     props = functions(template)[function_id]["Properties"]
     module, _, attribute = props["Handler"].partition(".")
@@ -82,7 +84,13 @@ def test_each_function_has_a_handler_a_log_group_and_its_own_policies(template: 
 
 
 def test_every_function_is_covered_by_the_per_function_test(template: Template) -> None:
-    assert set(functions(template)) == {"SystemFunction", "AuthFunction", "OrgsFunction", "UsersFunction"}
+    assert set(functions(template)) == {
+        "SystemFunction",
+        "AuthFunction",
+        "OrgsFunction",
+        "UsersFunction",
+        "RolesFunction",
+    }
 
 
 def test_no_policy_grants_scan(template: Template) -> None:
@@ -101,3 +109,23 @@ def test_only_the_auth_function_can_read_the_signing_keys(template: Template) ->
     }
     assert readers == {"AuthFunction"}
     assert "SIGNING_KEYS_SECRET" not in template.body["Globals"]["Function"]["Environment"]["Variables"]
+
+
+def _table_actions(function: dict[str, Any]) -> set[str]:
+    return {
+        action
+        for policy in function["Properties"].get("Policies", [])
+        for statement in policy.get("Statement", [])
+        if isinstance(statement.get("Resource"), list) and {"Fn::GetAtt": ["Table", "Arn"]} in statement["Resource"]
+        for action in statement["Action"]
+    }
+
+
+def test_functions_that_authenticate_may_batch_read_the_table(template: Template) -> None:
+    """The authenticator reads the client and the user in one BatchGetItem, and its roles in
+    another: without dynamodb:BatchGetItem every authenticated route fails once deployed."""
+    for name, function in functions(template).items():
+        props = function["Properties"]
+        source = (ROOT / props["CodeUri"] / "handler.py").read_text()
+        if "Depends(authenticated)" in source:
+            assert "dynamodb:BatchGetItem" in _table_actions(function), name

@@ -14,7 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-from umapi.errors import ServiceUnavailableError
+from umapi.errors import ConflictError, ServiceUnavailableError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -106,6 +106,33 @@ def write_if(operation: Callable[..., Any], **request: Any) -> tuple[bool, dict[
         if error_code(exc) != "ConditionalCheckFailedException":
             raise
         return False, deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]
+
+
+# A transaction item, and the error to raise if its condition fails (None: a generic conflict).
+Guarded = tuple[dict[str, Any], Exception | None]
+
+
+def transact(dynamodb: Any, items: list[Guarded]) -> None:
+    """All of ``items`` in one ``TransactWriteItems``, or none: a failed condition raises that
+    item's error (a generic 409 ``conflict`` when it has none)."""
+    failed = transact_failures(dynamodb, [item for item, _ in items])
+    if failed:
+        raise items[failed[0]][1] or ConflictError("The change conflicted with another; retry.")
+
+
+def transact_failures(dynamodb: Any, items: list[dict[str, Any]]) -> list[int]:
+    """One ``TransactWriteItems``: ``[]`` when it was written, else the positions of the items
+    whose conditions failed (nothing was written). Throttling becomes 503 as everywhere."""
+    try:
+        with translate_errors():
+            dynamodb.transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        reasons = cancellation_codes(exc)
+        failed = [position for position, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
+        if not failed:
+            raise
+        return failed
+    return []
 
 
 def query_page(

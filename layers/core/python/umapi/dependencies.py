@@ -29,6 +29,8 @@ from umapi.orgs.repository import OrgRepository
 from umapi.orgs.service import OrgService
 from umapi.pagination import CursorCodec
 from umapi.roles.catalog import RoleCatalog
+from umapi.roles.repository import RoleRepository
+from umapi.roles.service import AssignmentService, RoleService
 from umapi.settings import get_settings
 from umapi.users.repository import UserRepository
 from umapi.users.service import UserService
@@ -78,8 +80,25 @@ def authenticator() -> Authenticator:
         org_repository(),
         rate_limiter(),
         settings.rate_limit_per_minute,
-        RoleCatalog(),
+        role_catalog(),
     )
+
+
+@cache
+def role_repository() -> RoleRepository:
+    return RoleRepository(dynamodb_client(), get_settings().table_name)
+
+
+def role_catalog() -> RoleCatalog:
+    return RoleCatalog(role_repository())
+
+
+def role_service() -> RoleService:
+    return RoleService(role_repository(), role_catalog())
+
+
+def assignment_service() -> AssignmentService:
+    return AssignmentService(user_repository(), role_catalog())
 
 
 def client_service() -> ClientService:
@@ -102,7 +121,7 @@ def audit_log_reader() -> AuditLogReader:
 def user_service() -> UserService:
     return UserService(
         user_repository(),
-        RoleCatalog(),
+        role_catalog(),
         cursor_codec(),
         EmailSender(ses_client(), get_settings().mail_from),
         audit_log_reader(),
@@ -120,7 +139,7 @@ def token_service() -> TokenService:
         settings.access_token_ttl_seconds,
         session_store(),
         user_repository(),
-        RoleCatalog(),
+        role_catalog(),
         settings.refresh_reuse_grace_seconds,
     )
 
@@ -163,6 +182,7 @@ def reset() -> None:
         token_service,
         user_repository,
         session_store,
+        role_repository,
     ):
         factory.cache_clear()
     reset_clients()

@@ -85,3 +85,25 @@ def verification_pk(token_hash: str) -> str:
 def events_pk(org_id: str) -> str:
     """The organization's outbox of webhook events; sort keys are the events' time-ordered ids."""
     return f"ORG#{org_id}#EVENTS"
+
+
+def role_sk(role_id: str) -> str:
+    """A custom role, in its organization's partition (system roles are not stored)."""
+    return f"ROLE#{role_id}"
+
+
+def role_name_sk(name_key: str) -> str:
+    """The claim that makes a role name unique in its organization (case-insensitive)."""
+    return f"ROLENAME#{name_key}"
+
+
+def role_holder_sk(role_id: str, user_id: str) -> str:
+    """One user holding one custom role: who holds a role is a ``begins_with`` query away."""
+    return f"HOLDER#{role_id}#{user_id}"
+
+
+def role_holders_prefix(role_id: str) -> str:
+    return f"HOLDER#{role_id}#"
+
+
+ADMIN_ROSTER_SK: Final = "ADMINS"

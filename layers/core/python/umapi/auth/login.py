@@ -138,7 +138,7 @@ class LoginService:
         event = Event(
             org_id, "user.login", {"user_id": user.id, "client_id": request.client.id, "at": now}, meta, user.id
         )
-        self._users.save(logged_in, user.version, audit, [event], [(self._sessions.code_put(code, grant), None)])
+        self._users.save(user, logged_in, audit, [event], [(self._sessions.code_put(code, grant), None)])
         return request.redirect(code=code)
 
     def _find(self, org_id: str, email_key: str) -> User | None:

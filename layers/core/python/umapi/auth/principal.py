@@ -58,6 +58,16 @@ class Principal:
                 f"This token lacks the {permission} permission.", context={"required_permission": permission}
             )
 
+    def require_each(self, permissions: frozenset[str] | list[str], what: str) -> None:
+        """Nobody hands out more than they hold: ``what`` (e.g. "a role") may carry only
+        permissions this token holds."""
+        for permission in sorted(permissions):
+            if permission not in self.permissions and not self.is_platform_admin:
+                raise ForbiddenError(
+                    f"You cannot give {what} with {permission}: this token does not hold it.",
+                    context={"required_permission": permission},
+                )
+
     def require_platform_admin(self) -> None:
         if not self.is_platform_admin:
             raise ForbiddenError(

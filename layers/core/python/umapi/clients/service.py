@@ -164,12 +164,7 @@ class ClientService:
             raise ForbiddenError(
                 "Only a platform admin may set rate_limit_per_minute.", context={"required_permission": PLATFORM_ADMIN}
             )
-        for scope in scopes:
-            if scope not in principal.permissions and not principal.is_platform_admin:
-                raise ForbiddenError(
-                    f"A client cannot be given {scope}: this token does not hold it.",
-                    context={"required_permission": scope},
-                )
+        principal.require_each(scopes, "a client")
 
     @staticmethod
     def _audit(

@@ -1,16 +1,23 @@
 """Roles a user can hold, and what a user may do through them (contract §2, §5).
 
-System roles are fixed: ``role_admin``, ``role_member``, ``role_viewer`` (their names are accepted
-wherever an id is). Permissions are evaluated from the roles on every request, never baked into
-tokens, and an expired assignment grants nothing from the moment it expires.
+System roles are fixed and never stored: ``role_admin``, ``role_member``, ``role_viewer`` (their
+names are accepted wherever an id is). Custom roles live in their organization's partition.
+Permissions are evaluated from the roles on every request, never baked into tokens or cached,
+so a changed role or an expired assignment takes effect on the next request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from umapi.auth.permissions import SYSTEM_ROLE_PERMISSIONS
-from umapi.users.models import User
+from umapi.users.models import RoleAssignment, User
+
+if TYPE_CHECKING:
+    from umapi.roles.repository import RoleRepository
+
+ADMIN_ROLE_ID = "role_admin"
 
 
 @dataclass(frozen=True)
@@ -19,39 +26,67 @@ class Role:
     name: str
     permissions: frozenset[str]
     system: bool = True
+    org_id: str | None = None
+    description: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    version: int = 1
 
 
 SYSTEM_ROLES: dict[str, Role] = {
-    f"role_{name}": Role(id=f"role_{name}", name=name, permissions=permissions)
+    f"role_{name}": Role(id=f"role_{name}", name=name, permissions=permissions, description=f"System role: {name}.")
     for name, permissions in SYSTEM_ROLE_PERMISSIONS.items()
 }
 
 
+def system_role(ref: str) -> Role | None:
+    """The system role named or identified by ``ref`` (``admin`` or ``role_admin``)."""
+    return SYSTEM_ROLES.get(ref) or SYSTEM_ROLES.get(f"role_{ref}")
+
+
+def is_custom_role_id(role_id: str) -> bool:
+    return role_id.startswith("role_") and role_id not in SYSTEM_ROLES
+
+
 class RoleCatalog:
-    """Looks roles up by id or system-role name."""
+    """Looks roles up by id (or system-role name): system roles from memory, custom roles from
+    their organization with a consistent read, so nothing stale ever grants a permission."""
+
+    def __init__(self, repository: RoleRepository | None = None) -> None:
+        self._repository = repository
 
     def resolve(self, org_id: str, ref: str) -> Role | None:
-        role_id = ref if ref.startswith("role_") else f"role_{ref}"
-        return SYSTEM_ROLES.get(role_id)
+        role = system_role(ref)
+        if role is None and self._repository is not None and is_custom_role_id(ref):
+            role = self._repository.get(org_id, ref)
+        return role
 
     def by_ids(self, org_id: str, role_ids: set[str]) -> dict[str, Role]:
-        return {role_id: SYSTEM_ROLES[role_id] for role_id in role_ids if role_id in SYSTEM_ROLES}
+        found = {role_id: SYSTEM_ROLES[role_id] for role_id in role_ids if role_id in SYSTEM_ROLES}
+        custom = {role_id for role_id in role_ids if is_custom_role_id(role_id)}
+        if custom and self._repository is not None:
+            found.update(self._repository.get_many(org_id, custom))
+        return found
 
 
-def active_roles(user: User, catalog: RoleCatalog, now_iso: str) -> list[tuple[Role, str, str | None]]:
-    """``(role, assigned_at, expires_at)`` for each unexpired assignment the catalog still knows."""
-    roles = catalog.by_ids(user.org_id, {assignment.role_id for assignment in user.roles})
-    return [
-        (roles[a.role_id], a.assigned_at, a.expires_at)
-        for a in user.roles
-        if a.role_id in roles and (a.expires_at is None or a.expires_at > now_iso)
-    ]
+def unexpired(user: User, now_iso: str) -> list[RoleAssignment]:
+    """The user's assignments that still grant something at ``now_iso``."""
+    return [a for a in user.roles if a.expires_at is None or a.expires_at > now_iso]
+
+
+def active_roles(user: User, catalog: RoleCatalog, now_iso: str) -> list[tuple[Role, RoleAssignment]]:
+    """``(role, assignment)`` for each unexpired assignment of a role that still exists."""
+    assignments = unexpired(user, now_iso)
+    if not assignments:
+        return []
+    roles = catalog.by_ids(user.org_id, {a.role_id for a in assignments})
+    return [(roles[a.role_id], a) for a in assignments if a.role_id in roles]
 
 
 def user_permissions(user: User, catalog: RoleCatalog, now_iso: str) -> dict[str, list[str]]:
     """Each permission the user holds, with the names of the roles granting it."""
     granted: dict[str, list[str]] = {}
-    for role, _, _ in active_roles(user, catalog, now_iso):
+    for role, _ in active_roles(user, catalog, now_iso):
         for permission in sorted(role.permissions):
             granted.setdefault(permission, []).append(role.name)
     return granted

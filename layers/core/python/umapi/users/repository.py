@@ -13,14 +13,13 @@ Every change goes out in one transaction with its audit entry and its outbox eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import ClientError
 
 from umapi import db
 from umapi.audit import AuditEntry
-from umapi.errors import ConflictError
+from umapi.db import Guarded
+from umapi.errors import ConflictError, ServiceUnavailableError
 from umapi.events import Event
 from umapi.keys import (
     email_claim_sk,
@@ -30,6 +29,10 @@ from umapi.keys import (
     users_index_pk,
     verification_pk,
 )
+from umapi.roles.admins import AdminRoster, RosterChangedError
+from umapi.roles.catalog import is_custom_role_id, unexpired
+from umapi.roles.repository import RoleRepository
+from umapi.time import utc_now_iso
 from umapi.users.models import RoleAssignment, User
 
 if TYPE_CHECKING:
@@ -53,8 +56,40 @@ SORT_INDEXES: dict[str, tuple[str, Callable[[User], str]]] = {
 }
 VERIFY_SK = "VERIFY"
 
-# A transaction item, and the error to raise if its condition fails (None: a generic conflict).
-Guarded = tuple[dict[str, Any], Exception | None]
+# A user change is at most 4 items of its own (user, audit entry, event, role holder) plus the
+# email claim or verification token; two more are shared (the role, the admin roster).
+CHANGES_PER_TRANSACTION = 16
+MAX_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """One user write: ``before`` is ``None`` for a new user, ``after`` is ``None`` for a purge."""
+
+    before: User | None
+    after: User | None
+    audit: AuditEntry
+    events: list[Event] = field(default_factory=list)
+    extra: list[Guarded] = field(default_factory=list)
+
+    @property
+    def org_id(self) -> str:
+        return (self.after or self.before).org_id  # type: ignore[union-attr]
+
+    def new_custom_roles(self) -> set[str]:
+        now = utc_now_iso()
+        return custom_holdings(self.after, now).keys() - custom_holdings(self.before, now).keys()
+
+
+def custom_holdings(user: User | None, now_iso: str) -> dict[str, str | None]:
+    """The custom roles ``user`` holds unexpired, with their ends (archived users hold none)."""
+    if user is None or user.status == "archived":
+        return {}
+    return {a.role_id: a.expires_at for a in unexpired(user, now_iso) if is_custom_role_id(a.role_id)}
+
+
+def _changed(user: User) -> Exception:
+    return ConflictError(f"User {user.id} was changed meanwhile; read it again and retry.")
 
 
 def user_key(org_id: str, user_id: str) -> dict[str, Any]:
@@ -91,6 +126,8 @@ def _to_item(user: User) -> dict[str, Any]:
             for r in user.roles
         ],
         "role_ids": [r.role_id for r in user.roles],
+        # Lets a listing's role filter skip expired assignments: role_expiry.<role> > now.
+        "role_expiry": {r.role_id: r.expires_at for r in user.roles if r.expires_at is not None} or None,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "last_login": user.last_login,
@@ -137,6 +174,8 @@ class UserRepository:
     def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self._dynamodb = dynamodb
         self._table = table
+        self._roles = RoleRepository(dynamodb, table)
+        self._admins = AdminRoster(dynamodb, table)
 
     # ------------------------------------------------------------------ reads
     def get(self, org_id: str, user_id: str, *, consistent: bool = False) -> User | None:
@@ -145,6 +184,26 @@ class UserRepository:
                 TableName=self._table, Key=user_key(org_id, user_id), ConsistentRead=consistent
             ).get("Item")
         return user_from_item(item) if item else None
+
+    def get_many(self, org_id: str, user_ids: list[str]) -> dict[str, User]:
+        """Users of one organization by id (at most 100), consistently, in one ``BatchGetItem``
+        (plus one more for each batch DynamoDB leaves unprocessed)."""
+        request: dict[str, Any] = {
+            self._table: {"Keys": [user_key(org_id, user_id) for user_id in user_ids], "ConsistentRead": True}
+        }
+        users: dict[str, User] = {}
+        for _ in range(MAX_ATTEMPTS):
+            if not request or not request[self._table]["Keys"]:
+                return users
+            with db.translate_errors():
+                answer = self._dynamodb.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(self._table, []):
+                user = user_from_item(item)
+                users[user.id] = user
+            request = dict(answer.get("UnprocessedKeys") or {})
+        if request:
+            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)
+        return users
 
     def find_org(self, user_id: str) -> str | None:
         """The organization holding ``user_id`` (GSI5, keys only), for platform admins."""
@@ -182,10 +241,14 @@ class UserRepository:
         if filters.status:
             conditions.append("#status = :status")
             request["ExpressionAttributeValues"][":status"] = {"S": filters.status}
-            request["ExpressionAttributeNames"] = {"#status": "status"}
+            request.setdefault("ExpressionAttributeNames", {})["#status"] = "status"
         if filters.role_id:
-            conditions.append("contains(role_ids, :role)")
+            conditions.append(
+                "contains(role_ids, :role) AND (attribute_not_exists(role_expiry.#role) OR role_expiry.#role > :now)"
+            )
             request["ExpressionAttributeValues"][":role"] = {"S": filters.role_id}
+            request["ExpressionAttributeValues"][":now"] = {"S": utc_now_iso()}
+            request.setdefault("ExpressionAttributeNames", {})["#role"] = filters.role_id
         if filters.department:
             conditions.append("department = :department")
             request["ExpressionAttributeValues"][":department"] = {"S": filters.department}
@@ -206,82 +269,148 @@ class UserRepository:
 
     # ------------------------------------------------------------------ writes
     def create(self, user: User, audit: AuditEntry, event: Event, extra: list[Guarded]) -> None:
-        taken = ConflictError(
-            f"A user with email {user.email} already exists in this organization.",
-            context={"conflicting_field": "email"},
-        )
-        put = {
-            "Put": {"TableName": self._table, "Item": _to_item(user), "ConditionExpression": "attribute_not_exists(PK)"}
-        }
-        self._transact(
-            [
-                (self.claim_email(user.org_id, user.email_key, user.id), taken),
-                (put, self._changed_meanwhile(user)),
-                (audit.transact_put(self._table), None),
-                (event.transact_put(self._table), None),
-                *extra,
-            ]
-        )
+        self.commit(UserChange(None, user, audit, [event], extra))
 
     def save(
         self,
-        user: User,
-        expected_version: int,
+        before: User,
+        after: User,
         audit: AuditEntry,
         events: list[Event] | None = None,
         extra: list[Guarded] | None = None,
     ) -> None:
-        """Replace the user if nobody changed it since ``expected_version``, with its audit entry,
-        its events and any ``extra`` items, all or nothing."""
-        put = {
-            "Put": {
-                "TableName": self._table,
-                "Item": _to_item(user),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+        """Replace ``before`` by ``after`` if nobody changed the user meanwhile, with its audit
+        entry, its events and any ``extra`` items, all or nothing."""
+        self.commit(UserChange(before, after, audit, events or [], extra or []))
+
+    def purge(self, user: User, audit: AuditEntry, event: Event) -> None:
+        """Delete the user and free its email; the audit entries stay."""
+        self.commit(UserChange(user, None, audit, [event]))
+
+    def commit(self, change: UserChange) -> None:
+        outcome = self.commit_many([change])[0]
+        if outcome is not None:
+            raise outcome
+
+    def commit_many(self, changes: list[UserChange]) -> list[Exception | None]:
+        """Each change with what it implies (role holders, the admin roster), in as few
+        transactions as fit; one change failing its conditions never blocks the others.
+        Returns, per change, ``None`` when it was written or the error that refused it."""
+        outcomes: list[Exception | None] = [None] * len(changes)
+        for start in range(0, len(changes), CHANGES_PER_TRANSACTION):
+            chunk = list(range(start, min(start + CHANGES_PER_TRANSACTION, len(changes))))
+            for _ in range(MAX_ATTEMPTS):
+                pending = [i for i in chunk if outcomes[i] is None]
+                if not pending or self._attempt(changes, pending, outcomes):
+                    break
+            else:
+                for i in chunk:
+                    if outcomes[i] is None:
+                        outcomes[i] = ConflictError("The organization changed meanwhile; retry.")
+        return outcomes
+
+    def _attempt(self, changes: list[UserChange], pending: list[int], outcomes: list[Exception | None]) -> bool:
+        """One transaction of the ``pending`` changes: ``True`` when it is settled (written, or
+        every refused change marked in ``outcomes``), ``False`` to try again."""
+        now = utc_now_iso()
+        org_id = changes[pending[0]].org_id
+        decision = self._admins.decide(org_id, [(i, changes[i].before, changes[i].after) for i in pending], now)
+        for i, refusal in decision.refused.items():
+            outcomes[i] = refusal
+        owners: list[int | None] = []
+        items: list[Guarded] = []
+        new_holds: set[str] = set()
+        for i in pending:
+            if i in decision.refused:
+                continue
+            own = self._items(changes[i], now, new_holds)
+            items += own
+            owners += [i] * len(own)
+        if not items:
+            return True
+        shared = [self._roles.still_exists(org_id, role_id) for role_id in sorted(new_holds)]
+        if decision.write is not None:
+            shared.append(decision.write)
+        items += shared
+        owners += [None] * len(shared)
+        failed = db.transact_failures(self._dynamodb, [item for item, _ in items])
+        if not failed:
+            return True
+        for position in failed:
+            owner, error = owners[position], items[position][1]
+            if isinstance(error, RosterChangedError):
+                continue  # read the roster again and retry
+            for i in [owner] if owner is not None else self._holding(changes, pending, position, items):
+                outcomes[i] = error or ConflictError("The change conflicted with another; retry.")
+        return False
+
+    @staticmethod
+    def _holding(changes: list[UserChange], pending: list[int], position: int, items: list[Guarded]) -> list[int]:
+        """The changes that gave a user the role whose ``still_exists`` check failed."""
+        role_key = items[position][0]["Update"]["Key"]["SK"]["S"].removeprefix("ROLE#")
+        return [i for i in pending if role_key in changes[i].new_custom_roles()]
+
+    def _items(self, change: UserChange, now: str, new_holds: set[str]) -> list[Guarded]:
+        before, after = change.before, change.after
+        items: list[Guarded] = []
+        if before is None and after is not None:
+            taken = ConflictError(
+                f"A user with email {after.email} already exists in this organization.",
+                context={"conflicting_field": "email"},
+            )
+            put = {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _to_item(after),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
             }
-        }
-        self._transact(
-            [
-                (put, self._changed_meanwhile(user)),
-                (audit.transact_put(self._table), None),
-                *((event.transact_put(self._table), None) for event in events or []),
-                *(extra or []),
-            ]
-        )
+            items += [(self.claim_email(after.org_id, after.email_key, after.id), taken), (put, _changed(after))]
+        elif before is not None and after is not None:
+            put = {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _to_item(after),
+                    "ConditionExpression": "version = :expected",
+                    "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
+                }
+            }
+            items.append((put, _changed(after)))
+        elif before is not None:
+            delete = {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": user_key(before.org_id, before.id),
+                    "ConditionExpression": "version = :expected",
+                    "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
+                }
+            }
+            items += [(delete, _changed(before)), (self.release_email(before.org_id, before.email_key), None)]
+        held, holds = custom_holdings(before, now), custom_holdings(after, now)
+        user = after or before
+        assert user is not None
+        for role_id in sorted(held.keys() - holds.keys()):
+            items.append((self._roles.holder_delete(user.org_id, role_id, user.id), None))
+        for role_id, expires_at in sorted(holds.items()):
+            if role_id not in held or held[role_id] != expires_at:
+                items.append((self._roles.holder_put(user.org_id, role_id, user.id, expires_at), None))
+        new_holds |= holds.keys() - held.keys()
+        items.append((change.audit.transact_put(self._table), None))
+        items += [(event.transact_put(self._table), None) for event in change.events]
+        return items + list(change.extra)
 
     def put_with_audit(self, item: dict[str, Any], audit: AuditEntry) -> None:
-        self._transact([(item, None), (audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(item, None), (audit.transact_put(self._table), None)])
 
     def put_audit(self, audit: AuditEntry) -> None:
         """An audit entry on its own (an event with no state change, e.g. a detected token reuse)."""
-        self._transact([(audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(audit.transact_put(self._table), None)])
 
     def email_taken(self, org_id: str, email_key: str) -> bool:
         with db.translate_errors():
             return "Item" in self._dynamodb.get_item(
                 TableName=self._table, Key=self.email_claim_key(org_id, email_key), ConsistentRead=True
             )
-
-    def purge(self, user: User, audit: AuditEntry, event: Event) -> None:
-        """Delete the user and free its email; the audit entries stay."""
-        delete_user = {
-            "Delete": {
-                "TableName": self._table,
-                "Key": user_key(user.org_id, user.id),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(user.version)}},
-            }
-        }
-        delete_claim = {"Delete": {"TableName": self._table, "Key": self.email_claim_key(user.org_id, user.email_key)}}
-        self._transact(
-            [
-                (delete_user, self._changed_meanwhile(user)),
-                (delete_claim, None),
-                (audit.transact_put(self._table), None),
-                (event.transact_put(self._table), None),
-            ]
-        )
 
     def email_claim_key(self, org_id: str, email_key: str) -> dict[str, Any]:
         return {"PK": {"S": org_pk(org_id)}, "SK": {"S": email_claim_sk(email_key)}}
@@ -325,18 +454,3 @@ class UserRepository:
                 "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
             }
         }
-
-    # ------------------------------------------------------------------ plumbing
-    @staticmethod
-    def _changed_meanwhile(user: User) -> Exception:
-        return ConflictError(f"User {user.id} was changed meanwhile; read it again and retry.")
-
-    def _transact(self, items: list[Guarded]) -> None:
-        try:
-            with db.translate_errors():
-                self._dynamodb.transact_write_items(TransactItems=[item for item, _ in items])  # type: ignore[misc]
-        except ClientError as exc:
-            for (_, error), reason in zip(items, db.cancellation_codes(exc), strict=False):
-                if reason == "ConditionalCheckFailed":
-                    raise (error or ConflictError("The change conflicted with another; retry.")) from exc
-            raise

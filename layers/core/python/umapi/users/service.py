@@ -18,12 +18,12 @@ from pydantic import ValidationError as PydanticValidationError
 
 from umapi.audit import Actor, AuditEntry, RequestMeta, field_changes
 from umapi.auth.principal import Principal
+from umapi.db import Guarded
 from umapi.email import EmailSender, verification_email
 from umapi.errors import (
     ConflictError,
     DomainError,
     ErrorDetail,
-    ForbiddenError,
     GoneError,
     NotFoundError,
     PreconditionFailedError,
@@ -48,7 +48,7 @@ from umapi.users.models import (
     VerifyEmailRequest,
 )
 from umapi.users.passwords import hash_password
-from umapi.users.repository import Guarded, UserFilters, UserRepository
+from umapi.users.repository import UserFilters, UserRepository
 
 VERIFICATION_SECONDS = 24 * 3600
 SELF_SERVICE_FIELDS = frozenset({"name", "phone", "avatar_url", "password"})
@@ -85,6 +85,17 @@ def etag_of(body: dict[str, Any]) -> str:
     return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
 
 
+def find_user(repository: UserRepository, principal: Principal, user_id: str) -> User:
+    """The user ``user_id`` in the caller's organization (platform admins: in any), else 404."""
+    org_id = principal.org_id
+    if principal.is_platform_admin and principal.org_id == principal.home_org_id:
+        org_id = repository.find_org(user_id) or org_id  # platform admins find users anywhere
+    user = repository.get(org_id, user_id, consistent=True) if user_id.startswith("usr_") else None
+    if user is None:
+        raise NotFoundError(f"User {user_id} not found.")
+    return user
+
+
 class UserService:
     def __init__(
         self,
@@ -104,8 +115,8 @@ class UserService:
     def to_response(self, user: User) -> UserResponse:
         now = utc_now_iso()
         roles = [
-            UserRoleResponse(id=role.id, name=role.name, assigned_at=assigned_at, expires_at=expires_at)
-            for role, assigned_at, expires_at in active_roles(user, self._catalog, now)
+            UserRoleResponse(id=role.id, name=role.name, assigned_at=a.assigned_at, expires_at=a.expires_at)
+            for role, a in active_roles(user, self._catalog, now)
         ]
         return UserResponse(
             id=user.id,
@@ -228,7 +239,7 @@ class UserService:
                     ErrorDetail("role", "Unknown role: use admin, member, viewer or a custom role id.", "unknown_role")
                 ],
             )
-        self._no_escalation(principal, role.permissions)
+        principal.require_each(role.permissions, "a role")
         now = utc_now_iso()
         user = User(
             id=new_id("usr"),
@@ -364,7 +375,7 @@ class UserService:
             for kind in event_types
         ]
         audit = self._audit(principal.actor, meta, "user.updated", updated, diff)
-        self._repository.save(updated, user.version, audit, events, extra)
+        self._repository.save(user, updated, audit, events, extra)
         if token:
             self._send_verification(updated, patch.email or "", token, verify_url)
         return response
@@ -398,7 +409,7 @@ class UserService:
             data["reason"] = request.reason
             changes["reason"] = request.reason
         audit = self._audit(principal.actor, meta, kind, updated, changes)
-        self._repository.save(updated, user.version, audit, [self._event(principal, meta, kind, updated, data)])
+        self._repository.save(user, updated, audit, [self._event(principal, meta, kind, updated, data)])
         return self.to_response(updated)
 
     def archive(self, principal: Principal, user_id: str, meta: RequestMeta) -> UserResponse:
@@ -411,8 +422,8 @@ class UserService:
         )
         response = self.to_response(archived)
         self._repository.save(
+            user,
             archived,
-            user.version,
             self._audit(
                 principal.actor,
                 meta,
@@ -507,32 +518,17 @@ class UserService:
             for kind in event_types
         ]
         audit = self._audit(actor, meta, "user.email_verified", updated, diff)
-        self._repository.save(updated, user.version, audit, events, extra)
+        self._repository.save(user, updated, audit, events, extra)
         return response
 
     # ================================================================== helpers
     def _target(self, principal: Principal, user_id: str) -> User:
-        org_id = principal.org_id
-        if principal.is_platform_admin and principal.org_id == principal.home_org_id:
-            org_id = self._repository.find_org(user_id) or org_id  # platform admins find users anywhere
-        user = self._repository.get(org_id, user_id, consistent=True) if user_id.startswith("usr_") else None
-        if user is None:
-            raise NotFoundError(f"User {user_id} not found.")
-        return user
+        return find_user(self._repository, principal, user_id)
 
     @staticmethod
     def _not_archived(user: User) -> None:
         if user.status == "archived":
             raise GoneError(f"User {user.id} is archived and can no longer be changed.")
-
-    @staticmethod
-    def _no_escalation(principal: Principal, permissions: frozenset[str]) -> None:
-        for permission in sorted(permissions):
-            if permission not in principal.permissions and not principal.is_platform_admin:
-                raise ForbiddenError(
-                    f"You cannot give a role with {permission}: this token does not hold it.",
-                    context={"required_permission": permission},
-                )
 
     def _new_verification(self, user: User, address: str) -> tuple[str, dict[str, Any]]:
         token = secrets.token_urlsafe(32)

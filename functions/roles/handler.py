@@ -1,0 +1,126 @@
+"""Roles and role assignments (contract §5)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from umapi.audit import RequestMeta
+from umapi.auth.principal import Principal
+from umapi.dependencies import assignment_service, authenticated, current_request_meta, role_service
+from umapi.http import create_app, public_base_url
+from umapi.idempotency import idempotent
+from umapi.observability import logger, metrics, tracer
+from umapi.roles.models import (
+    AssignmentResponse,
+    AssignRoleRequest,
+    BulkRolesRequest,
+    BulkRolesResponse,
+    CreateRoleRequest,
+    RoleList,
+    RoleResponse,
+    UpdateRoleRequest,
+    UserRoleList,
+)
+
+app = create_app()
+
+Caller = Annotated[Principal, Depends(authenticated)]
+Meta = Annotated[RequestMeta, Depends(current_request_meta)]
+# Roles change rarely; permissions are evaluated on every request regardless (contract §8).
+CACHED = {"Cache-Control": "private, max-age=3600"}
+PRIVATE = {"Cache-Control": "private, no-cache"}
+
+
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers or PRIVATE
+    )
+
+
+# ------------------------------------------------------------------------ roles
+@app.get("/roles")
+@tracer.capture_method
+def list_roles(caller: Caller) -> Response[RoleList]:
+    return answer(role_service().list(caller), headers=CACHED)
+
+
+@app.post("/roles")
+@idempotent(app)
+@tracer.capture_method
+def create_role(request: Annotated[CreateRoleRequest, Body()], caller: Caller, meta: Meta) -> Response[RoleResponse]:
+    role = role_service().create(caller, request, meta)
+    location = f"{public_base_url(app.current_event.raw_event)}/roles/{role.id}"
+    return answer(role, 201, {**PRIVATE, "Location": location})
+
+
+@app.get("/roles/<role_id>")
+@tracer.capture_method
+def get_role(role_id: str, caller: Caller) -> Response[RoleResponse]:
+    return answer(role_service().get(caller, role_id), headers=CACHED)
+
+
+@app.patch("/roles/<role_id>")
+@tracer.capture_method
+def update_role(
+    role_id: str, patch: Annotated[UpdateRoleRequest, Body()], caller: Caller, meta: Meta
+) -> Response[RoleResponse]:
+    return answer(role_service().update(caller, role_id, patch, meta))
+
+
+@app.delete("/roles/<role_id>")
+@tracer.capture_method
+def delete_role(role_id: str, caller: Caller, meta: Meta) -> Response[None]:
+    role_service().delete(caller, role_id, meta)
+    return Response(status_code=204, body=None)
+
+
+# ------------------------------------------------------------------------ assignments
+@app.post("/users/bulk/roles")
+@idempotent(app)
+@tracer.capture_method
+def bulk_roles(request: Annotated[BulkRolesRequest, Body()], caller: Caller, meta: Meta) -> Response[BulkRolesResponse]:
+    result = assignment_service().bulk(caller, request, meta)
+    metrics.add_metric(name="BulkRoleChanges", unit="Count", value=result.successful)
+    return answer(result)
+
+
+@app.put("/users/bulk/roles")
+@tracer.capture_method
+def bulk_roles_put(
+    request: Annotated[BulkRolesRequest, Body()], caller: Caller, meta: Meta
+) -> Response[BulkRolesResponse]:
+    """``PUT`` is an alias of ``POST`` for clients of the v2 reference."""
+    return answer(assignment_service().bulk(caller, request, meta))
+
+
+@app.get("/users/<user_id>/roles")
+@tracer.capture_method
+def list_user_roles(user_id: str, caller: Caller) -> Response[UserRoleList]:
+    return answer(assignment_service().list(caller, user_id))
+
+
+@app.post("/users/<user_id>/roles")
+@idempotent(app)
+@tracer.capture_method
+def assign_role(
+    user_id: str, request: Annotated[AssignRoleRequest, Body()], caller: Caller, meta: Meta
+) -> Response[AssignmentResponse]:
+    return answer(assignment_service().assign(caller, user_id, request, meta), 201)
+
+
+@app.delete("/users/<user_id>/roles/<role_id>")
+@tracer.capture_method
+def remove_role(user_id: str, role_id: str, caller: Caller, meta: Meta) -> Response[None]:
+    assignment_service().remove(caller, user_id, role_id, meta)
+    return Response(status_code=204, body=None)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

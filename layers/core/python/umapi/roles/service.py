@@ -1,0 +1,344 @@
+"""Roles and who holds them (contract §5): custom roles, assignments with expiry, bulk changes.
+
+Every change is one DynamoDB transaction with its audit entry (and, for assignments, its
+``role.assigned``/``role.removed`` event). What an assignment implies — role holder items, the
+admin roster that keeps an organization from losing its last admin — is written by the user
+repository in the same transaction (see ``UserRepository.commit_many``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from umapi.audit import AuditEntry, RequestMeta, field_changes
+from umapi.auth.principal import Principal
+from umapi.errors import (
+    ConflictError,
+    DomainError,
+    ErrorDetail,
+    ForbiddenError,
+    GoneError,
+    NotFoundError,
+    UserSuspendedError,
+    ValidationError,
+)
+from umapi.events import Event
+from umapi.ids import new_id
+from umapi.roles.catalog import SYSTEM_ROLES, Role, RoleCatalog, active_roles, system_role, unexpired
+from umapi.roles.models import (
+    AssignmentResponse,
+    AssignRoleRequest,
+    BulkRolesRequest,
+    BulkRolesResponse,
+    CreateRoleRequest,
+    RoleList,
+    RoleResponse,
+    UpdateRoleRequest,
+    UserRoleEntry,
+    UserRoleList,
+)
+from umapi.roles.repository import RoleRepository
+from umapi.time import utc_now_iso
+from umapi.users.models import RoleAssignment, User
+from umapi.users.repository import UserChange, UserRepository
+from umapi.users.service import find_user
+
+
+# Refusals of one user's assignment change, with the codes bulk results give them.
+class UnknownUserError(NotFoundError):
+    bulk_code = "user_not_found"
+
+
+class UserArchivedError(GoneError):
+    bulk_code = "user_archived"
+
+
+class AlreadyAssignedError(ConflictError):
+    bulk_code = "already_assigned"
+
+
+class NotAssignedError(NotFoundError):
+    bulk_code = "not_assigned"
+
+
+def role_response(role: Role, org_id: str) -> RoleResponse:
+    return RoleResponse(
+        id=role.id,
+        org_id=role.org_id or org_id,
+        name=role.name,
+        description=role.description,
+        permissions=sorted(role.permissions),
+        system=role.system,
+        created_at=role.created_at,
+        updated_at=role.updated_at,
+    )
+
+
+class RoleService:
+    """``/roles``: the system roles and the organization's own."""
+
+    def __init__(self, repository: RoleRepository, catalog: RoleCatalog) -> None:
+        self._repository = repository
+        self._catalog = catalog
+
+    def list(self, principal: Principal) -> RoleList:
+        principal.require("roles:read")
+        custom = sorted(self._repository.list(principal.org_id), key=lambda role: (role.name.lower(), role.id))
+        roles = [*SYSTEM_ROLES.values(), *custom]
+        return RoleList(data=[role_response(role, principal.org_id) for role in roles])
+
+    def get(self, principal: Principal, ref: str) -> RoleResponse:
+        principal.require("roles:read")
+        return role_response(self._find(principal, ref), principal.org_id)
+
+    def create(self, principal: Principal, request: CreateRoleRequest, meta: RequestMeta) -> RoleResponse:
+        principal.require("roles:write")
+        principal.require_each(request.permissions, "a role")
+        self._name_free(request.name)
+        now = utc_now_iso()
+        role = Role(
+            id=new_id("role"),
+            name=request.name,
+            permissions=frozenset(request.permissions),
+            system=False,
+            org_id=principal.org_id,
+            description=request.description,
+            created_at=now,
+            updated_at=now,
+        )
+        changes = {
+            "name": {"from": None, "to": role.name},
+            "permissions": {"from": None, "to": sorted(role.permissions)},
+        }
+        self._repository.create(role, self._audit(principal, meta, "role.created", role, changes))
+        return role_response(role, principal.org_id)
+
+    def update(self, principal: Principal, ref: str, patch: UpdateRoleRequest, meta: RequestMeta) -> RoleResponse:
+        principal.require("roles:write")
+        role = self._custom(principal, ref, "changed")
+        sent = patch.model_fields_set
+        for required in ("name", "permissions"):
+            if required in sent and getattr(patch, required) is None:
+                raise ValidationError(
+                    f"{required} cannot be cleared.",
+                    details=[ErrorDetail(required, "Cannot be null.", "null_not_allowed")],
+                )
+        changes: dict[str, Any] = {}
+        if "name" in sent and patch.name is not None and patch.name != role.name:
+            if patch.name.lower() != role.name.lower():
+                self._name_free(patch.name)
+            changes["name"] = patch.name
+        if "description" in sent and patch.description != role.description:
+            changes["description"] = patch.description
+        if "permissions" in sent and patch.permissions is not None:
+            permissions = frozenset(patch.permissions)
+            principal.require_each(permissions - role.permissions, "a role")
+            if permissions != role.permissions:
+                changes["permissions"] = permissions
+        if not changes:
+            return role_response(role, principal.org_id)
+        updated = replace(role, **changes, updated_at=utc_now_iso(), version=role.version + 1)
+        diff = field_changes(_auditable(role), _auditable(updated))
+        self._repository.update(role, updated, self._audit(principal, meta, "role.updated", updated, diff))
+        return role_response(updated, principal.org_id)
+
+    def delete(self, principal: Principal, ref: str, meta: RequestMeta) -> None:
+        principal.require("roles:write")
+        role = self._custom(principal, ref, "deleted")
+        holders = self._repository.count_holders(principal.org_id, role.id, utc_now_iso())
+        if holders:
+            raise ConflictError(
+                f"Role {role.id} is still assigned to {holders} user(s); remove it from them first.",
+                context={"assigned_user_count": holders},
+            )
+        self._repository.delete(role, self._audit(principal, meta, "role.deleted", role, {}))
+
+    # ------------------------------------------------------------------ helpers
+    def _find(self, principal: Principal, ref: str) -> Role:
+        role = self._catalog.resolve(principal.org_id, ref)
+        if role is None:
+            raise NotFoundError(f"Role {ref} not found.")
+        return role
+
+    def _custom(self, principal: Principal, ref: str, verb: str) -> Role:
+        role = self._find(principal, ref)
+        if role.system:
+            raise ForbiddenError(f"{role.name} is a system role and cannot be {verb}; create a custom role instead.")
+        return role
+
+    @staticmethod
+    def _name_free(name: str) -> None:
+        if system_role(name.lower()) is not None:
+            raise ConflictError(
+                f"{name!r} is the name of a system role; choose another.", context={"conflicting_field": "name"}
+            )
+
+    @staticmethod
+    def _audit(principal: Principal, meta: RequestMeta, action: str, role: Role, changes: dict[str, Any]) -> AuditEntry:
+        return AuditEntry(role.org_id or "", principal.actor, action, "role", role.id, meta, changes)
+
+
+def _auditable(role: Role) -> dict[str, Any]:
+    return {"name": role.name, "description": role.description, "permissions": sorted(role.permissions)}
+
+
+class AssignmentService:
+    """``/users/{id}/roles`` and ``/users/bulk/roles``."""
+
+    def __init__(self, users: UserRepository, catalog: RoleCatalog) -> None:
+        self._users = users
+        self._catalog = catalog
+
+    def list(self, principal: Principal, user_id: str) -> UserRoleList:
+        user = find_user(self._users, principal, user_id)
+        if principal.subject != user.id:
+            principal.require("users:read")
+        return UserRoleList(
+            data=[
+                UserRoleEntry(
+                    role_id=role.id,
+                    role_name=role.name,
+                    assigned_at=assignment.assigned_at,
+                    expires_at=assignment.expires_at,
+                    permissions=sorted(role.permissions),
+                )
+                for role, assignment in active_roles(user, self._catalog, utc_now_iso())
+            ]
+        )
+
+    def assign(
+        self, principal: Principal, user_id: str, request: AssignRoleRequest, meta: RequestMeta
+    ) -> AssignmentResponse:
+        principal.require("users:update")
+        role = self._role(principal, request.role_id)
+        user = find_user(self._users, principal, user_id)
+        change, assignment = self._assignment(principal, user, role, request.expires_at, request.assigned_by, meta)
+        self._users.commit(change)
+        return AssignmentResponse(
+            user_id=user.id,
+            role_id=role.id,
+            role_name=role.name,
+            assigned_at=assignment.assigned_at,
+            expires_at=assignment.expires_at,
+            assigned_by=assignment.assigned_by,
+        )
+
+    def remove(self, principal: Principal, user_id: str, role_ref: str, meta: RequestMeta) -> None:
+        principal.require("users:update")
+        user = find_user(self._users, principal, user_id)
+        role = self._catalog.resolve(user.org_id, role_ref)
+        if role is None:
+            raise NotFoundError(f"User {user_id} does not hold role {role_ref}.")
+        self._users.commit(self._removal(principal, user, role, meta))
+
+    def bulk(self, principal: Principal, request: BulkRolesRequest, meta: RequestMeta) -> BulkRolesResponse:
+        principal.require("users:update")
+        role = self._role(principal, request.role_id)
+        users = self._users.get_many(principal.org_id, [i for i in request.user_ids if i.startswith("usr_")])
+        errors: dict[str, DomainError] = {}
+        changes: list[tuple[str, UserChange]] = []
+        for user_id in request.user_ids:
+            user = users.get(user_id)
+            try:
+                if user is None:
+                    raise UnknownUserError(f"User {user_id} not found.")
+                if request.action == "assign":
+                    change, _ = self._assignment(principal, user, role, request.expires_at, None, meta)
+                else:
+                    change = self._removal(principal, user, role, meta)
+            except DomainError as error:
+                errors[user_id] = error
+            else:
+                changes.append((user_id, change))
+        outcomes = self._users.commit_many([change for _, change in changes])
+        for (user_id, _), outcome in zip(changes, outcomes, strict=True):
+            if outcome is not None:
+                errors[user_id] = outcome if isinstance(outcome, DomainError) else ConflictError(str(outcome))
+        done = "Role assigned successfully." if request.action == "assign" else "Role removed successfully."
+        results: list[dict[str, Any]] = []
+        for user_id in request.user_ids:
+            refusal = errors.get(user_id)
+            if refusal is None:
+                results.append({"user_id": user_id, "status": "success", "message": done})
+            else:
+                code = getattr(refusal, "bulk_code", refusal.code)
+                results.append(
+                    {"user_id": user_id, "status": "error", "error": {"code": code, "message": refusal.message}}
+                )
+        return BulkRolesResponse.model_validate(
+            {
+                "processed": len(results),
+                "successful": len(results) - len(errors),
+                "failed": len(errors),
+                "results": results,
+            }
+        )
+
+    # ------------------------------------------------------------------ one user's change
+    def _role(self, principal: Principal, ref: str) -> Role:
+        role = self._catalog.resolve(principal.org_id, ref)
+        if role is None:
+            raise NotFoundError(f"Role {ref} not found.")
+        principal.require_each(role.permissions, "a role")
+        return role
+
+    def _assignment(
+        self,
+        principal: Principal,
+        user: User,
+        role: Role,
+        expires_at: str | None,
+        assigned_by: str | None,
+        meta: RequestMeta,
+    ) -> tuple[UserChange, RoleAssignment]:
+        if user.status == "archived":
+            raise UserArchivedError(f"User {user.id} is archived and can no longer be changed.")
+        if user.status == "suspended":
+            raise UserSuspendedError(f"User {user.id} is suspended; activate it before assigning roles.")
+        now = utc_now_iso()
+        if any(a.role_id == role.id for a in unexpired(user, now)):
+            raise AlreadyAssignedError(f"User {user.id} already holds role {role.name}.")
+        assignment = RoleAssignment(role.id, now, expires_at, assigned_by or principal.subject)
+        roles = (*(a for a in user.roles if a.role_id != role.id), assignment)  # an expired one is replaced
+        updated = replace(user, roles=roles, updated_at=now, version=user.version + 1)
+        data = {
+            "user_id": user.id,
+            "role_id": role.id,
+            "role_name": role.name,
+            "assigned_at": now,
+            "expires_at": expires_at,
+            "assigned_by": assignment.assigned_by,
+        }
+        changes = {"role_id": role.id, "expires_at": expires_at}
+        return self._change(principal, meta, "role.assigned", user, updated, data, changes), assignment
+
+    def _removal(self, principal: Principal, user: User, role: Role, meta: RequestMeta) -> UserChange:
+        if user.status == "archived":
+            raise UserArchivedError(f"User {user.id} is archived and can no longer be changed.")
+        if not any(a.role_id == role.id for a in unexpired(user, utc_now_iso())):
+            raise NotAssignedError(f"User {user.id} does not hold role {role.name}.")
+        principal.require_each(role.permissions, "or take away a role")
+        now = utc_now_iso()
+        updated = replace(
+            user,
+            roles=tuple(a for a in user.roles if a.role_id != role.id),
+            updated_at=now,
+            version=user.version + 1,
+        )
+        data = {"user_id": user.id, "role_id": role.id, "role_name": role.name}
+        return self._change(principal, meta, "role.removed", user, updated, data, {"role_id": role.id})
+
+    @staticmethod
+    def _change(
+        principal: Principal,
+        meta: RequestMeta,
+        kind: str,
+        before: User,
+        after: User,
+        data: dict[str, Any],
+        changes: dict[str, Any],
+    ) -> UserChange:
+        audit = AuditEntry(after.org_id, principal.actor, kind, "user", after.id, meta, changes)
+        event = Event(org_id=after.org_id, type=kind, data=data, meta=meta, actor_id=principal.subject)
+        return UserChange(before, after, audit, [event])
