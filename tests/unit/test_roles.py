@@ -489,3 +489,26 @@ def test_role_changes_take_effect_on_the_next_request_of_an_existing_token(
     assert api.get("/users", token=access).status == 200
     time.sleep(1.6)
     assert api.get("/users", token=access).status == 403
+
+
+def test_a_user_created_with_a_custom_role_holds_it(acme: Tenant) -> None:
+    role = new_role(acme, "Reviewers", ["audit:read", "users:read"])
+    user = acme.user("custom@example.com", role=role["id"])
+    assert [r["name"] for r in user["roles"]] == ["Reviewers"]
+    shown = acme.get(user["id"], query={"include": "permissions"}).json()
+    assert shown["permissions"] == ["audit:read", "users:read"]
+    assert acme.api.delete(f"/roles/{role['id']}", token=acme.access).error["assigned_user_count"] == 1
+    unknown = acme.create(email="nobody@example.com", name="x", role="role_01HNOSUCHROLE0000000000000")
+    assert unknown.status == 400
+
+
+def test_an_assignment_is_one_transaction(acme: Tenant, dynamodb_calls: list[str]) -> None:
+    role = new_role(acme)
+    user = active_user(acme, "cheap@example.com")
+    assign(acme, user["id"], "viewer")  # warm container
+    dynamodb_calls.clear()
+    assert assign(acme, user["id"], role["id"]).status == 201
+    assert dynamodb_calls == ["BatchGetItem", "UpdateItem", "GetItem", "GetItem", "TransactWriteItems"]
+    dynamodb_calls.clear()
+    assert unassign(acme, user["id"], role["id"]).status == 204
+    assert dynamodb_calls == ["BatchGetItem", "UpdateItem", "GetItem", "GetItem", "TransactWriteItems"]
