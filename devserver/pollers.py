@@ -75,7 +75,7 @@ class StreamPoller(_Poller):
                 LOG.warning("%s: reading the stream failed (%s); retrying", self.mapping.function_id, exc)
                 self._stop.wait(1.0)
                 continue
-            records = [self._lambda_record(record) for record in answer["Records"]]
+            records = [stream_record(record, self.mapping.source_arn, self._region) for record in answer["Records"]]
             if records:
                 self._deliver(records)
             else:
@@ -110,21 +110,6 @@ class StreamPoller(_Poller):
                 return
             self._stop.wait(min(0.2 * attempts, 2.0))
 
-    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        dynamodb = dict(record["dynamodb"])
-        created = dynamodb.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": record.get("awsRegion", self._region),
-            "dynamodb": dynamodb,
-            "eventSourceARN": self.mapping.source_arn,
-        }
-
 
 class QueuePoller(_Poller):
     _queue_url = ""
@@ -153,7 +138,7 @@ class QueuePoller(_Poller):
                 self._stop.wait(1.0)
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
-        records = [self._lambda_record(message) for message in messages]
+        records = [queue_record(message, self.mapping.source_arn, self._region) for message in messages]
         try:
             answer = self._invoke(self.mapping.function_id, {"Records": records})
         except FunctionFailedError:
@@ -166,28 +151,47 @@ class QueuePoller(_Poller):
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
 
-    def _lambda_record(self, message: dict[str, Any]) -> dict[str, Any]:
-        attributes = {}
-        for name, value in message.get("MessageAttributes", {}).items():
-            binary = value.get("BinaryValue")
-            attributes[name] = {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": base64.b64encode(binary).decode() if binary else None,
-                "stringListValues": value.get("StringListValues", []),
-                "binaryListValues": value.get("BinaryListValues", []),
-                "dataType": value["DataType"],
-            }
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": attributes,
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.mapping.source_arn,
-            "awsRegion": self._region,
+
+def stream_record(record: dict[str, Any], source_arn: str, region: str) -> dict[str, Any]:
+    """A DynamoDB Streams record as Lambda's event source mapping hands it to a function."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", region),
+        "dynamodb": dynamodb,
+        "eventSourceARN": source_arn,
+    }
+
+
+def queue_record(message: dict[str, Any], source_arn: str, region: str) -> dict[str, Any]:
+    """An SQS message as Lambda's event source mapping hands it to a function."""
+    attributes = {}
+    for name, value in message.get("MessageAttributes", {}).items():
+        binary = value.get("BinaryValue")
+        attributes[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": base64.b64encode(binary).decode() if binary else None,
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": value.get("BinaryListValues", []),
+            "dataType": value["DataType"],
         }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": attributes,
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source_arn,
+        "awsRegion": region,
+    }
 
 
 def poller_for(
@@ -198,4 +202,4 @@ def poller_for(
     return QueuePoller(mapping, client("sqs"), invoke, region)
 
 
-__all__ = ["FunctionFailedError", "QueuePoller", "StreamPoller", "poller_for"]
+__all__ = ["FunctionFailedError", "QueuePoller", "StreamPoller", "poller_for", "queue_record", "stream_record"]

@@ -46,6 +46,19 @@ LOCAL_FUNCTION_DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
+# Settings a developer may set in the shell (README, contract §9), with their local defaults
+# where those differ from a deployment's. Only these pass through: the rest of the shell
+# (e.g. a test process's TABLE_NAME) never reaches the functions.
+SHELL_SETTINGS = (
+    "RATE_LIMIT_PER_MINUTE",
+    "MAIL_FROM",
+    "VERIFICATION_URL",
+    "REFRESH_REUSE_GRACE_SECONDS",
+    "WEBHOOK_RETRY_DELAYS",
+    "WEBHOOK_ALLOW_LOOPBACK",
+    "POWERTOOLS_LOG_LEVEL",
+)
+LOCAL_SETTING_DEFAULTS = {"WEBHOOK_ALLOW_LOOPBACK": "true"}
 
 
 def seed(backend: MotoBackend, template: Template, intrinsics: Intrinsics) -> AdminCredentials | None:
@@ -171,7 +184,11 @@ class LocalRuntime:
         for function_id in self.template.resources_of_type("AWS::Serverless::Function"):
             values: dict[str, str] = {}
             for name, raw in self.template.function_environment(function_id).items():
-                if isinstance(raw, dict) and self.intrinsics.resolvable(raw):
+                if name in SHELL_SETTINGS and name in os.environ:
+                    values[name] = os.environ[name]
+                elif name in LOCAL_SETTING_DEFAULTS:
+                    values[name] = LOCAL_SETTING_DEFAULTS[name]
+                elif isinstance(raw, dict) and self.intrinsics.resolvable(raw):
                     values[name] = str(self.intrinsics.resolve(raw))
             values["AWS_ENDPOINT_URL"] = self.backend.endpoint_url
             overrides[function_id] = values

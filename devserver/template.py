@@ -57,6 +57,12 @@ class Intrinsics:
                 return self.attributes[logical_id][attribute]
             if name == "Fn::Sub" and isinstance(argument, str):
                 return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), argument)
+            if name == "Fn::Join":
+                separator, parts = argument
+                resolved = self.resolve(parts)
+                items = resolved.split(",") if isinstance(resolved, str) else [self.resolve(p) for p in resolved]
+                return separator.join(str(item) for item in items)
+            raise KeyError(f"{name} is not evaluated locally")
         return value
 
     def resolvable(self, value: Any) -> bool:

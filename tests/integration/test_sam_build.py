@@ -36,5 +36,14 @@ def test_sam_build_packages_the_layer_and_functions(tmp_path: Path) -> None:
     assert list((layer / "cryptography" / "hazmat" / "bindings").glob("*.so"))
     assert (layer / "jwt" / "__init__.py").is_file()
     assert list((layer / "_argon2_cffi_bindings").glob("*.so"))
-    for function in ("SystemFunction", "AuthFunction", "OrgsFunction", "UsersFunction", "RolesFunction"):
+    for function in (
+        "SystemFunction",
+        "AuthFunction",
+        "OrgsFunction",
+        "UsersFunction",
+        "RolesFunction",
+        "WebhooksFunction",
+        "WebhookFanoutFunction",
+        "WebhookDeliveryFunction",
+    ):
         assert (tmp_path / "build" / function / "handler.py").is_file()

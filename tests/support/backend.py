@@ -47,6 +47,8 @@ def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.Mon
     monkeypatch.setenv("SIGNING_KEYS_SECRET", attributes["SigningKeysSecret"]["Ref"])
     monkeypatch.setenv("CURSOR_SECRET", attributes["CursorSecret"]["Ref"])
     monkeypatch.setenv("IDEMPOTENCY_TABLE", attributes["IdempotencyTable"]["Ref"])
+    monkeypatch.setenv("WEBHOOK_QUEUE_URL", attributes["WebhookDeliveryQueue"]["Ref"])
+    monkeypatch.setenv("WEBHOOK_DLQ_URL", attributes["WebhookDeliveryDLQ"]["Ref"])
     get_settings.cache_clear()
     dependencies.reset()
     dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -69,9 +69,19 @@ def test_every_route_is_explicit_on_the_one_api(template: Template) -> None:
     assert template.resources["Api"]["Properties"]["StageName"] == "v1"
 
 
-@pytest.mark.parametrize(
-    "function_id", ["SystemFunction", "AuthFunction", "OrgsFunction", "UsersFunction", "RolesFunction"]
+FUNCTIONS = (
+    "SystemFunction",
+    "AuthFunction",
+    "OrgsFunction",
+    "UsersFunction",
+    "RolesFunction",
+    "WebhooksFunction",
+    "WebhookFanoutFunction",
+    "WebhookDeliveryFunction",
 )
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
 def test_each_function_has_a_handler_a_log_group_and_its_own_policies(template: Template, function_id: str) -> None:
     props = functions(template)[function_id]["Properties"]
     module, _, attribute = props["Handler"].partition(".")
@@ -84,13 +94,7 @@ def test_each_function_has_a_handler_a_log_group_and_its_own_policies(template: 
 
 
 def test_every_function_is_covered_by_the_per_function_test(template: Template) -> None:
-    assert set(functions(template)) == {
-        "SystemFunction",
-        "AuthFunction",
-        "OrgsFunction",
-        "UsersFunction",
-        "RolesFunction",
-    }
+    assert set(functions(template)) == set(FUNCTIONS)
 
 
 def test_no_policy_grants_scan(template: Template) -> None:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ses import SESClient
+    from mypy_boto3_sqs import SQSClient
 
 # Short timeouts: an API request must fail fast (and answer 503) rather than hang
 # until the Lambda timeout. "standard" retries back off on throttling.
@@ -46,8 +47,14 @@ def ses_client() -> SESClient:
     return cast("SESClient", _client("ses"))
 
 
+@cache
+def sqs_client() -> SQSClient:
+    return cast("SQSClient", _client("sqs"))
+
+
 def reset_clients() -> None:
     """Forget cached clients (after the environment changed, e.g. in tests)."""
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
     ses_client.cache_clear()
+    sqs_client.cache_clear()

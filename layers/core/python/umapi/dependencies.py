@@ -20,7 +20,7 @@ from umapi.auth.principal import Authenticator, Principal
 from umapi.auth.ratelimit import RateLimiter
 from umapi.auth.sessions import SessionStore
 from umapi.auth.signing import KeyRingStore, PublicKeyCache, SigningKeyCache
-from umapi.aws import dynamodb_client, reset_clients, secretsmanager_client, ses_client
+from umapi.aws import dynamodb_client, reset_clients, secretsmanager_client, ses_client, sqs_client
 from umapi.clients.repository import ClientRepository
 from umapi.clients.service import ClientService
 from umapi.email import EmailSender
@@ -34,6 +34,11 @@ from umapi.roles.service import AssignmentService, RoleService
 from umapi.settings import get_settings
 from umapi.users.repository import UserRepository
 from umapi.users.service import UserService
+from umapi.webhooks.delivery import Deliverer
+from umapi.webhooks.fanout import FanOut
+from umapi.webhooks.queue import DeliveryQueue
+from umapi.webhooks.repository import WebhookRepository
+from umapi.webhooks.service import WebhookService
 
 
 @cache
@@ -154,6 +159,39 @@ def login_service() -> LoginService:
     return LoginService(client_repository(), user_repository(), session_store(), dynamodb_client(), settings.table_name)
 
 
+@cache
+def webhook_repository() -> WebhookRepository:
+    return WebhookRepository(dynamodb_client(), get_settings().table_name)
+
+
+def delivery_queue() -> DeliveryQueue:
+    settings = get_settings()
+    return DeliveryQueue(sqs_client(), settings.webhook_queue_url, settings.webhook_dlq_url)
+
+
+def webhook_service() -> WebhookService:
+    return WebhookService(
+        webhook_repository(), cursor_codec(), delivery_queue(), allow_loopback=get_settings().webhook_allow_loopback
+    )
+
+
+@cache
+def fan_out() -> FanOut:
+    return FanOut(webhook_repository(), delivery_queue())
+
+
+@cache
+def deliverer() -> Deliverer:
+    settings = get_settings()
+    return Deliverer(
+        webhook_repository(),
+        delivery_queue(),
+        settings.webhook_retry_delays,
+        allow_loopback=settings.webhook_allow_loopback,
+        timeout=settings.webhook_timeout_seconds,
+    )
+
+
 def authenticated(request: Request) -> Principal:
     """Route dependency: the verified caller (401/403/404/429 otherwise)."""
     event = request.resolved_event.raw_event
@@ -183,6 +221,9 @@ def reset() -> None:
         user_repository,
         session_store,
         role_repository,
+        webhook_repository,
+        fan_out,
+        deliverer,
     ):
         factory.cache_clear()
     reset_clients()

@@ -12,7 +12,7 @@ from typing import Any
 from umapi import db
 from umapi.audit import RequestMeta
 from umapi.ids import new_id
-from umapi.keys import events_pk
+from umapi.keys import events_pk, events_status_pk
 from umapi.time import utc_now_iso
 
 API_VERSION = "v1"
@@ -26,6 +26,7 @@ class Event:
     meta: RequestMeta
     actor_id: str | None
     id: str = field(default_factory=lambda: new_id("evt"))
+    webhook_id: str | None = None  # a test event goes to this subscription only
     created_at: str = field(default_factory=utc_now_iso)
 
     def envelope(self) -> dict[str, Any]:
@@ -48,12 +49,13 @@ class Event:
         item = {
             "PK": events_pk(self.org_id),
             "SK": self.id,
-            "GSI1PK": f"{events_pk(self.org_id)}#STATUS#pending",
+            "GSI1PK": events_status_pk(self.org_id, "pending"),
             "GSI1SK": self.id,
             "entity": "event",
             "status": "pending",
             "type": self.type,
             "envelope": self.envelope(),
+            "webhook_id": self.webhook_id,
             "created_at": self.created_at,
         }
         return {

@@ -107,3 +107,27 @@ def role_holders_prefix(role_id: str) -> str:
 
 
 ADMIN_ROSTER_SK: Final = "ADMINS"
+
+
+def webhook_sk(webhook_id: str) -> str:
+    """A webhook subscription, in its organization's partition."""
+    return f"WEBHOOK#{webhook_id}"
+
+
+def webhooks_index_pk(org_id: str) -> str:
+    """GSI1 partition listing one organization's webhooks by creation."""
+    return f"ORG#{org_id}#WEBHOOKS"
+
+
+def events_status_pk(org_id: str, status: str) -> str:
+    """GSI1 partition of an organization's events in one delivery status."""
+    return f"{events_pk(org_id)}#STATUS#{status}"
+
+
+def deliveries_pk(org_id: str) -> str:
+    """Partition of the deliveries of an organization's events, one per (event, webhook)."""
+    return f"ORG#{org_id}#DELIVERIES"
+
+
+def delivery_sk(event_id: str, webhook_id: str) -> str:
+    return f"{event_id}#{webhook_id}"

@@ -31,6 +31,29 @@ class Settings(BaseModel):
     # Where verification links point (your app's page); empty means <API root>/verify-email.
     verification_url: str | None = Field(default=None, validation_alias="VERIFICATION_URL")
 
+    webhook_queue_url: str = Field(default="", validation_alias="WEBHOOK_QUEUE_URL")
+    webhook_dlq_url: str = Field(default="", validation_alias="WEBHOOK_DLQ_URL")
+    # Seconds before each attempt: 7 attempts, the first at once (contract §7).
+    webhook_retry_delays: tuple[int, ...] = Field(
+        default=(0, 30, 300, 1800, 7200, 28800, 86400), validation_alias="WEBHOOK_RETRY_DELAYS", min_length=1
+    )
+    # Only local runtimes let webhooks reach 127.0.0.1, localhost and ::1.
+    webhook_allow_loopback: bool = Field(default=False, validation_alias="WEBHOOK_ALLOW_LOOPBACK")
+    webhook_timeout_seconds: float = Field(default=30.0, validation_alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
+
+    @field_validator("webhook_retry_delays", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                delays = tuple(int(part) for part in value.split(",") if part.strip())
+            except ValueError:
+                raise ValueError("must be comma-separated whole seconds, e.g. 0,30,300") from None
+            if any(delay < 0 for delay in delays):
+                raise ValueError("delays cannot be negative")
+            return delays
+        return value
+
     @field_validator("aws_endpoint_url", "issuer", "verification_url")
     @classmethod
     def _empty_means_unset(cls, value: str | None) -> str | None:

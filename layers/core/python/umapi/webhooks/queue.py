@@ -1,0 +1,60 @@
+"""The delivery queue's messages: one per (event, subscription, attempt).
+
+SQS delays a message by at most 15 minutes. A later attempt carries ``not_before``; the
+delivery function puts a message that arrives early back with the remaining delay (a hop of
+at most 15 minutes), so a 24-hour retry is 96 hops and never a sleeping function.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from umapi.errors import ServiceUnavailableError
+
+MAX_DELAY_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class DeliveryMessage:
+    org_id: str
+    event_id: str
+    webhook_id: str
+    generation: str
+    attempt: int
+    not_before: float  # Unix time before which the attempt must not run
+
+    @classmethod
+    def from_body(cls, body: str) -> DeliveryMessage:
+        return cls(**json.loads(body))
+
+    def body(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+
+class DeliveryQueue:
+    def __init__(self, sqs: Any, queue_url: str, dead_letter_url: str) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._dead_letter_url = dead_letter_url
+
+    def send(self, messages: list[DeliveryMessage], now: float) -> None:
+        """Queues ``messages``, each delayed until its ``not_before`` (15 minutes at most)."""
+        for start in range(0, len(messages), 10):
+            entries = [
+                {
+                    "Id": str(index),
+                    "MessageBody": message.body(),
+                    "DelaySeconds": min(MAX_DELAY_SECONDS, max(0, math.ceil(message.not_before - now))),
+                }
+                for index, message in enumerate(messages[start : start + 10])
+            ]
+            answer = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            if answer.get("Failed"):
+                raise ServiceUnavailableError("The delivery queue refused messages; retry.", retry_after=1)
+
+    def send_dead(self, message: DeliveryMessage) -> None:
+        """Parks a delivery that failed its last attempt in the dead-letter queue."""
+        self._sqs.send_message(QueueUrl=self._dead_letter_url, MessageBody=message.body())

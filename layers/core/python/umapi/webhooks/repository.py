@@ -1,0 +1,477 @@
+"""Webhook subscriptions, events and deliveries in DynamoDB.
+
+    webhook     PK=ORG#<org>               SK=WEBHOOK#<whk>      GSI1PK=ORG#<org>#WEBHOOKS (by creation)
+    event       PK=ORG#<org>#EVENTS        SK=<evt>              GSI1PK=ORG#<org>#EVENTS#STATUS#<status>
+    delivery    PK=ORG#<org>#DELIVERIES    SK=<evt>#<whk>        one per (event, subscription)
+
+An event is written by the change it records (the outbox). The fan-out adds one delivery per
+matching subscription and the event's ``pending_deliveries``; each delivery attempt is recorded
+on the delivery (its state machine) and appended to the event's ``delivery_attempts``, in one
+transaction whose conditions make a repeated or concurrent attempt record nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from umapi import db
+from umapi.audit import AuditEntry
+from umapi.db import GSI1_KEYS
+from umapi.errors import ConflictError, NotFoundError, ServiceUnavailableError
+from umapi.events import Event
+from umapi.keys import (
+    created_sort_key,
+    deliveries_pk,
+    delivery_sk,
+    events_pk,
+    events_status_pk,
+    org_pk,
+    webhook_sk,
+    webhooks_index_pk,
+)
+from umapi.webhooks.models import Webhook
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def webhook_key(org_id: str, webhook_id: str) -> dict[str, Any]:
+    return {"PK": {"S": org_pk(org_id)}, "SK": {"S": webhook_sk(webhook_id)}}
+
+
+def event_key(org_id: str, event_id: str) -> dict[str, Any]:
+    return {"PK": {"S": events_pk(org_id)}, "SK": {"S": event_id}}
+
+
+def delivery_key(org_id: str, event_id: str, webhook_id: str) -> dict[str, Any]:
+    return {"PK": {"S": deliveries_pk(org_id)}, "SK": {"S": delivery_sk(event_id, webhook_id)}}
+
+
+def _to_item(webhook: Webhook) -> dict[str, Any]:
+    return db.serialize(
+        {
+            "PK": org_pk(webhook.org_id),
+            "SK": webhook_sk(webhook.id),
+            "GSI1PK": webhooks_index_pk(webhook.org_id),
+            "GSI1SK": created_sort_key(webhook.created_at, webhook.id),
+            "entity": "webhook",
+            "id": webhook.id,
+            "org_id": webhook.org_id,
+            "url": webhook.url,
+            "events": list(webhook.events),
+            "description": webhook.description,
+            "active": webhook.active,
+            "secret": webhook.secret,
+            "previous_secret": webhook.previous_secret,
+            "previous_secret_until": webhook.previous_secret_until,
+            "secret_rotated_at": webhook.secret_rotated_at,
+            "created_at": webhook.created_at,
+            "updated_at": webhook.updated_at,
+            "version": webhook.version,
+        }
+    )
+
+
+def webhook_from_item(item: dict[str, Any]) -> Webhook:
+    v = db.deserialize(item)
+    return Webhook(
+        id=v["id"],
+        org_id=v["org_id"],
+        url=v["url"],
+        events=tuple(v.get("events", [])),
+        active=bool(v["active"]),
+        secret=v["secret"],
+        created_at=v["created_at"],
+        updated_at=v["updated_at"],
+        description=v.get("description"),
+        previous_secret=v.get("previous_secret"),
+        previous_secret_until=v.get("previous_secret_until"),
+        secret_rotated_at=v.get("secret_rotated_at"),
+        version=int(v.get("version", 1)),
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event's delivery to one subscription: which attempt comes next, and how it ended."""
+
+    org_id: str
+    event_id: str
+    webhook_id: str
+    generation: str  # a redelivery starts a new generation; older messages are ignored
+    status: str  # pending | delivered | failed | cancelled
+    next_attempt: int
+    scheduled_attempt: int  # the attempt whose message is known to be queued (crash recovery)
+    lease_until: float = 0.0
+
+
+def delivery_from_item(item: dict[str, Any]) -> Delivery:
+    v = db.deserialize(item)
+    return Delivery(
+        org_id=v["org_id"],
+        event_id=v["event_id"],
+        webhook_id=v["webhook_id"],
+        generation=v["generation"],
+        status=v["status"],
+        next_attempt=int(v["next_attempt"]),
+        scheduled_attempt=int(v.get("scheduled_attempt", 0)),
+        lease_until=float(v.get("lease_until", 0)),
+    )
+
+
+def new_delivery_put(table: str, org_id: str, event_id: str, webhook_id: str, generation: str) -> dict[str, Any]:
+    item = {
+        "PK": deliveries_pk(org_id),
+        "SK": delivery_sk(event_id, webhook_id),
+        "entity": "delivery",
+        "org_id": org_id,
+        "event_id": event_id,
+        "webhook_id": webhook_id,
+        "generation": generation,
+        "status": "pending",
+        "next_attempt": 1,
+        "scheduled_attempt": 0,
+    }
+    return {"Put": {"TableName": table, "Item": db.serialize(item)}}
+
+
+class WebhookRepository:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+
+    # ------------------------------------------------------------------ subscriptions
+    def get(self, org_id: str, webhook_id: str) -> Webhook | None:
+        with db.translate_errors():
+            item = self._dynamodb.get_item(
+                TableName=self._table, Key=webhook_key(org_id, webhook_id), ConsistentRead=True
+            ).get("Item")
+        return webhook_from_item(item) if item else None
+
+    def all_of(self, org_id: str) -> list[Webhook]:
+        """Every subscription of the organization (the fan-out picks the matching ones)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": org_pk(org_id)}, ":prefix": {"S": webhook_sk("")}},
+            "ConsistentRead": True,
+        }
+        webhooks: list[Webhook] = []
+        while True:
+            with db.translate_errors():
+                answer = self._dynamodb.query(**request)
+            webhooks += [webhook_from_item(item) for item in answer["Items"]]
+            if "LastEvaluatedKey" not in answer:
+                return webhooks
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def list_page(
+        self, org_id: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Webhook], dict[str, Any] | None]:
+        request = {
+            "TableName": self._table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": webhooks_index_pk(org_id)}},
+            "ScanIndexForward": False,
+        }
+        items, next_key = db.query_page(self._dynamodb, request, limit, start_key, GSI1_KEYS)
+        return [webhook_from_item(item) for item in items], next_key
+
+    def create(self, webhook: Webhook, audit: AuditEntry) -> None:
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _to_item(webhook),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+        db.transact(self._dynamodb, [(put, None), (audit.transact_put(self._table), None)])
+
+    def update(self, before: Webhook, after: Webhook, audit: AuditEntry) -> None:
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _to_item(after),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
+            }
+        }
+        db.transact(self._dynamodb, [(put, _changed(before)), (audit.transact_put(self._table), None)])
+
+    def delete(self, webhook: Webhook, audit: AuditEntry) -> None:
+        delete = {
+            "Delete": {
+                "TableName": self._table,
+                "Key": webhook_key(webhook.org_id, webhook.id),
+                "ConditionExpression": "attribute_exists(PK)",
+            }
+        }
+        db.transact(self._dynamodb, [(delete, _changed(webhook)), (audit.transact_put(self._table), None)])
+
+    # ------------------------------------------------------------------ events
+    def put_event(self, event: Event, audit: AuditEntry) -> None:
+        db.transact(self._dynamodb, [(event.transact_put(self._table), None), (audit.transact_put(self._table), None)])
+
+    def get_event(self, org_id: str, event_id: str) -> dict[str, Any] | None:
+        with db.translate_errors():
+            item = self._dynamodb.get_item(
+                TableName=self._table, Key=event_key(org_id, event_id), ConsistentRead=True
+            ).get("Item")
+        return db.deserialize(item) if item else None
+
+    def list_events(
+        self, org_id: str, status: str | None, event_type: str | None, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Newest first; ``status`` reads its own index partition, ``type`` filters."""
+        request: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": False}
+        if status:
+            request |= {
+                "IndexName": "GSI1",
+                "KeyConditionExpression": "GSI1PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": events_status_pk(org_id, status)}},
+            }
+            keys: tuple[str, ...] = GSI1_KEYS
+        else:
+            request |= {
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": events_pk(org_id)}},
+            }
+            keys = ("PK", "SK")
+        if event_type:
+            request["FilterExpression"] = "#type = :type"
+            request["ExpressionAttributeNames"] = {"#type": "type"}
+            request["ExpressionAttributeValues"][":type"] = {"S": event_type}
+        items, next_key = db.query_page(
+            self._dynamodb, request, limit, start_key, keys, filtered=event_type is not None
+        )
+        return [db.deserialize(item) for item in items], next_key
+
+    def deliveries_of(self, org_id: str, event_id: str) -> list[Delivery]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": deliveries_pk(org_id)},
+                ":prefix": {"S": f"{event_id}#"},
+            },
+            "ConsistentRead": True,
+        }
+        with db.translate_errors():
+            return [delivery_from_item(item) for item in self._dynamodb.query(**request)["Items"]]
+
+    def acknowledge(self, org_id: str, event_id: str, now_iso: str) -> bool:
+        """Marks a pending or failed event acknowledged; ``False`` if it was neither."""
+        ok, _ = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=event_key(org_id, event_id),
+            UpdateExpression="SET #status = :ack, GSI1PK = :pk, acknowledged_at = :now",
+            ConditionExpression="attribute_exists(PK) AND #status IN (:pending, :failed)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":ack": {"S": "acknowledged"},
+                ":pk": {"S": events_status_pk(org_id, "acknowledged")},
+                ":now": {"S": now_iso},
+                ":pending": {"S": "pending"},
+                ":failed": {"S": "failed"},
+            },
+        )
+        return ok
+
+    # ------------------------------------------------------------------ fan-out
+    def start_deliveries(
+        self, org_id: str, event_id: str, webhook_ids: list[str], generation: str, *, first: bool
+    ) -> bool:
+        """One delivery per subscription and the event's pending count, in one transaction.
+        ``first`` (the fan-out): only if the event was not fanned out yet, else ``False``.
+        Otherwise (a redelivery): the event starts over, whatever its status."""
+        status = "pending" if webhook_ids else "delivered"
+        values: dict[str, Any] = {
+            ":n": {"N": str(len(webhook_ids))},
+            ":zero": {"N": "0"},
+            ":status": {"S": status},
+            ":pk": {"S": events_status_pk(org_id, status)},
+            ":true": {"BOOL": True},
+        }
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": event_key(org_id, event_id),
+            "UpdateExpression": (
+                "SET pending_deliveries = :n, failed_deliveries = :zero, #status = :status, GSI1PK = :pk, "
+                "fanned_out = :true REMOVE next_retry_at, final_delivery_at, enqueued"
+            ),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(fanned_out)"
+            if first
+            else "attribute_exists(PK)",
+        }
+        puts = [(new_delivery_put(self._table, org_id, event_id, w, generation), None) for w in webhook_ids]
+        failed = db.transact_failures(self._dynamodb, [{"Update": update}, *(item for item, _ in puts)])
+        if failed and not first:
+            raise NotFoundError(f"Event {event_id} not found.")
+        return not failed
+
+    def mark_enqueued(self, org_id: str, event_id: str) -> None:
+        with db.translate_errors():
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=event_key(org_id, event_id),
+                UpdateExpression="SET enqueued = :true",
+                ExpressionAttributeValues={":true": {"BOOL": True}},
+            )
+
+    # ------------------------------------------------------------------ delivery
+    def load_for_delivery(
+        self, org_id: str, event_id: str, webhook_id: str
+    ) -> tuple[Delivery | None, dict[str, Any] | None, Webhook | None]:
+        """The delivery, its event and its subscription, in one consistent ``BatchGetItem``."""
+        keys = [
+            delivery_key(org_id, event_id, webhook_id),
+            event_key(org_id, event_id),
+            webhook_key(org_id, webhook_id),
+        ]
+        with db.translate_errors():
+            answer = self._dynamodb.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
+        if answer.get("UnprocessedKeys"):
+            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)
+        delivery, event, webhook = None, None, None
+        for item in answer["Responses"].get(self._table, []):
+            entity = item.get("entity", {}).get("S")
+            if entity == "delivery":
+                delivery = delivery_from_item(item)
+            elif entity == "event":
+                event = db.deserialize(item)
+            elif entity == "webhook":
+                webhook = webhook_from_item(item)
+        return delivery, event, webhook
+
+    def lease(self, delivery: Delivery, now: float, seconds: float) -> bool:
+        """Takes the attempt for ``seconds`` so a duplicate message does not post it twice."""
+        ok, _ = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=delivery_key(delivery.org_id, delivery.event_id, delivery.webhook_id),
+            UpdateExpression="SET lease_until = :until",
+            ConditionExpression=(
+                "generation = :g AND next_attempt = :k AND #status = :pending "
+                "AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":until": {"N": repr(now + seconds)},
+                ":g": {"S": delivery.generation},
+                ":k": {"N": str(delivery.next_attempt)},
+                ":pending": {"S": "pending"},
+                ":now": {"N": repr(now)},
+            },
+        )
+        return ok
+
+    def record_attempt(
+        self,
+        delivery: Delivery,
+        attempt: dict[str, Any],
+        outcome: str,
+        next_retry_at: str | None,
+        now_iso: str,
+    ) -> bool:
+        """Records attempt ``delivery.next_attempt`` on the delivery and its event, all or nothing.
+        ``outcome``: ``pending`` (another attempt follows), ``delivered``, ``failed`` or
+        ``cancelled``. ``False`` if this attempt was recorded already (a duplicate)."""
+        claim = {
+            "Update": {
+                "TableName": self._table,
+                "Key": delivery_key(delivery.org_id, delivery.event_id, delivery.webhook_id),
+                "UpdateExpression": "SET next_attempt = :next, #status = :outcome REMOVE lease_until",
+                "ConditionExpression": "generation = :g AND next_attempt = :k",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":next": {"N": str(delivery.next_attempt + 1)},
+                    ":outcome": {"S": outcome},
+                    ":g": {"S": delivery.generation},
+                    ":k": {"N": str(delivery.next_attempt)},
+                },
+            }
+        }
+        for _ in range(5):
+            event = self.get_event(delivery.org_id, delivery.event_id)
+            if event is None:
+                return False
+            event_update = self._event_update(delivery, event, attempt, outcome, next_retry_at, now_iso)
+            failed = db.transact_failures(self._dynamodb, [claim, event_update])
+            if not failed:
+                return True
+            if 0 in failed:
+                return False  # recorded by a duplicate meanwhile
+        raise ConflictError("The event kept changing; the attempt will be retried.")
+
+    def _event_update(
+        self,
+        delivery: Delivery,
+        event: dict[str, Any],
+        attempt: dict[str, Any],
+        outcome: str,
+        next_retry_at: str | None,
+        now_iso: str,
+    ) -> dict[str, Any]:
+        """Appends the attempt; when this delivery ends and it was the last one pending, the
+        event ends too (``delivered``, or ``failed`` if any delivery failed)."""
+        pending = int(event.get("pending_deliveries", 0))
+        failed = int(event.get("failed_deliveries", 0)) + (1 if outcome == "failed" else 0)
+        ends = outcome != "pending"
+        sets = [
+            "delivery_attempts = list_append(if_not_exists(delivery_attempts, :empty), :attempt)",
+            "failed_deliveries = :failed",
+        ]
+        removes: list[str] = []
+        values: dict[str, Any] = {
+            ":empty": {"L": []},
+            ":attempt": {"L": [{"M": db.serialize(attempt)}]},
+            ":failed": {"N": str(failed)},
+            ":seen": {"N": str(pending)},
+            ":status_seen": {"S": str(event.get("status"))},
+        }
+        if next_retry_at:
+            sets.append("next_retry_at = :retry")
+            values[":retry"] = {"S": next_retry_at}
+        if ends:
+            sets.append("pending_deliveries = :left")
+            values[":left"] = {"N": str(max(pending - 1, 0))}
+            if pending <= 1 and event.get("status") == "pending":
+                final = "failed" if failed else "delivered"
+                sets += ["#status = :final", "GSI1PK = :pk", "final_delivery_at = :now"]
+                values |= {
+                    ":final": {"S": final},
+                    ":pk": {"S": events_status_pk(delivery.org_id, final)},
+                    ":now": {"S": now_iso},
+                }
+                removes.append("next_retry_at")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": event_key(delivery.org_id, delivery.event_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "pending_deliveries = :seen AND #status = :status_seen",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def mark_scheduled(self, delivery: Delivery, attempt: int) -> None:
+        """Notes that the message of ``attempt`` is queued (a redelivery may have started over)."""
+        db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=delivery_key(delivery.org_id, delivery.event_id, delivery.webhook_id),
+            UpdateExpression="SET scheduled_attempt = :k",
+            ConditionExpression="generation = :g",
+            ExpressionAttributeValues={":k": {"N": str(attempt)}, ":g": {"S": delivery.generation}},
+        )
+
+
+def _changed(webhook: Webhook) -> ConflictError:
+    return ConflictError(f"Webhook {webhook.id} changed meanwhile; read it again and retry.")

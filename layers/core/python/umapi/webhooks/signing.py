@@ -1,0 +1,44 @@
+"""Webhook secrets and signatures (contract §7).
+
+Two signatures go with every delivery, each computed with every live secret (during a
+rotation's 24 hours, the new and the previous one), space-separated:
+
+- ``X-Webhook-Signature: sha256=<hex>``: HMAC-SHA256 of the raw body, keyed with the secret
+  string exactly as shown (``whsec_…``, UTF-8), as seed 003's example verifies it;
+- Standard Webhooks (https://www.standardwebhooks.com): ``webhook-id`` (the event id, the same
+  on every retry), ``webhook-timestamp`` (Unix seconds) and ``webhook-signature: v1,<base64>``,
+  HMAC-SHA256 of ``{id}.{timestamp}.{body}`` keyed with the base64-decoded part after ``whsec_``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    """A new secret: ``whsec_`` and 32 random bytes in base64, as Standard Webhooks libraries expect."""
+    return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signature_headers(body: bytes, event_id: str, timestamp: int, live_secrets: list[str]) -> dict[str, str]:
+    seed = " ".join("sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest() for secret in live_secrets)
+    signed = f"{event_id}.{timestamp}.".encode() + body
+    standard = " ".join(
+        "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
+        for secret in live_secrets
+    )
+    return {
+        "X-Webhook-Signature": seed,
+        "webhook-id": event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard,
+    }
+
+
+def _key(secret: str) -> bytes:
+    return base64.b64decode(secret.removeprefix(PREFIX))
