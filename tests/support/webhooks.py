@@ -37,14 +37,15 @@ class Receiver:
     statuses: list[int] = field(default_factory=lambda: [200])
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    delay: float = 0.0  # seconds before answering
 
     def status_for(self, index: int) -> int:
         return self.statuses[min(index, len(self.statuses) - 1)]
 
 
 @contextmanager
-def receiver(*statuses: int) -> Iterator[Receiver]:
-    state = Receiver(list(statuses) or [200])
+def receiver(*statuses: int, delay: float = 0.0) -> Iterator[Receiver]:
+    state = Receiver(list(statuses) or [200], delay=delay)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -53,6 +54,7 @@ def receiver(*statuses: int) -> Iterator[Receiver]:
             with lock:
                 status = state.status_for(len(state.received))
                 state.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+            time.sleep(state.delay)
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -133,6 +135,17 @@ class Pump:
             self.deliver(messages)
             handled += len(messages)
         raise AssertionError("the delivery queue never drained")
+
+    def queue_attributes(self) -> dict[str, str]:
+        return dict(self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])["Attributes"])
+
+    def message(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` queued now and received, as SQS hands it to ``deliver`` (call it on a queue
+        with nothing else visible)."""
+        sent = self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))
+        (received,) = self.receive()
+        assert received["MessageId"] == sent["MessageId"]
+        return received
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return [json.loads(m["Body"]) for m in self.receive(self.dlq_url)]

@@ -133,3 +133,30 @@ def test_functions_that_authenticate_may_batch_read_the_table(template: Template
         source = (ROOT / props["CodeUri"] / "handler.py").read_text()
         if "Depends(authenticated)" in source:
             assert "dynamodb:BatchGetItem" in _table_actions(function), name
+
+
+def _event_source(template: Template, function_id: str, kind: str) -> dict[str, Any]:
+    (source,) = [
+        event["Properties"]
+        for event in functions(template)[function_id]["Properties"]["Events"].values()
+        if event["Type"] == kind
+    ]
+    return dict(source)
+
+
+def test_the_webhook_event_sources_retry_and_report_partial_failures(template: Template) -> None:
+    stream = _event_source(template, "WebhookFanoutFunction", "DynamoDB")
+    assert stream["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert 0 < stream["MaximumRetryAttempts"] <= 10_000
+    assert "Destination" in stream["DestinationConfig"]["OnFailure"]
+    queue = _event_source(template, "WebhookDeliveryFunction", "SQS")
+    assert queue["Queue"] == {"Fn::GetAtt": ["WebhookDeliveryQueue", "Arn"]}
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= queue["BatchSize"] <= 10
+    delivery_timeout = functions(template)["WebhookDeliveryFunction"]["Properties"]["Timeout"]
+    visibility = template.resources["WebhookDeliveryQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * delivery_timeout, "AWS: visibility at least 6x the function timeout"
+    redrive = template.resources["WebhookDeliveryQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeliveryDLQ", "Arn"]}

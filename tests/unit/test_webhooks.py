@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 
 import pytest
@@ -299,6 +300,49 @@ def test_an_unreachable_receiver_fails_with_a_connection_error(acme: Tenant, pum
     assert len(failed) == 1
     assert failed[0]["delivery_attempts"][0]["status_code"] is None
     assert "connection" in failed[0]["delivery_attempts"][0]["error"]
+
+
+def test_a_slow_receiver_does_not_hold_up_another(acme: Tenant, pump: Pump) -> None:
+    with receiver(delay=2.0) as slow, receiver() as fast:
+        subscribe(acme, slow.url)
+        subscribe(acme, fast.url)
+        acme.user("parallel@example.com")
+        pump.fan_out()
+        batch = pump.receive()
+        assert len(batch) == 2
+        started = time.monotonic()
+        pump.deliver(batch)
+        took = time.monotonic() - started
+    assert took >= 2.0
+    assert fast.received[0].at - started < 1.0, "the fast receiver was not kept waiting"
+
+
+def test_retries_beyond_fifteen_minutes_hop_through_the_queue(
+    acme: Tenant, pump: Pump, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, WEBHOOK_RETRY_DELAYS="0,7200")
+    with receiver(500) as hook:
+        subscribe(acme, hook.url)
+        acme.user("later@example.com")
+        pump.run()
+        assert len(hook.received) == 1
+        shown = event(acme, hook.received[0].headers["webhook-id"])
+        assert shown["status"] == "pending"
+        assert shown["next_retry_at"] > shown["delivery_attempts"][0]["timestamp"]
+        attributes = pump.queue_attributes()
+        assert attributes["ApproximateNumberOfMessagesDelayed"] == "1", "the retry waits in the queue, 15 min at most"
+
+        # A message that arrives before its time goes back with the remaining delay.
+        early = {
+            "org_id": acme.org_id,
+            "event_id": shown["id"],
+            "webhook_id": shown["delivery_attempts"][0]["webhook_id"],
+        }
+        early |= {"generation": "gen_x", "attempt": 2, "not_before": time.time() + 7000}
+        answer = pump.deliver([pump.message(early)])
+        assert answer["batchItemFailures"] == []
+        assert pump.queue_attributes()["ApproximateNumberOfMessagesDelayed"] == "2"
+        assert len(hook.received) == 1
 
 
 def test_during_a_rotation_both_secrets_sign(acme: Tenant, pump: Pump) -> None:
