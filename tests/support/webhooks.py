@@ -137,7 +137,8 @@ class Pump:
         raise AssertionError("the delivery queue never drained")
 
     def queue_attributes(self) -> dict[str, str]:
-        return dict(self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])["Attributes"])
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])["Attributes"]
+        return {str(name): value for name, value in attributes.items()}
 
     def message(self, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` queued now and received, as SQS hands it to ``deliver`` (call it on a queue
