@@ -23,6 +23,17 @@ def envelope(status: int, code: str, message: str, headers: dict[str, str] | Non
     return response
 
 
+# Swagger UI for GET /openapi.json (the browser fetches the UI's assets from its CDN).
+SWAGGER_UI = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>User Management API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
+</body></html>
+"""
+
+
 class LocalApi(LocalApigwService):  # type: ignore[misc]
     """``LocalApigwService`` with the contract's 404/405/500 envelopes instead of API Gateway's bare ones."""
 
@@ -65,7 +76,11 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
         def list_emails() -> Response:
             return Response(json.dumps({"data": sent_emails(region)}), mimetype="application/json")
 
+        def swagger_ui() -> Response:
+            return Response(SWAGGER_UI, mimetype="text/html")
+
         self._app.add_url_rule("/_local/emails", endpoint="_local_emails", view_func=list_emails, methods=["GET"])
+        self._app.add_url_rule("/docs", endpoint="_local_docs", view_func=swagger_ui, methods=["GET"])
 
     @property
     def flask_app(self) -> Any:

@@ -1,5 +1,8 @@
-"""System function: ``GET /health``."""
+"""System function: ``GET /health`` and ``GET /openapi.json``."""
 
+import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -25,6 +28,23 @@ def get_health() -> Response[HealthResponse]:
         content_type=content_types.APPLICATION_JSON,
         body=report,
         headers={"Cache-Control": "no-store"} | ({} if healthy else {"Retry-After": "5"}),
+    )
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The whole API's OpenAPI document, generated from the code by scripts/openapi.py."""
+    return dict(json.loads((resources.files("umapi") / "openapi.json").read_text()))
+
+
+@app.get("/openapi.json")
+@tracer.capture_method
+def get_openapi() -> Response[dict[str, Any]]:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=openapi_document(),
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 

@@ -48,3 +48,13 @@ def test_a_body_that_is_not_utf8_is_400_not_502(local_api: LocalRuntime) -> None
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_the_openapi_document_and_swagger_ui_are_served(local_api: LocalRuntime) -> None:
+    document = requests.get(f"{local_api.url}/openapi.json", timeout=30)
+    assert document.status_code == 200
+    assert document.json()["info"]["title"] == "User Management API"
+    docs = requests.get(f"{local_api.url}/docs", timeout=30)
+    assert docs.status_code == 200
+    assert docs.headers["Content-Type"].startswith("text/html")
+    assert 'url: "/openapi.json"' in docs.text

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Generate the whole API's OpenAPI 3 document from the code (contract §8).
+
+Each function's Powertools resolver describes its own routes (request models, parameters,
+response models); this script merges them in template.yaml's order, documents what the
+resolvers cannot know (success status codes other than 200, the error envelope on every
+operation, bearer authentication), and writes the result to ``openapi.json`` and to the
+layer (``umapi/openapi.json``, served by ``GET /openapi.json``).
+
+    .venv/bin/python scripts/openapi.py            # write both files
+    .venv/bin/python scripts/openapi.py --check    # exit 1 if either differs from the code
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS = (ROOT / "openapi.json", ROOT / "layers" / "core" / "python" / "umapi" / "openapi.json")
+TITLE = "User Management API"
+VERSION = "1.0.0"
+
+# What the resolvers cannot see: successes that are not 200 (the handlers build the Response).
+SUCCESS: dict[tuple[str, str], tuple[int, str]] = {
+    ("post", "/orgs"): (201, "Created"),
+    ("post", "/clients"): (201, "Created"),
+    ("post", "/users"): (201, "Created"),
+    ("post", "/roles"): (201, "Created"),
+    ("post", "/webhooks"): (201, "Created"),
+    ("post", "/users/{user_id}/roles"): (201, "Assigned"),
+    ("post", "/users/{user_id}/verification"): (202, "Accepted: the email is on its way"),
+    ("post", "/webhooks/{webhook_id}/test"): (202, "Accepted: the test event is on its way"),
+    ("post", "/webhooks/events/{event_id}/redeliver"): (202, "Accepted: a new delivery started"),
+    ("delete", "/clients/{client_id}"): (204, "Deleted"),
+    ("delete", "/roles/{role_id}"): (204, "Deleted"),
+    ("delete", "/webhooks/{webhook_id}"): (204, "Deleted"),
+    ("delete", "/users/{user_id}/roles/{role_id}"): (204, "Removed"),
+    ("post", "/oauth/authorize"): (302, "Signed in: redirect to redirect_uri with code and state"),
+}
+EXTRA_SUCCESS: dict[tuple[str, str], dict[int, str]] = {
+    ("delete", "/users/{user_id}"): {204: "Purged (?force=true)"},
+    ("get", "/users/{user_id}"): {304: "Not modified (If-None-Match)"},
+    ("get", "/users/me"): {304: "Not modified (If-None-Match)"},
+}
+# Operations that need no bearer token (the OAuth endpoints authenticate clients themselves).
+PUBLIC = {
+    ("get", "/health"),
+    ("get", "/openapi.json"),
+    ("post", "/auth/token"),
+    ("post", "/auth/revoke"),
+    ("get", "/oauth/authorize"),
+    ("post", "/oauth/authorize"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/.well-known/oauth-authorization-server"),
+    ("post", "/auth/verify-email"),
+}
+OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke")}
+ERRORS = {
+    "400": "validation_error: the request is not valid (details name the fields)",
+    "401": "unauthenticated: no, or an invalid, expired or revoked token",
+    "403": "forbidden: the token lacks required_permission",
+    "404": "not_found: no such resource in this organization",
+    "405": "method_not_allowed",
+    "409": "conflict",
+    "410": "gone: archived",
+    "412": "precondition_failed: If-Match is stale",
+    "413": "payload_too_large: bodies over 1 MiB",
+    "415": "unsupported_media_type",
+    "422": "data_consistency_violation, user_suspended or idempotency_key_reused",
+    "429": "rate_limited (Retry-After)",
+    "500": "internal_error",
+    "503": "service_unavailable (Retry-After)",
+}
+ENVELOPE = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details", "request_id"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "message": {"type": "string"},
+                            "code": {"type": "string"},
+                        },
+                    },
+                },
+                "request_id": {"type": "string", "pattern": "^req_[0-9A-Z]{26}$"},
+            },
+            "additionalProperties": True,
+        }
+    },
+}
+OAUTH_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+
+
+def _function_modules() -> list[str]:
+    sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
+    from devserver.template import Template
+
+    template = Template.load(ROOT / "template.yaml")
+    modules = []
+    for resource in template.resources_of_type("AWS::Serverless::Function").values():
+        props = resource["Properties"]
+        if any(event["Type"] == "Api" for event in props.get("Events", {}).values()):
+            module = props["Handler"].rsplit(".", 1)[0]
+            modules.append(".".join(Path(props["CodeUri"]).parts) + "." + module)
+    return modules
+
+
+def build() -> dict[str, Any]:
+    """The merged document (deterministic: the same code gives the same bytes)."""
+    os.environ.setdefault("TABLE_NAME", "Table")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "UserManagementApi")
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for name in _function_modules():
+        app = importlib.import_module(name).app
+        part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
+        for path, operations in part.get("paths", {}).items():
+            paths.setdefault(path, {}).update(operations)
+        for schema_name, schema in part.get("components", {}).get("schemas", {}).items():
+            schemas.setdefault(schema_name, schema)
+    for schema_name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(schema_name, None)  # Powertools' own shapes; ours is the ErrorEnvelope
+    schemas["ErrorEnvelope"] = ENVELOPE
+    schemas["OAuthError"] = OAUTH_ERROR
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            _document(method, path, operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": TITLE,
+            "version": VERSION,
+            "description": "Multi-tenant users, roles, OAuth2 tokens, rate limits, signed webhooks and an "
+            "audit log. Errors use one envelope; every response carries X-Request-Id.",
+        },
+        "servers": [
+            {"url": "http://127.0.0.1:3000", "description": "make dev"},
+            {
+                "url": "https://{api}.execute-api.{region}.amazonaws.com/v1",
+                "description": "deployed (stage v1)",
+                "variables": {"api": {"default": "example"}, "region": {"default": "us-east-1"}},
+            },
+        ],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _document(method: str, path: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)  # Powertools' validation answer; ours is 400 in the envelope
+    responses.pop("500", None)
+    success = responses.pop("200", {"description": "OK"})
+    code, description = SUCCESS.get((method, path), (200, success.get("description", "OK")))
+    if code in (204, 302):
+        responses[str(code)] = {"description": description}
+    else:
+        responses[str(code)] = {**success, "description": description if code != 200 else success["description"]}
+    for extra_code, extra_description in EXTRA_SUCCESS.get((method, path), {}).items():
+        responses[str(extra_code)] = {"description": extra_description}
+    error_schema = "OAuthError" if (method, path) in OAUTH else "ErrorEnvelope"
+    for status, text in ERRORS.items():
+        responses.setdefault(
+            status,
+            {
+                "description": text,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}},
+            },
+        )
+    if (method, path) not in PUBLIC:
+        operation["security"] = [{"bearer": []}]
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/openapi.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if a file is out of date")
+    args = parser.parse_args(argv)
+    text = render(build())
+    stale = [path for path in OUTPUTS if not path.exists() or path.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date: run scripts/openapi.py", file=sys.stderr)
+        return 1 if stale else 0
+    for path in OUTPUTS:
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)} ({len(text.splitlines())} lines)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

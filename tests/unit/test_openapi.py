@@ -1,0 +1,63 @@
+"""The OpenAPI document: generated from the code, current, complete, and served."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from devserver.template import Template
+from tests.support.api import InProcessApi
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("openapi_script", ROOT / "scripts" / "openapi.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_checked_in_document_is_what_the_code_generates(generator: ModuleType) -> None:
+    assert generator.main(["--check"]) == 0, "run: .venv/bin/python scripts/openapi.py"
+
+
+def test_every_route_of_the_template_is_documented(template: Template) -> None:
+    document = json.loads((ROOT / "openapi.json").read_text())
+    documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+    routes = {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for function in template.resources_of_type("AWS::Serverless::Function").values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    }
+    assert documented == routes
+
+
+def test_operations_carry_their_schemas_errors_and_security() -> None:
+    document = json.loads((ROOT / "openapi.json").read_text())
+    post_users = document["paths"]["/users"]["post"]
+    assert post_users["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateUserRequest")
+    assert post_users["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("UserResponse")
+    assert post_users["security"] == [{"bearer": []}]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation["responses"]["400"]["content"], (method, path)
+            assert {"401", "404", "429", "503"} <= set(operation["responses"]), (method, path)
+    assert "security" not in document["paths"]["/health"]["get"]
+    assert document["paths"]["/auth/token"]["post"]["responses"]["400"]["content"]["application/json"]["schema"][
+        "$ref"
+    ].endswith("OAuthError")
+
+
+def test_the_document_is_served(api: InProcessApi) -> None:
+    response = api.get("/openapi.json")
+    assert response.status == 200
+    assert response.json() == json.loads((ROOT / "openapi.json").read_text())
