@@ -23,6 +23,8 @@ GSI1_KEYS = ("PK", "SK", "GSI1PK", "GSI1SK")
 
 THROTTLING_CODES = frozenset(
     {
+        "ProvisionedThroughputExceeded",  # a transaction's cancellation reasons
+        "ThrottlingError",
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
         "RequestLimitExceeded",
