@@ -33,7 +33,7 @@ def dynamodb_fails(operation: str, error: dict[str, Any], times: int = 1) -> Ite
     request leaves: a botocore ``before-call`` hook answers in DynamoDB's place)."""
     injected: list[str] = []
 
-    def answer(model: Any, **_: Any) -> tuple[_HttpResponse, dict[str, Any]] | None:
+    def answer(model: Any, **_: Any) -> Any:  # (http response, parsed) or None: call DynamoDB
         if model.name != operation or len(injected) >= times:
             return None
         injected.append(operation)
