@@ -160,3 +160,26 @@ def test_the_webhook_event_sources_retry_and_report_partial_failures(template: T
     assert visibility >= 6 * delivery_timeout, "AWS: visibility at least 6x the function timeout"
     redrive = template.resources["WebhookDeliveryQueue"]["Properties"]["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeliveryDLQ", "Arn"]}
+
+
+def test_the_contract_alarms_exist_and_notify(template: Template) -> None:
+    alarms = template.resources_of_type("AWS::CloudWatch::Alarm")
+    by_threshold = {
+        (props.get("ExtendedStatistic"), props.get("MetricName"), props["Threshold"])
+        for props in (alarm["Properties"] for alarm in alarms.values())
+    }
+    assert ("p95", "Latency", 500) in by_threshold
+    assert ("p99", "Latency", 1000) in by_threshold
+    rate = alarms["ServerErrorRateAlarm"]["Properties"]
+    assert rate["Threshold"] == 1
+    assert "errors / requests" in next(m["Expression"] for m in rate["Metrics"] if "Expression" in m)
+    dead_letter_queues = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in alarms.values()
+        if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
+    assert dead_letter_queues == {"WebhookDeliveryDLQ", "WebhookFanoutDLQ"}
+    assert "DynamoDBThrottleAlarm" in alarms
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+    assert template.resources_of_type("AWS::CloudWatch::Dashboard")
