@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev backend test lint typecheck template-lint unit build clean openapi
+.PHONY: help install dev backend test lint typecheck template-lint unit build clean openapi bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ template-lint: install ## cfn-lint and sam validate --lint
 unit: install ## pytest (unit and local-runtime tests)
 	@echo "==> pytest"
 	@$(BIN)/pytest
+
+bench: install ## Benchmark: cold imports, warm latency vs moto, DynamoDB calls, webhook rate (bench/results.json)
+	@$(BIN)/python bench/run.py
 
 openapi: install ## Regenerate openapi.json (and the layer's copy) from the code
 	@$(BIN)/python scripts/openapi.py

@@ -15,6 +15,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from devserver import moto_patches
 from devserver.template import Intrinsics, Template
 
 LOG = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class MotoBackend:
         self.endpoint_url = ""
 
     def start(self) -> None:
+        moto_patches.install()
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from devserver import moto_patches
 from devserver.template import Template
 from tests.support.api import InProcessApi
 from tests.support.backend import REGION, FakeLambdaContext, provision, seed_platform
@@ -30,6 +31,7 @@ from umapi.bootstrap import AdminCredentials
 from umapi.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+moto_patches.install()  # transactions that do not copy the whole table (see the module)
 
 
 @pytest.fixture(autouse=True)
