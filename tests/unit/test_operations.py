@@ -3,7 +3,9 @@ and logs that never hold a secret (contract §8)."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +16,19 @@ from tests.support.api import ApiResponse, InProcessApi
 from tests.support.users import Tenant, new_tenant
 from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """What the handlers' logger writes (its JSON lines), for this test."""
+    from umapi.observability import logger
+
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
 
 
 @pytest.fixture
@@ -105,7 +120,7 @@ def test_the_token_endpoint_answers_503_in_its_own_shape_when_throttled(
 
 
 def test_logs_never_hold_a_secret(
-    api: InProcessApi, platform: AdminCredentials, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    api: InProcessApi, platform: AdminCredentials, log_stream: io.StringIO, caplog: pytest.LogCaptureFixture
 ) -> None:
     from tests.support.login import PASSWORD, code_from, exchange, login_world, sign_in
 
@@ -142,12 +157,17 @@ def test_logs_never_hold_a_secret(
         "webhook secret": webhook["secret"],
         "rotated webhook secret": rotated["secret"],
     }
-    captured = capsys.readouterr()
-    logs = (
-        captured.out
-        + captured.err
-        + "\n".join(r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records)
-    )
+    records = "\n".join(r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records)
+    logs = log_stream.getvalue() + records
     assert len(logs) > 1000, "the handlers logged something"
     leaked = [name for name, value in secrets.items() if value and value in logs]
     assert leaked == []
+
+
+def test_log_lines_say_who_asked_and_in_which_organization(acme: Tenant, log_stream: io.StringIO) -> None:
+    acme.api.get("/users/usr_01HNOSUCHUSER0000000000000", token=acme.access)  # a 404 logs a line
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines() if line.startswith("{")]
+    rejected = next(line for line in lines if line.get("message") == "request rejected")
+    assert rejected["org_id"] == acme.org_id
+    assert rejected["client_id"].startswith("cli_")
+    assert rejected["request_id"].startswith("req_")

@@ -25,6 +25,7 @@ from umapi.clients.repository import ClientRepository
 from umapi.clients.service import ClientService
 from umapi.email import EmailSender
 from umapi.http import issuer_for, request_meta
+from umapi.observability import logger
 from umapi.orgs.repository import OrgRepository
 from umapi.orgs.service import OrgService
 from umapi.pagination import CursorCodec
@@ -195,12 +196,15 @@ def deliverer() -> Deliverer:
 def authenticated(request: Request) -> Principal:
     """Route dependency: the verified caller (401/403/404/429 otherwise)."""
     event = request.resolved_event.raw_event
-    return authenticator().authenticate(
+    principal = authenticator().authenticate(
         request.headers,
         request.query_parameters or {},
         issuer_for(event),
         request.context["response_headers"],
     )
+    # Every later log line of this request says who asked, and in which organization.
+    logger.append_keys(org_id=principal.org_id, client_id=principal.client_id, subject=principal.subject)
+    return principal
 
 
 def current_request_meta(request: Request) -> RequestMeta:
