@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Response
@@ -44,7 +45,7 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
             return envelope(404, "not_found", f"No route matches {request.method} {request.path}.")
 
         def method_not_allowed(error: HTTPException) -> Response:
-            allowed = sorted(getattr(error, "valid_methods", None) or [])
+            allowed = self.allowed_methods(request.path) or sorted(getattr(error, "valid_methods", None) or [])
             return envelope(
                 405,
                 "method_not_allowed",
@@ -58,6 +59,22 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
         self._app.register_error_handler(404, not_found)
         self._app.register_error_handler(MethodNotAllowed, method_not_allowed)
         self._app.register_error_handler(500, failure)
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods of the template resource that ``path`` is (a literal segment wins over a
+        {parameter}, as in API Gateway: /users/bulk is not /users/{user_id})."""
+        matches = [
+            route
+            for route in self.api.routes
+            if re.match("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(route.path)) + "$", path)
+        ]
+        if not matches:
+            return []
+        fewest = min(route.path.count("{") for route in matches)
+        methods = {m.upper() for route in matches if route.path.count("{") == fewest for m in route.methods}
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
 
     def _request_handler(self, **kwargs: Any) -> Any:
         """API Gateway passes any text body on; SAM's emulator fails on one that is not UTF-8 (502).

@@ -61,6 +61,9 @@ PUBLIC = {
     ("post", "/auth/verify-email"),
 }
 OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke")}
+# The sign-in pages answer HTML (the form, or an error page) to a browser.
+HTML = {("get", "/oauth/authorize"), ("post", "/oauth/authorize")}
+HTML_STATUSES = ("200", "400", "401", "403", "429")
 ERRORS = {
     "400": "validation_error: the request is not valid (details name the fields)",
     "401": "unauthenticated: no, or an invalid, expired or revoked token",
@@ -191,6 +194,10 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}},
             },
         )
+    if (method, path) in HTML:
+        page = {"text/html": {"schema": {"type": "string"}}}
+        for status in (s for s in HTML_STATUSES if s in responses):
+            responses[status]["content"] = {**page, **responses[status].get("content", {})}
     if (method, path) not in PUBLIC:
         operation["security"] = [{"bearer": []}]
     operation["responses"] = dict(sorted(responses.items()))

@@ -8,25 +8,43 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator
 
 from umapi.audit import RequestMeta
 from umapi.audit_log import AuditQuery
 from umapi.auth.principal import Principal
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
-from umapi.dependencies import audit_log_reader, authenticated, client_service, current_request_meta, org_service
+from umapi.dependencies import (
+    audit_log_reader,
+    authenticate_event,
+    authenticated,
+    client_service,
+    current_request_meta,
+    org_service,
+)
 from umapi.http import create_app, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
-app = create_app()
+app = create_app(authenticate=authenticate_event)
 
 Caller = Annotated[Principal, Depends(authenticated)]
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 PRIVATE = {"Cache-Control": "private, no-cache"}
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only RFC 3339 date-times (pydantic alone would also read ``0.5`` as a Unix time)."""
+    if not isinstance(value, str) or "T" not in value.upper():
+        raise ValueError("must be an RFC 3339 date-time such as 2026-11-23T12:00:00Z")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -120,8 +138,8 @@ def list_audit_log(
     actor_id: Annotated[str | None, Query(max_length=64)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="RFC 3339")] = None,
-    until: Annotated[datetime | None, Query(description="RFC 3339")] = None,
+    since: Annotated[Instant | None, Query(description="RFC 3339, e.g. 2026-11-23T12:00:00Z")] = None,
+    until: Annotated[Instant | None, Query(description="RFC 3339, e.g. 2026-11-23T12:00:00Z")] = None,
 ) -> Response[Page[dict[str, Any]]]:
     query = AuditQuery(limit, cursor, actor_id, target_id, action, since, until)
     return ok(audit_log_reader().list_page(caller, query))

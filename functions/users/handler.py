@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.audit import RequestMeta
 from umapi.auth.principal import Principal
-from umapi.dependencies import authenticated, current_request_meta, user_service
+from umapi.dependencies import authenticate_event, authenticated, current_request_meta, user_service
 from umapi.http import create_app, header, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
@@ -27,7 +27,7 @@ from umapi.users.models import (
 )
 from umapi.users.service import ListQuery, etag_of
 
-app = create_app()
+app = create_app(authenticate=authenticate_event, public=("/auth/verify-email",))
 
 Caller = Annotated[Principal, Depends(authenticated)]
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]

@@ -37,6 +37,21 @@ def test_wrong_method_is_405_with_allow(local_api: LocalRuntime) -> None:
     assert "GET" in response.headers["Allow"]
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/users/bulk", "POST"),  # not /users/{user_id}'s methods
+        ("/users/me", "GET, HEAD"),
+        ("/webhooks/events", "GET, HEAD"),
+        ("/users/usr_1/roles", "GET, HEAD, POST"),
+    ],
+)
+def test_allow_lists_exactly_the_resource_methods(local_api: LocalRuntime, path: str, allowed: str) -> None:
+    response = requests.options(f"{local_api.url}{path}", timeout=10)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
+
+
 def test_every_template_route_is_served(local_api: LocalRuntime) -> None:
     served = {(method, route.path) for route in local_api.routes for method in route.methods}
     assert ("GET", "/health") in served

@@ -138,3 +138,29 @@ def test_token_for_another_orgs_client_is_rejected(api: InProcessApi, platform: 
     # a validly signed token naming a real client under the wrong organization
     forged = sign(claims(platform, org_id="org_01HSOMEONEELSE000000000000"), signing_keys().current())
     assert_invalid_token(api.get("/clients", token=forged))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/users", {"email": "not an email"}),
+        ("PATCH", "/users/usr_01HNOSUCHUSER0000000000000", {"colour": "red"}),
+        ("POST", "/roles", {"permissions": "all"}),
+        ("POST", "/webhooks", {"url": 7}),
+        ("POST", "/users/bulk/roles", {}),
+    ],
+)
+@pytest.mark.parametrize("token", [None, "forged.token.value"])
+def test_who_asks_is_settled_before_what_they_sent(
+    api: InProcessApi, platform: AdminCredentials, method: str, path: str, body: dict[str, Any], token: str | None
+) -> None:
+    response = api.request(method, path, token=token, json_body=body)
+    assert response.status == 401, response.body
+    assert response.error["code"] == "unauthenticated"
+    assert "details" in response.error
+    assert response.error["details"] == [], "nothing about the schema is told to a stranger"
+
+
+def test_public_routes_validate_without_a_token(api: InProcessApi, platform: AdminCredentials) -> None:
+    response = api.post("/auth/verify-email", json_body={"token": ""})
+    assert response.status == 400

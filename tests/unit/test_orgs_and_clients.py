@@ -122,6 +122,15 @@ def test_deleting_a_client_revokes_its_tokens_at_once(api: InProcessApi, admin: 
     assert api.get(f"/clients/{client.client_id}", token=admin, query={"org_id": org_a}).status == 404
 
 
+def test_a_client_cannot_delete_itself(api: InProcessApi, admin: str, org_a: str) -> None:
+    client = new_client(api, admin, org_a, ["clients:read", "clients:write"])
+    access = token(api, client.client_id, client.client_secret)
+    refused = api.delete(f"/clients/{client.client_id}", token=access)
+    assert refused.status == 409
+    assert "another client" in refused.error["message"]
+    assert api.get("/clients", token=access).status == 200
+
+
 def test_patch_merges_and_validates(api: InProcessApi, admin: str, org_a: str) -> None:
     client = new_client(api, admin, org_a, ["users:read"])
     path = f"/clients/{client.client_id}"

@@ -8,7 +8,9 @@ environment).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from aws_lambda_powertools.event_handler.request import Request
 
@@ -193,18 +195,27 @@ def deliverer() -> Deliverer:
     )
 
 
-def authenticated(request: Request) -> Principal:
-    """Route dependency: the verified caller (401/403/404/429 otherwise)."""
-    event = request.resolved_event.raw_event
+def authenticate_event(event: Mapping[str, Any], context: dict[str, Any]) -> Principal:
+    """The verified caller of an API event (401/403/404/429 otherwise). ``create_app`` runs it
+    before the request is validated; routes receive the result through ``authenticated``."""
+    headers = {str(k): str(v) for k, v in (event.get("headers") or {}).items()}
     principal = authenticator().authenticate(
-        request.headers,
-        request.query_parameters or {},
+        headers,
+        event.get("queryStringParameters") or {},
         issuer_for(event),
-        request.context["response_headers"],
+        context["response_headers"],
     )
     # Every later log line of this request says who asked, and in which organization.
     logger.append_keys(org_id=principal.org_id, client_id=principal.client_id, subject=principal.subject)
     return principal
+
+
+def authenticated(request: Request) -> Principal:
+    """Route dependency: the caller ``create_app(authenticate=authenticate_event)`` verified."""
+    principal = request.context.get("principal")
+    if isinstance(principal, Principal):
+        return principal
+    return authenticate_event(request.resolved_event.raw_event, request.context)
 
 
 def current_request_meta(request: Request) -> RequestMeta:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -57,17 +57,39 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 
 
+# Verifies the caller of an event (raw event, resolver context) or raises a DomainError.
+Authenticate = Callable[[Mapping[str, Any], dict[str, Any]], Any]
+
+
 class ApiApp(APIGatewayRestResolver):
     """A REST resolver that guards request bodies and stamps every response with the request id."""
 
     request_id: str = ""
 
-    def __init__(self, accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES, oauth_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES,
+        oauth_paths: Iterable[str] = (),
+        authenticate: Authenticate | None = None,
+        public: Iterable[str] = (),
+    ) -> None:
         # A response that does not match its declared model is our bug: 500, never a 4xx.
         super().__init__(enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR)
         self.accepted_media_types = tuple(accepted_media_types)
         # OAuth endpoints answer a bad body as RFC 6749 does (invalid_request), not with the envelope.
         self.oauth_paths = frozenset(oauth_paths)
+        # Who asks is settled before what they sent is validated: a request without a valid
+        # token is 401 whatever its body, and says nothing about the schema to strangers.
+        self.authenticate = authenticate
+        self.public = frozenset(public)
+        validate = self._request_validation_middleware
+
+        def authenticate_then_validate(app: ApiApp, next_middleware: Any) -> Any:
+            if app.authenticate is not None and app.current_event.resource not in app.public:
+                app.context["principal"] = app.authenticate(app.current_event.raw_event, app.context)
+            return validate(app, next_middleware)
+
+        self._request_validation_middleware = authenticate_then_validate  # type: ignore[assignment]
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.request_id = new_id("req")
@@ -221,9 +243,15 @@ def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
     )
 
 
-def create_app(accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES, oauth_paths: Iterable[str] = ()) -> ApiApp:
-    """A resolver with request validation, the body guard and the error mapping wired in."""
-    app = ApiApp(accepted_media_types, oauth_paths)
+def create_app(
+    accepted_media_types: Iterable[str] = JSON_MEDIA_TYPES,
+    oauth_paths: Iterable[str] = (),
+    authenticate: Authenticate | None = None,
+    public: Iterable[str] = (),
+) -> ApiApp:
+    """A resolver with authentication (every route but the ``public`` resources, when
+    ``authenticate`` is given), request validation, the body guard and the error mapping."""
+    app = ApiApp(accepted_media_types, oauth_paths, authenticate, public)
 
     @app.exception_handler(errors.DomainError)
     def handle_domain_error(error: errors.DomainError) -> Response[Any]:

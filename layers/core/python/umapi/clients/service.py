@@ -139,6 +139,9 @@ class ClientService:
     def delete(self, principal: Principal, client_id: str, meta: RequestMeta) -> None:
         principal.require("clients:write")
         client = self._repository.get_in_org(principal.org_id, client_id)
+        if client.id == principal.client_id:
+            # Deleting the client a request authenticates with would lock its owner out mid-request.
+            raise ConflictError("A client cannot delete itself; delete it with another client's token.")
         self._repository.delete(client, self._audit(principal, meta, "client.deleted", client, {}))
 
     def rotate_secret(self, principal: Principal, client_id: str, meta: RequestMeta) -> ClientWithSecretResponse:
