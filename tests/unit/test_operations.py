@@ -88,6 +88,24 @@ def test_a_throttled_create_is_503_and_writes_nothing(acme: Tenant, error: dict[
     assert acme.create(email="throttled@example.com", name="Throttled").status == 201  # the email is free
 
 
+def test_a_dynamodb_timeout_is_503(acme: Tenant) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    user = acme.user("slow@example.com", send_welcome_email=False)
+
+    def time_out(model: Any, **_: Any) -> None:
+        if model.name == "GetItem":
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+    events = dynamodb_client().meta.events
+    events.register_first("before-call.dynamodb.GetItem", time_out)
+    try:
+        assert_unavailable(acme.get(user["id"]))
+    finally:
+        events.unregister("before-call.dynamodb.GetItem", time_out)
+    assert acme.get(user["id"]).status == 200
+
+
 def test_throttled_authentication_and_rate_limiting_are_503(acme: Tenant) -> None:
     with dynamodb_fails("BatchGetItem", THROUGHPUT):
         assert_unavailable(acme.api.get("/users", token=acme.access))
