@@ -131,20 +131,27 @@ def warm_endpoints(requests: int) -> dict[str, Any]:
         return _warm_endpoints(requests)
 
 
-def _warm_endpoints(requests: int) -> dict[str, Any]:
+def _world(name: str) -> tuple[Any, Any, Any, Any]:
+    """In the active moto mock: the template's resources, the bootstrap, an organization with a
+    client holding every permission, and the API in-process: ``(api, platform, tenant, patch)``."""
     import pytest
 
     from devserver.template import Template
     from tests.support.api import InProcessApi
     from tests.support.backend import FakeLambdaContext, provision, seed_platform
     from tests.support.users import new_tenant
-    from umapi.aws import dynamodb_client
 
     template = Template.load(ROOT / "template.yaml")
     patch = pytest.MonkeyPatch()
     platform = seed_platform(provision(template), patch)
     api = InProcessApi(FakeLambdaContext(), template)
-    tenant = new_tenant(api, platform, "Bench")
+    return api, platform, new_tenant(api, platform, name), patch
+
+
+def _warm_endpoints(requests: int) -> dict[str, Any]:
+    from umapi.aws import dynamodb_client
+
+    api, platform, tenant, patch = _world("Bench")
     token = tenant.access
     client = dynamodb_client()
     recorder = CallRecorder(client)
@@ -239,29 +246,14 @@ def webhook_throughput(events: int) -> dict[str, Any]:
 
 
 def _webhook_throughput(events: int) -> dict[str, Any]:
-    import pytest
-
-    from devserver.template import Template
-    from tests.support.api import InProcessApi
-    from tests.support.backend import FakeLambdaContext, provision, seed_platform
-    from tests.support.users import new_tenant
     from tests.support.webhooks import Pump, receiver
-    from umapi import dependencies
-    from umapi.settings import get_settings
 
-    template = Template.load(ROOT / "template.yaml")
-    patch = pytest.MonkeyPatch()
-    platform = seed_platform(provision(template), patch)
-    get_settings.cache_clear()
-    dependencies.reset()
-    context = FakeLambdaContext()
-    api = InProcessApi(context, template)
-    tenant = new_tenant(api, platform, "Hooks")
+    api, _, tenant, patch = _world("Hooks")
     with receiver() as hook:
         api.post("/webhooks", token=tenant.access, json_body={"url": hook.url, "events": ["user.created"]})
         for i in range(events):
             tenant.user(f"hook{i}@example.com", send_welcome_email=False)
-        pump = Pump(context)
+        pump = Pump(api.context)
         pump.fan_out()
         started = time.perf_counter()
         while True:

@@ -25,6 +25,7 @@ from devserver import moto_patches
 from devserver.template import Template
 from tests.support.api import InProcessApi
 from tests.support.backend import REGION, FakeLambdaContext, provision, seed_platform
+from tests.support.users import Tenant, new_tenant
 from umapi import dependencies
 from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
@@ -81,6 +82,18 @@ def platform(aws: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) ->
 def api(template: Template, lambda_context: FakeLambdaContext) -> InProcessApi:
     """The API in-process: requests routed to handlers by template.yaml's routes."""
     return InProcessApi(lambda_context, template)
+
+
+@pytest.fixture
+def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
+    """An organization with a client holding every permission in it."""
+    return new_tenant(api, platform, "Acme")
+
+
+@pytest.fixture
+def globex(api: InProcessApi, platform: AdminCredentials) -> Tenant:
+    """Another organization, for cross-tenant checks."""
+    return new_tenant(api, platform, "Globex")
 
 
 @pytest.fixture

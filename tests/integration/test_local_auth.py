@@ -11,7 +11,7 @@ from joserfc import jwt as independent_jwt
 from joserfc.jwk import KeySet
 
 from devserver.runtime import LocalRuntime
-from tests.support.http import admin_headers, client_token, new_org
+from tests.support.http import admin_headers, client_token, new_client, new_org
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +30,7 @@ def test_rate_limit_is_exact_under_concurrency_and_per_client(local_api: LocalRu
     # Given a client allowed 11 requests a minute, one of them spent on its token
     headers = admin_headers(local_api)
     org = new_org(local_api, headers, "Busy")
-    client = requests.post(
-        f"{local_api.url}/clients",
-        params={"org_id": org},
-        json={"name": "burst", "scopes": ["clients:read"], "rate_limit_per_minute": 11},
-        headers=headers,
-        timeout=30,
-    ).json()
+    client = new_client(local_api, headers, org, name="burst", scopes=["clients:read"], rate_limit_per_minute=11)
     access = client_token(local_api.url, client["id"], client["client_secret"])
 
     # When 20 requests arrive at once
@@ -59,16 +53,7 @@ def test_rate_limit_is_exact_under_concurrency_and_per_client(local_api: LocalRu
 def test_cross_org_reads_are_404_over_http(local_api: LocalRuntime) -> None:
     admin = admin_headers(local_api)
     orgs = [new_org(local_api, admin, name) for name in "AB"]
-    clients = [
-        requests.post(
-            f"{local_api.url}/clients",
-            params={"org_id": org},
-            json={"name": "svc", "scopes": ["clients:read"]},
-            headers=admin,
-            timeout=30,
-        ).json()
-        for org in orgs
-    ]
+    clients = [new_client(local_api, admin, org, name="svc", scopes=["clients:read"]) for org in orgs]
     access_a = client_token(local_api.url, clients[0]["id"], clients[0]["client_secret"])
     response = requests.get(
         f"{local_api.url}/clients/{clients[1]['id']}", headers={"Authorization": f"Bearer {access_a}"}, timeout=30

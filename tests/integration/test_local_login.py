@@ -13,7 +13,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from devserver.runtime import LocalRuntime
-from tests.support.http import admin_headers, new_org
+from tests.support.http import admin_headers, new_client, new_org
 
 pytestmark = pytest.mark.e2e
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -25,19 +25,16 @@ def app(local_api: LocalRuntime) -> dict[str, Any]:
     """An organization, a public SPA client, and an active user with a password."""
     headers = admin_headers(local_api)
     org = new_org(local_api, headers, "Login")
-    client = requests.post(
-        f"{local_api.url}/clients",
-        params={"org_id": org},
-        json={
-            "name": "SPA",
-            "public": True,
-            "grant_types": ["authorization_code", "refresh_token"],
-            "redirect_uris": [REDIRECT],
-            "scopes": [],
-        },
-        headers=headers,
-        timeout=30,
-    ).json()
+    client = new_client(
+        local_api,
+        headers,
+        org,
+        name="SPA",
+        public=True,
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT],
+        scopes=[],
+    )
     user = requests.post(
         f"{local_api.url}/users",
         params={"org_id": org},

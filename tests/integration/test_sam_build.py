@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devserver.template import Template
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,14 +39,5 @@ def test_sam_build_packages_the_layer_and_functions(tmp_path: Path) -> None:
     assert list((layer / "cryptography" / "hazmat" / "bindings").glob("*.so"))
     assert (layer / "jwt" / "__init__.py").is_file()
     assert list((layer / "_argon2_cffi_bindings").glob("*.so"))
-    for function in (
-        "SystemFunction",
-        "AuthFunction",
-        "OrgsFunction",
-        "UsersFunction",
-        "RolesFunction",
-        "WebhooksFunction",
-        "WebhookFanoutFunction",
-        "WebhookDeliveryFunction",
-    ):
+    for function in Template.load(ROOT / "template.yaml").resources_of_type("AWS::Serverless::Function"):
         assert (tmp_path / "build" / function / "handler.py").is_file()

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 from devserver.runtime import LocalRuntime
-from tests.support.http import admin_headers, client_token, new_org
+from tests.support.http import admin_headers, client_token, new_client, new_org
 from umapi.auth.permissions import PERMISSIONS
 
 pytestmark = pytest.mark.e2e
@@ -36,13 +35,9 @@ def test_schemathesis_finds_nothing(local_api: LocalRuntime) -> None:
     # A tenant's client with every permission and room to be hammered (not the platform admin).
     headers = admin_headers(local_api)
     org = new_org(local_api, headers, "Fuzzed")
-    created = requests.post(
-        f"{local_api.url}/clients",
-        params={"org_id": org},
-        json={"name": "fuzzer", "scopes": list(PERMISSIONS), "rate_limit_per_minute": 1_000_000},
-        headers=headers,
-        timeout=30,
-    ).json()
+    created = new_client(
+        local_api, headers, org, name="fuzzer", scopes=list(PERMISSIONS), rate_limit_per_minute=1_000_000
+    )
     token = client_token(local_api.url, created["id"], created["client_secret"])
     st = Path(sys.executable).with_name("st")
     result = subprocess.run(  # noqa: S603 - our virtualenv's schemathesis, fixed arguments

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from devserver.runtime import LocalRuntime
@@ -28,3 +30,10 @@ def new_org(runtime: LocalRuntime, headers: dict[str, str], name: str) -> str:
     response = requests.post(f"{runtime.url}/orgs", json={"name": name}, headers=headers, timeout=30)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+def new_client(runtime: LocalRuntime, headers: dict[str, str], org: str, **body: Any) -> dict[str, Any]:
+    """A client of ``org`` made by the platform admin (``headers``): the answer, secret included."""
+    response = requests.post(f"{runtime.url}/clients", params={"org_id": org}, json=body, headers=headers, timeout=30)
+    assert response.status_code == 201, response.text
+    return dict(response.json())

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.api import InProcessApi
 from tests.support.flows import admin_token, new_client, token
-from tests.support.users import Tenant, new_tenant
+from tests.support.users import Tenant
 from umapi.auth.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
-
-
-@pytest.fixture
-def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform)
 
 
 def create(acme: Tenant, key: str, email: str, access: str | None = None) -> object:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import ApiResponse, InProcessApi
-from tests.support.users import Tenant, new_tenant
+from tests.support.users import Tenant
 from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
 
@@ -29,11 +29,6 @@ def log_stream() -> Iterator[io.StringIO]:
     previous = handler.setStream(stream)
     yield stream
     handler.setStream(previous)
-
-
-@pytest.fixture
-def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform, "Acme")
 
 
 class _HttpResponse:

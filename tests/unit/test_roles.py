@@ -11,22 +11,12 @@ import boto3
 import pytest
 
 from tests.support.api import ApiResponse, InProcessApi
-from tests.support.users import Tenant, new_tenant
+from tests.support.users import Tenant
 from umapi import db
 from umapi.bootstrap import AdminCredentials
 from umapi.keys import events_pk
 
 ROLE_FIELDS = {"id", "org_id", "name", "description", "permissions", "system", "created_at", "updated_at"}
-
-
-@pytest.fixture
-def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform, "Acme")
-
-
-@pytest.fixture
-def globex(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform, "Globex")
 
 
 def in_seconds(seconds: float) -> str:

@@ -12,17 +12,12 @@ import pytest
 
 from tests.support.api import InProcessApi
 from tests.support.flows import admin_token, new_client
-from tests.support.users import Tenant, new_tenant
+from tests.support.users import Tenant
 from umapi.auth.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 from umapi.dependencies import signing_keys
 
 ISSUER = "http://127.0.0.1:3000"
-
-
-@pytest.fixture
-def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform)
 
 
 def user_token(acme: Tenant, api: InProcessApi, platform: AdminCredentials, user: dict[str, Any], scope: str) -> str:

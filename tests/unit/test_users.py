@@ -8,7 +8,7 @@ import pytest
 
 from devserver.outbox import sent_emails
 from tests.support.api import InProcessApi
-from tests.support.users import Tenant, new_tenant, verification_token
+from tests.support.users import Tenant, verification_token
 from umapi.bootstrap import AdminCredentials
 
 USER_FIELDS = {
@@ -30,16 +30,6 @@ USER_FIELDS = {
     "archived_at",
     "version",
 }
-
-
-@pytest.fixture
-def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform, "Acme")
-
-
-@pytest.fixture
-def globex(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform, "Globex")
 
 
 # --------------------------------------------------------------------------- create

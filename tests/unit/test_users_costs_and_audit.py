@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.support.api import InProcessApi
-from tests.support.users import Tenant, new_tenant
+from tests.support.users import Tenant
 from umapi.bootstrap import AdminCredentials
-
-
-@pytest.fixture
-def acme(api: InProcessApi, platform: AdminCredentials) -> Tenant:
-    return new_tenant(api, platform)
 
 
 def test_get_user_is_three_calls_with_authentication(acme: Tenant, dynamodb_calls: list[str]) -> None:

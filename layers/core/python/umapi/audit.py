@@ -66,9 +66,7 @@ class AuditEntry:
             "user_agent": self.meta.user_agent,
             "created_at": self.created_at,
         }
-        return {
-            "Put": {"TableName": table, "Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}
-        }
+        return db.put_new(table, db.serialize(item))
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

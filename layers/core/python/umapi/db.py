@@ -110,6 +110,24 @@ def write_if(operation: Callable[..., Any], **request: Any) -> tuple[bool, dict[
         return False, deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]
 
 
+def put_new(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    """A transaction ``Put`` of an item that must not exist yet (a serialized item)."""
+    return {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+
+
+def at_version(operation: str, table: str, version: int, **request: Any) -> dict[str, Any]:
+    """A transaction ``Put`` or ``Delete`` that applies only if the item is still at ``version``
+    (optimistic locking: nobody changed it since it was read)."""
+    return {
+        operation: {
+            "TableName": table,
+            **request,
+            "ConditionExpression": "version = :expected",
+            "ExpressionAttributeValues": {":expected": {"N": str(version)}},
+        }
+    }
+
+
 # A transaction item, and the error to raise if its condition fails (None: a generic conflict).
 Guarded = tuple[dict[str, Any], Exception | None]
 

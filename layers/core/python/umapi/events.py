@@ -58,6 +58,4 @@ class Event:
             "webhook_id": self.webhook_id,
             "created_at": self.created_at,
         }
-        return {
-            "Put": {"TableName": table, "Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}
-        }
+        return db.put_new(table, db.serialize(item))

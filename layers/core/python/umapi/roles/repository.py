@@ -137,9 +137,7 @@ class RoleRepository:
 
     # ------------------------------------------------------------------ writes
     def create(self, role: Role, audit: AuditEntry) -> None:
-        put_role = {
-            "Put": {"TableName": self._table, "Item": _to_item(role), "ConditionExpression": "attribute_not_exists(PK)"}
-        }
+        put_role = db.put_new(self._table, _to_item(role))
         db.transact(
             self._dynamodb,
             [
@@ -150,14 +148,7 @@ class RoleRepository:
         )
 
     def update(self, before: Role, after: Role, audit: AuditEntry) -> None:
-        put_role = {
-            "Put": {
-                "TableName": self._table,
-                "Item": _to_item(after),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
-            }
-        }
+        put_role = db.at_version("Put", self._table, before.version, Item=_to_item(after))
         items: list[db.Guarded] = [(put_role, self._changed_meanwhile(before)), (audit.transact_put(self._table), None)]
         if after.name.lower() != before.name.lower():
             release = {"Delete": {"TableName": self._table, "Key": _name_claim_key(before.org_id or "", before.name)}}
@@ -166,14 +157,7 @@ class RoleRepository:
 
     def delete(self, role: Role, audit: AuditEntry) -> None:
         """Deletes the role if nothing changed since it was read at ``role.version`` (no new holder)."""
-        delete_role = {
-            "Delete": {
-                "TableName": self._table,
-                "Key": role_key(role.org_id or "", role.id),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(role.version)}},
-            }
-        }
+        delete_role = db.at_version("Delete", self._table, role.version, Key=role_key(role.org_id or "", role.id))
         release = {"Delete": {"TableName": self._table, "Key": _name_claim_key(role.org_id or "", role.name)}}
         db.transact(
             self._dynamodb,
@@ -214,19 +198,13 @@ class RoleRepository:
 
     # ------------------------------------------------------------------ plumbing
     def _claim_name(self, role: Role) -> dict[str, Any]:
-        item = {
+        claim = {
             "PK": org_pk(role.org_id or ""),
             "SK": role_name_sk(role.name.lower()),
             "entity": "role_name",
             "role_id": role.id,
         }
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": db.serialize(item),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
+        return db.put_new(self._table, db.serialize(claim))
 
     @staticmethod
     def _changed_meanwhile(role: Role) -> ConflictError:

@@ -358,33 +358,12 @@ class UserRepository:
                 f"A user with email {after.email} already exists in this organization.",
                 context={"conflicting_field": "email"},
             )
-            put = {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _to_item(after),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
+            put = db.put_new(self._table, _to_item(after))
             items += [(self.claim_email(after.org_id, after.email_key, after.id), taken), (put, _changed(after))]
         elif before is not None and after is not None:
-            put = {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _to_item(after),
-                    "ConditionExpression": "version = :expected",
-                    "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
-                }
-            }
-            items.append((put, _changed(after)))
+            items.append((db.at_version("Put", self._table, before.version, Item=_to_item(after)), _changed(after)))
         elif before is not None:
-            delete = {
-                "Delete": {
-                    "TableName": self._table,
-                    "Key": user_key(before.org_id, before.id),
-                    "ConditionExpression": "version = :expected",
-                    "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
-                }
-            }
+            delete = db.at_version("Delete", self._table, before.version, Key=user_key(before.org_id, before.id))
             items += [(delete, _changed(before)), (self.release_email(before.org_id, before.email_key), None)]
         held, holds = custom_holdings(before, now), custom_holdings(after, now)
         user = after or before
@@ -417,15 +396,8 @@ class UserRepository:
 
     def claim_email(self, org_id: str, email_key: str, user_id: str) -> dict[str, Any]:
         """The transaction item that takes ``email_key`` for ``user_id`` (fails if taken)."""
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": db.serialize(
-                    {"PK": org_pk(org_id), "SK": email_claim_sk(email_key), "entity": "email_claim", "user_id": user_id}
-                ),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
+        claim = {"PK": org_pk(org_id), "SK": email_claim_sk(email_key), "entity": "email_claim", "user_id": user_id}
+        return db.put_new(self._table, db.serialize(claim))
 
     def release_email(self, org_id: str, email_key: str) -> dict[str, Any]:
         return {"Delete": {"TableName": self._table, "Key": self.email_claim_key(org_id, email_key)}}

@@ -180,24 +180,11 @@ class WebhookRepository:
         return [webhook_from_item(item) for item in items], next_key
 
     def create(self, webhook: Webhook, audit: AuditEntry) -> None:
-        put = {
-            "Put": {
-                "TableName": self._table,
-                "Item": _to_item(webhook),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
+        put = db.put_new(self._table, _to_item(webhook))
         db.transact(self._dynamodb, [(put, None), (audit.transact_put(self._table), None)])
 
     def update(self, before: Webhook, after: Webhook, audit: AuditEntry) -> None:
-        put = {
-            "Put": {
-                "TableName": self._table,
-                "Item": _to_item(after),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
-            }
-        }
+        put = db.at_version("Put", self._table, before.version, Item=_to_item(after))
         db.transact(self._dynamodb, [(put, _changed(before)), (audit.transact_put(self._table), None)])
 
     def delete(self, webhook: Webhook, audit: AuditEntry) -> None:
