@@ -9,19 +9,25 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from umapi.dependencies import deliverer
+from umapi.errors import DomainError
 from umapi.observability import logger, metrics, tracer
+from umapi.webhooks.delivery import AttemptInFlightError
 from umapi.webhooks.queue import DeliveryMessage
 
 PARALLEL_DELIVERIES = 10
+# What fails one message (it comes back, and after 5 receives parks in the DLQ); anything else is
+# a bug that fails the batch (every message of it comes back; the attempts are idempotent).
+RETRIED = (DomainError, ClientError, BotoCoreError, AttemptInFlightError, ValueError, KeyError, TypeError)
 
 
 def deliver(record: dict[str, Any]) -> str | None:
     """The record's message id if it failed, else ``None``."""
     try:
         outcome = deliverer().handle(DeliveryMessage.from_body(record["body"]))
-    except Exception:  # noqa: BLE001 - every failure is retried through the queue
+    except RETRIED:
         logger.exception(
             "webhook delivery failed; the message will be retried", extra={"message_id": record["messageId"]}
         )

@@ -18,6 +18,7 @@ from tests.support.users import Tenant, new_tenant
 from tests.support.webhooks import Pump, Received, receiver
 from umapi import dependencies
 from umapi.bootstrap import AdminCredentials
+from umapi.errors import ServiceUnavailableError
 from umapi.settings import get_settings
 
 WEBHOOK_FIELDS = {
@@ -479,7 +480,7 @@ def test_a_delivery_that_crashes_after_recording_still_schedules_the_next_attemp
     from umapi.webhooks.queue import DeliveryQueue
 
     real = DeliveryQueue.send
-    crashes = [RuntimeError("the delivery died before queueing the retry")]
+    crashes = [ServiceUnavailableError("SQS did not answer", retry_after=1)]
 
     def crash_on_retry(self: DeliveryQueue, messages: list[Any], now: float) -> None:
         if crashes and messages[0].attempt == 2:
@@ -508,7 +509,7 @@ def test_a_duplicate_message_during_an_attempt_is_retried_later_not_posted(
     from umapi.webhooks.repository import WebhookRepository
 
     real = WebhookRepository.record_attempt
-    crashes = [RuntimeError("the delivery died after posting")]
+    crashes = [ServiceUnavailableError("DynamoDB is throttling", retry_after=1)]
 
     def crash_once(self: WebhookRepository, *args: Any) -> bool:
         if crashes:
