@@ -26,7 +26,7 @@ from devserver.template import Template
 from tests.support.api import InProcessApi
 from tests.support.backend import REGION, FakeLambdaContext, provision, seed_platform
 from tests.support.users import Tenant, new_tenant
-from umapi import dependencies
+from umapi import services
 from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
 from umapi.settings import get_settings
@@ -50,10 +50,10 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     get_settings.cache_clear()
-    dependencies.reset()
+    services.reset()
     yield
     get_settings.cache_clear()
-    dependencies.reset()
+    services.reset()
 
 
 @pytest.fixture

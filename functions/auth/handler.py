@@ -11,9 +11,9 @@ from umapi.auth.login import AuthorizeError, LoginRefusedError, RedirectError
 from umapi.auth.oauth import SUPPORTED_GRANTS, parse_parameters
 from umapi.auth.pages import SECURITY_HEADERS, error_page, login_page
 from umapi.auth.permissions import SCOPES
-from umapi.dependencies import login_service, public_keys, token_service
 from umapi.http import create_app, header, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
+from umapi.services import login_service, public_keys, token_service
 
 FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token", "/auth/revoke"))

@@ -14,19 +14,13 @@ from umapi.audit import RequestMeta
 from umapi.audit_log import AuditQuery
 from umapi.auth.principal import Principal
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
-from umapi.dependencies import (
-    audit_log_reader,
-    authenticate_event,
-    authenticated,
-    client_service,
-    current_request_meta,
-    org_service,
-)
+from umapi.dependencies import authenticate_event, authenticated, current_request_meta
 from umapi.http import create_app, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from umapi.services import audit_log_reader, client_service, org_service
 
 app = create_app(authenticate=authenticate_event)
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.audit import RequestMeta
 from umapi.auth.principal import Principal
-from umapi.dependencies import assignment_service, authenticate_event, authenticated, current_request_meta, role_service
+from umapi.dependencies import authenticate_event, authenticated, current_request_meta
 from umapi.http import create_app, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
@@ -25,6 +25,7 @@ from umapi.roles.models import (
     UpdateRoleRequest,
     UserRoleList,
 )
+from umapi.services import assignment_service, role_service
 
 app = create_app(authenticate=authenticate_event)
 

@@ -10,11 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.audit import RequestMeta
 from umapi.auth.principal import Principal
-from umapi.dependencies import authenticate_event, authenticated, current_request_meta, user_service
+from umapi.dependencies import authenticate_event, authenticated, current_request_meta
 from umapi.http import create_app, header, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from umapi.services import user_service
 from umapi.settings import get_settings
 from umapi.users.models import (
     BulkCreateRequest,

@@ -11,9 +11,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from umapi.dependencies import deliverer
 from umapi.errors import DomainError
 from umapi.observability import logger, metrics, tracer
+from umapi.services import deliverer
 from umapi.webhooks.delivery import AttemptInFlightError
 from umapi.webhooks.queue import DeliveryMessage
 

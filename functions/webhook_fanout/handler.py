@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from umapi.dependencies import fan_out
 from umapi.observability import logger, metrics, tracer
+from umapi.services import fan_out
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

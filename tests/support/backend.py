@@ -10,7 +10,7 @@ import pytest
 
 from devserver.backend import Provisioner
 from devserver.template import Intrinsics, Template
-from umapi import dependencies
+from umapi import services
 from umapi.auth.signing import KeyRingStore
 from umapi.bootstrap import AdminCredentials, create_platform_admin
 from umapi.clients.repository import ClientRepository
@@ -50,7 +50,7 @@ def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.Mon
     monkeypatch.setenv("WEBHOOK_QUEUE_URL", attributes["WebhookDeliveryQueue"]["Ref"])
     monkeypatch.setenv("WEBHOOK_DLQ_URL", attributes["WebhookDeliveryDLQ"]["Ref"])
     get_settings.cache_clear()
-    dependencies.reset()
+    services.reset()
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=MAIL_FROM)
     secrets = boto3.client("secretsmanager", region_name=REGION)

@@ -70,9 +70,9 @@ def test_rotation_keeps_earlier_tokens_valid(
 
     code, out, _ = run(admin_script, [*stack_args, "rotate-signing-key"], capsys)
     assert code == 0
-    from umapi import dependencies
+    from umapi import services
 
-    dependencies.reset()  # a new container: caches re-read the rotated ring
+    services.reset()  # a new container: caches re-read the rotated ring
     after = token(api, client_id, secret)
     jwks = api.get("/.well-known/jwks.json").json()
     assert len(jwks["keys"]) == 2

@@ -17,7 +17,7 @@ from tests.support.api import InProcessApi
 from tests.support.flows import admin_token
 from umapi.auth.signing import SigningKey
 from umapi.bootstrap import AdminCredentials
-from umapi.dependencies import signing_keys
+from umapi.services import signing_keys
 
 ISSUER = "http://127.0.0.1:3000"
 

@@ -182,12 +182,12 @@ def test_revocation(world: LoginWorld) -> None:
 
 
 def test_grace_lets_the_previous_token_be_used_once(world: LoginWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    from umapi import dependencies
+    from umapi import services
     from umapi.settings import get_settings
 
     monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "30")
     get_settings.cache_clear()
-    dependencies.reset()
+    services.reset()
     first = exchange(world, world.web, code_from(sign_in(world, world.web))).json()
     second = refresh(world, world.web, first["refresh_token"]).json()
     assert refresh(world, world.web, first["refresh_token"]).status == 200  # the other tab

@@ -91,11 +91,11 @@ def test_default_limit_comes_from_the_environment(
     api: InProcessApi, platform: AdminCredentials, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "2")
-    from umapi import dependencies
+    from umapi import services
     from umapi.settings import get_settings
 
     get_settings.cache_clear()
-    dependencies.reset()
+    services.reset()
     access = admin_token(api, platform)
     ok = api.get("/clients", token=access)
     assert ok.header("X-RateLimit-Limit") == "2"

@@ -15,7 +15,7 @@ from tests.support.flows import admin_token, new_client
 from tests.support.users import Tenant
 from umapi.auth.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
-from umapi.dependencies import signing_keys
+from umapi.services import signing_keys
 
 ISSUER = "http://127.0.0.1:3000"
 

@@ -16,7 +16,7 @@ from tests.support.api import InProcessApi
 from tests.support.backend import FakeLambdaContext
 from tests.support.users import Tenant, new_tenant
 from tests.support.webhooks import Pump, Received, receiver
-from umapi import dependencies
+from umapi import services
 from umapi.bootstrap import AdminCredentials
 from umapi.errors import ServiceUnavailableError
 from umapi.settings import get_settings
@@ -38,7 +38,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    dependencies.reset()
+    services.reset()
 
 
 @pytest.fixture
