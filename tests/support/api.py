@@ -7,6 +7,7 @@ import base64
 import importlib
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -52,6 +53,7 @@ class InProcessApi:
     context: Any
     template: Template
     routes: list[_Route] = field(default_factory=list)
+    handler_seconds: float = 0.0  # how long the last request's lambda_handler ran (make bench)
 
     def __post_init__(self) -> None:
         for resource in self.template.resources_of_type("AWS::Serverless::Function").values():
@@ -102,7 +104,9 @@ class InProcessApi:
                     body=json_body,
                     raw_body=raw_body,
                 )
+                started = time.perf_counter()
                 result = route.module.lambda_handler(event, self.context)
+                self.handler_seconds = time.perf_counter() - started
                 merged = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
                 merged.update(result.get("headers") or {})
                 return ApiResponse(result["statusCode"], merged, result.get("body") or "")
