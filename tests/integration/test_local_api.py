@@ -73,3 +73,10 @@ def test_the_openapi_document_and_swagger_ui_are_served(local_api: LocalRuntime)
     assert docs.status_code == 200
     assert docs.headers["Content-Type"].startswith("text/html")
     assert 'url: "/openapi.json"' in docs.text
+
+
+def test_local_only_routes_carry_a_request_id_too(local_api: LocalRuntime) -> None:
+    for path in ("/docs", "/_local/emails"):
+        response = requests.get(f"{local_api.url}{path}", timeout=30)
+        assert response.status_code == 200
+        assert re.fullmatch(r"req_[0-9A-HJKMNP-TV-Z]{26}", response.headers["X-Request-Id"]), path
