@@ -91,11 +91,17 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
         """Routes of the local runtime only (not in template.yaml, never deployed, no token)."""
 
         def list_emails() -> Response:
-            body = json.dumps({"data": sent_emails(region)})
-            return Response(body, mimetype="application/json", headers={"X-Request-Id": new_id("req")})
+            return Response(json.dumps({"data": sent_emails(region)}), mimetype="application/json")
 
         def swagger_ui() -> Response:
-            return Response(SWAGGER_UI, mimetype="text/html", headers={"X-Request-Id": new_id("req")})
+            return Response(SWAGGER_UI, mimetype="text/html")
+
+        def with_request_id(response: Response) -> Response:
+            # The functions and the error envelopes set their own; this covers the local routes.
+            response.headers.setdefault("X-Request-Id", new_id("req"))
+            return response
+
+        self._app.after_request(with_request_id)
 
         self._app.add_url_rule("/_local/emails", endpoint="_local_emails", view_func=list_emails, methods=["GET"])
         self._app.add_url_rule("/docs", endpoint="_local_docs", view_func=swagger_ui, methods=["GET"])

@@ -104,6 +104,7 @@ class LocalRuntime:
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
         self._pollers: list[StreamPoller | QueuePoller] = []
+        self._stopping = threading.Event()
         self.routes: list[Any] = []
         self.url = ""
         self.admin: AdminCredentials | None = None
@@ -149,6 +150,7 @@ class LocalRuntime:
             threading.Thread(target=self._warm, name="warm-up", daemon=True).start()
 
     def stop(self) -> None:
+        self._stopping.set()
         for poller in self._pollers:
             poller.stop()
         if self._server is not None:
@@ -215,8 +217,12 @@ class LocalRuntime:
         started = time.perf_counter()
         functions = list(self._functions.get_all())
         for function in functions:
+            if self._stopping.is_set():
+                return
             try:
                 self.workers.pool(self.runner.get_invoke_config(function)).warm()
             except InvocationError as exc:
+                if self._stopping.is_set():  # stopped while warming: the workers were ended on purpose
+                    return
                 LOG.error("could not start %s: %s", function.name, exc)
         LOG.info("warmed %d functions in %.1f s", len(functions), time.perf_counter() - started)
