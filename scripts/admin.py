@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 sys.path.append(str(Path(__file__).resolve().parents[1] / "layers" / "core" / "python"))
 
-from umapi.auth.signing import KeyRingStore
+from umapi.auth.signing import ACTIVATION_SECONDS, KeyRingStore
 from umapi.bootstrap import claim_bootstrap, create_platform_admin
 from umapi.clients.repository import ClientRepository
 from umapi.orgs.repository import OrgRepository
@@ -69,7 +70,12 @@ def main(argv: list[str] | None = None, session: Any = None) -> int:
         keys = KeyRingStore(session.client("secretsmanager"), secret, dynamodb, table)
         if args.command == "rotate-signing-key":
             key = keys.rotate()
-            print(f"New signing key {key.kid}; tokens signed with the previous key stay valid until they expire.")
+            print(
+                f"New signing key {key.kid}: published in the JWKS now, signing from "
+                f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(key.activates_at))} "
+                f"(in {ACTIVATION_SECONDS} s, once every verifier has it). "
+                "Tokens signed with the previous key stay valid until they expire."
+            )
             return 0
         if not claim_bootstrap(dynamodb, table) and not args.force:
             print(

@@ -1,5 +1,6 @@
 """Auth function: the token endpoint and the published key and server metadata (RFC 6749, 7517, 8414)."""
 
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
 
@@ -7,11 +8,11 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from umapi.auth.login import AuthorizeError, LoginRefusedError, RedirectError
+from umapi.auth.login import FORM_COOKIE, FORM_SECONDS, AuthorizeError, LoginRefusedError, RedirectError
 from umapi.auth.oauth import SUPPORTED_GRANTS, parse_parameters
 from umapi.auth.pages import SECURITY_HEADERS, error_page, login_page
 from umapi.auth.permissions import SCOPES
-from umapi.http import create_app, header, issuer_for, request_meta
+from umapi.http import create_app, header, issuer_for, public_base_url, request_meta
 from umapi.observability import logger, metrics, tracer
 from umapi.services import login_service, public_keys, token_service
 
@@ -56,12 +57,35 @@ AUTHORIZE_PARAMS = (
 )
 
 
-def html(status: int, page: str) -> Response[str]:
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=SECURITY_HEADERS)
+def html(status: int, page: str, cookie: str | None = None) -> Response[str]:
+    headers = dict(SECURITY_HEADERS)
+    if cookie is not None:
+        headers["Set-Cookie"] = cookie
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=headers)
 
 
 def redirect(location: str) -> Response[str]:
     return Response(status_code=302, body="", headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def sign_in_form(
+    client_id: str, client_name: str, params: dict[str, str], status: int = 200, **shown: str
+) -> Response[str]:
+    """The sign-in page, bound to this browser by a fresh cookie and form token."""
+    binding = login_service().bind_form(client_id)
+    secure = "; Secure" if public_base_url(app.current_event.raw_event).startswith("https:") else ""
+    cookie = f"{FORM_COOKIE}={binding.cookie}; Max-Age={FORM_SECONDS}; HttpOnly; SameSite=Lax{secure}"
+    page = login_page(client_name, params | {"login_token": binding.token}, shown.get("error"), shown.get("email", ""))
+    return html(status, page, cookie)
+
+
+def form_cookie(event: dict[str, Any]) -> str | None:
+    try:
+        jar = SimpleCookie(header(event, "cookie"))
+    except CookieError:
+        return None
+    morsel = jar.get(FORM_COOKIE)
+    return morsel.value if morsel is not None else None
 
 
 @app.get("/oauth/authorize")
@@ -75,7 +99,7 @@ def get_authorize() -> Response[str]:
         return html(400, error_page(str(problem)))
     except RedirectError as problem:
         return redirect(_error_redirect(params, problem))
-    return html(200, login_page(request.client.name, params))
+    return sign_in_form(request.client.id, request.client.name, params)
 
 
 @app.post("/oauth/authorize")
@@ -91,12 +115,18 @@ def post_authorize() -> Response[str]:
         return html(400, error_page(str(problem)))
     except RedirectError as problem:
         return redirect(_error_redirect(params, problem))
+    client = request.client
+    email = form.get("email", "")
+    if not service.form_is_bound(client.id, form_cookie(event), form.get("login_token")):
+        # Not the form this browser was shown (a cross-site post, or an expired page): show a fresh one.
+        message = "This sign-in form expired or was not opened in this browser. Please sign in again."
+        return sign_in_form(client.id, client.name, params, 403, error=message, email=email)
     try:
         location = service.login(
-            request, form.get("email", ""), form.get("password", ""), request_meta(event, app.context["request_id"])
+            request, email, form.get("password", ""), request_meta(event, app.context["request_id"])
         )
     except LoginRefusedError as failure:
-        return html(failure.status, login_page(request.client.name, params, failure.message, form.get("email", "")))
+        return sign_in_form(client.id, client.name, params, failure.status, error=failure.message, email=email)
     return redirect(location)
 
 

@@ -90,7 +90,7 @@ def list_users(
     fields: Fields = None,
 ) -> Response[Page[dict[str, Any]]]:
     service = user_service()
-    wanted, chosen = service.parse_views(include, fields)
+    wanted, chosen = service.parse_views(caller, include, fields)
     query = ListQuery(limit, cursor, status, role, department, search, sort, order)
     page = service.list_page(caller, query, wanted, chosen)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page, headers=PRIVATE)
@@ -100,7 +100,7 @@ def list_users(
 @tracer.capture_method
 def get_me(caller: Caller, include: Include = None, fields: Fields = None) -> Response[dict[str, Any] | None]:
     service = user_service()
-    wanted, chosen = service.parse_views(include, fields)
+    wanted, chosen = service.parse_views(caller, include, fields)
     return user_answer(service.representation(service.me(caller), wanted, chosen))
 
 
@@ -110,7 +110,7 @@ def get_user(
     user_id: str, caller: Caller, include: Include = None, fields: Fields = None
 ) -> Response[dict[str, Any] | None]:
     service = user_service()
-    wanted, chosen = service.parse_views(include, fields)
+    wanted, chosen = service.parse_views(caller, include, fields)
     return user_answer(service.representation(service.get(caller, user_id), wanted, chosen))
 
 

@@ -33,7 +33,7 @@ def app(local_api: LocalRuntime) -> dict[str, Any]:
         public=True,
         grant_types=["authorization_code", "refresh_token"],
         redirect_uris=[REDIRECT],
-        scopes=[],
+        scopes=["users:read", "users:update"],
     )
     user = requests.post(
         f"{local_api.url}/users",
@@ -48,13 +48,14 @@ def app(local_api: LocalRuntime) -> dict[str, Any]:
 
 def browser_sign_in(url: str, authorization_url: str) -> str:
     """What a person does: open the page, fill the form, get redirected."""
-    page = requests.get(authorization_url, timeout=30)
+    browser = requests.Session()  # keeps the sign-in form's cookie, as a browser does
+    page = browser.get(authorization_url, timeout=30)
     assert page.status_code == 200, page.text
     form = {
         unescape(n): unescape(v)
         for n, v in re.findall(r"<input type=hidden name='([^']*)' value='([^']*)'>", page.text)
     }
-    answer = requests.post(
+    answer = browser.post(
         f"{url}/oauth/authorize",
         data=form | {"email": "oauth@example.com", "password": PASSWORD},
         allow_redirects=False,

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.support.api import ApiResponse, InProcessApi
 from tests.support.flows import admin_token
 from tests.support.users import Tenant, new_tenant, verification_token
+from umapi.auth.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 
 REDIRECT = "https://app.example/callback"
@@ -53,7 +54,12 @@ def sign_in(
     form_page = world.api.get("/oauth/authorize", query=authorize_params(app, **extra))
     assert form_page.status == 200, form_page.body
     form = hidden_fields(form_page.body) | {"email": email or world.user["email"], "password": password}
-    return world.api.post("/oauth/authorize", form=form)
+    return world.api.post("/oauth/authorize", form=form, headers={"Cookie": form_cookie(form_page)})
+
+
+def form_cookie(page: ApiResponse) -> str:
+    """The ``name=value`` part of the sign-in form's ``Set-Cookie``, as a browser sends it back."""
+    return (page.header("Set-Cookie") or "").split(";", 1)[0]
 
 
 def code_from(response: ApiResponse) -> str:
@@ -88,6 +94,7 @@ def login_world(api: InProcessApi, platform: AdminCredentials) -> LoginWorld:
             "public": public,
             "grant_types": ["authorization_code", "refresh_token"],
             "redirect_uris": [REDIRECT],
+            "scopes": list(PERMISSIONS),
         }
         created = api.post("/clients", token=admin, query={"org_id": tenant.org_id}, json_body=body).json()
         apps.append(App(created["id"], created["client_secret"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -46,7 +47,10 @@ def test_request_over_the_client_limit_is_429(api: InProcessApi, platform: Admin
     assert error["retry_after"] == retry_after
     assert error["limit"] == 3
     assert error["window"] == 60
-    assert error["reset_at"] == int(refused.header("X-RateLimit-Reset") or 0)
+    # reset_at is RFC 3339 (UTC, Z) in the body; the header stays unix seconds
+    reset = datetime.fromtimestamp(int(refused.header("X-RateLimit-Reset") or 0), UTC)
+    assert error["reset_at"].endswith("Z")
+    assert datetime.fromisoformat(error["reset_at"]) == reset
     assert refused.header("X-RateLimit-Remaining") == "0"
 
     # And the token endpoint counts against the same key

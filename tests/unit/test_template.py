@@ -109,7 +109,7 @@ def test_only_the_auth_function_can_read_the_signing_keys(template: Template) ->
         for name, function in functions(template).items()
         for policy in function["Properties"].get("Policies", [])
         for statement in policy.get("Statement", [])
-        if statement.get("Resource") == {"Ref": "SigningKeysSecret"}
+        if {"Ref": "SigningKeysSecret"} in _as_list(statement.get("Resource"))
     }
     assert readers == {"AuthFunction"}
     assert "SIGNING_KEYS_SECRET" not in template.body["Globals"]["Function"]["Environment"]["Variables"]
@@ -183,3 +183,7 @@ def test_the_contract_alarms_exist_and_notify(template: Template) -> None:
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     assert template.resources_of_type("AWS::CloudWatch::Dashboard")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
+from itertools import accumulate
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -33,6 +35,7 @@ from umapi.observability import logger
 from umapi.settings import get_settings
 
 REQUEST_ID_HEADER = "X-Request-Id"
+UNEXPECTED_MESSAGE = "The service failed to answer; please retry. Quote the request id to support."
 
 _STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.ValidationError: HTTPStatus.BAD_REQUEST,
@@ -53,6 +56,9 @@ _STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
 }
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+MAX_JSON_DEPTH = 32  # no request model nests deeper than a few levels
+_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKETS = re.compile(r"[\[\]{}]")
 # RFC 7396 clients send merge patches as application/merge-patch+json: it is JSON to us.
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 
@@ -92,6 +98,18 @@ class ApiApp(APIGatewayRestResolver):
         self._request_validation_middleware = authenticate_then_validate  # type: ignore[assignment]
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """Any exception, wherever it happens (the body guard, routing, a handler, an exception
+        handler), ends as the contract's envelope with ``X-Request-Id``, never the gateway's
+        bare ``Internal server error``."""
+        try:
+            return self._resolve_event(event, context)
+        except Exception:  # noqa: BLE001 - the last line of defence of the HTTP edge
+            logger.exception("unexpected error outside the routes")
+            result = _proxy_result(error_response(self, errors.DomainError(UNEXPECTED_MESSAGE)))
+            result["multiValueHeaders"][REQUEST_ID_HEADER] = [self.request_id or new_id("req")]
+            return result
+
+    def _resolve_event(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.request_id = new_id("req")
         logger.append_keys(request_id=self.request_id)
         # Headers that belong on whatever the answer is (rate-limit status, ...), set by dependencies.
@@ -203,15 +221,32 @@ def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) 
             f"Content-Type {media_type or '(none)'} is not supported here; send {' or '.join(accepted_media_types)}."
         )
     if media_type in JSON_MEDIA_TYPES:
-        try:
-            json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            position = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-            raise errors.ValidationError(
-                "The request body is not valid JSON.",
-                details=[errors.ErrorDetail("body", f"{reason}{position}.", "json_invalid")],
-            ) from exc
+        check_json(payload)
+
+
+def check_json(payload: bytes) -> None:
+    """``ValidationError`` unless ``payload`` is JSON that every later parse can read too: no
+    nesting deeper than ``MAX_JSON_DEPTH`` (which would exhaust the stack) and no number with
+    more digits than Python converts (``ValueError``), reported before anything else runs."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _invalid_json("not UTF-8.") from exc
+    brackets = _JSON_BRACKETS.findall(_JSON_STRINGS.sub("", text))
+    if brackets and max(accumulate(1 if b in "[{" else -1 for b in brackets)) > MAX_JSON_DEPTH:
+        raise _invalid_json(f"nested deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _invalid_json(f"{exc.msg} at position {exc.pos}.") from exc
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits
+        raise _invalid_json("a number is too long.") from exc
+
+
+def _invalid_json(reason: str) -> errors.ValidationError:
+    return errors.ValidationError(
+        "The request body is not valid JSON.", details=[errors.ErrorDetail("body", reason, "json_invalid")]
+    )
 
 
 def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
@@ -293,8 +328,6 @@ def create_app(
     @app.exception_handler(Exception)
     def handle_unexpected_error(exc: Exception) -> Response[Any]:
         logger.exception("unexpected error")
-        return error_response(
-            app, errors.DomainError("The service failed to answer; please retry. Quote the request id to support.")
-        )
+        return error_response(app, errors.DomainError(UNEXPECTED_MESSAGE))
 
     return app

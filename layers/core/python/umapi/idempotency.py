@@ -2,16 +2,22 @@
 
 A repeat of a POST with the same key and the same body within 24 h answers with the first
 response (marked ``Idempotent-Replayed: true``) and changes nothing; the same key with another
-body is 422 ``idempotency_key_reused``; a repeat while the first is still running is 409.
-Keys belong to the caller: the record is keyed by client, route and key, and the request is
-authenticated before any stored answer is shown. Errors are not stored, so a failed request
+body is 422 ``idempotency_key_reused``; a repeat while the first is still running is 409; a key
+that is empty or longer than 255 characters is 400. Errors are not stored, so a failed request
 can be retried with its key.
+
+Keys belong to the exact principal: the record is keyed by organization, client and subject,
+route and key. The route's declared permissions are checked before any stored answer is
+looked at, and the record keeps every permission the first request needed (``Principal.checked``):
+a replay is answered only to a caller who holds them all now. The stored answer is sealed
+(AES-256-GCM) with a key derived from the data key *and the Idempotency-Key itself*, which is
+stored only hashed: a secret in the answer (``client_secret``, a webhook ``secret``) is never
+readable from the table, not even with the data key alone.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -28,15 +34,19 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import BaseModel
 
+from umapi import services
+from umapi.auth.principal import Principal
 from umapi.aws import dynamodb_client
-from umapi.errors import ConflictError, IdempotencyKeyReusedError
+from umapi.errors import ConflictError, ErrorDetail, IdempotencyKeyReusedError, ValidationError
 from umapi.http import ApiApp, header
+from umapi.sealing import sha256_hex
 from umapi.settings import get_settings
 
 HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
 TTL_SECONDS = 24 * 3600
 _config = IdempotencyConfig(
-    event_key_jmespath="[client, route, key]",
+    event_key_jmespath="[principal, route, key]",
     payload_validation_jmespath="body",
     expires_after_seconds=TTL_SECONDS,
     hash_function="sha256",
@@ -70,29 +80,38 @@ def idempotent(app: ApiApp) -> Callable[[Callable[..., Response[Any]]], Callable
         @functools.wraps(route)
         def wrapper(*args: Any, **kwargs: Any) -> Response[Any]:
             event = app.current_event.raw_event
-            key = header(event, HEADER).strip()
             caller = kwargs.get("caller")
-            if not key or caller is None:
+            sent = any(str(name).lower() == HEADER for name in (event.get("headers") or {}))
+            if not sent or not isinstance(caller, Principal):
                 return route(*args, **kwargs)
-            if len(key) > 255:
-                raise IdempotencyKeyReusedError("Idempotency-Key must be at most 255 characters.")
-
+            key = header(event, HEADER).strip()
+            if not 1 <= len(key) <= MAX_KEY_LENGTH:
+                raise ValidationError(
+                    f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+                    details=[ErrorDetail("Idempotency-Key", f"{len(key)} characters.", "invalid_idempotency_key")],
+                )
+            principal = f"{caller.org_id} {caller.client_id} {caller.subject}"
+            route_name = f"{event.get('httpMethod')} {event.get('path')}"
+            purpose, context = f"idempotency\x00{key}", f"{principal} {route_name}"
+            sealer = services.sealer()
             ran: list[bool] = []
 
             def compute() -> dict[str, Any]:
                 ran.append(True)
                 response = route(*args, **kwargs)
+                body = json.dumps(_jsonable(response.body)).encode()
                 return {
                     "status": response.status_code,
                     "headers": {k: v for k, v in response.headers.items() if isinstance(v, str)},
-                    "body": _jsonable(response.body),
+                    "sealed_body": sealer.seal(purpose, body, context),
+                    "permissions": sorted(caller.checked),
                 }
 
             request = {
-                "client": caller.client_id,
-                "route": f"{event.get('httpMethod')} {event.get('path')} {caller.org_id}",
+                "principal": principal,
+                "route": route_name,
                 "key": key,
-                "body": hashlib.sha256((app.current_event.decoded_body or "").encode()).hexdigest(),
+                "body": sha256_hex(app.current_event.decoded_body or ""),
             }
             _config.register_lambda_context(app.lambda_context)
             try:
@@ -104,10 +123,13 @@ def idempotent(app: ApiApp) -> Callable[[Callable[..., Response[Any]]], Callable
             except IdempotencyAlreadyInProgressError as exc:
                 raise ConflictError("A request with this Idempotency-Key is still in progress; retry shortly.") from exc
             replayed = not ran
+            if replayed:  # only to a caller still allowed to make the request
+                for permission in stored.get("permissions", []):
+                    caller.require(permission)
             return Response(
                 status_code=stored["status"],
                 content_type=content_types.APPLICATION_JSON,
-                body=stored["body"],
+                body=json.loads(sealer.open(purpose, stored["sealed_body"], context)),
                 headers={
                     **stored["headers"],
                     "Idempotency-Key": key,

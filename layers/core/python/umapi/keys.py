@@ -47,8 +47,14 @@ def audit_pk(org_id: str) -> str:
 
 
 def rate_window_pk(client_id: str) -> str:
-    """The current rate-limit window of one API key."""
+    """The current rate-limit window of one API key (or of another bucket, see below)."""
     return f"RATE#{client_id}"
+
+
+def token_failure_bucket(client_id: str, source_ip: str | None) -> str:
+    """The bucket that failed token requests naming ``client_id`` count in, per source address,
+    apart from the client's own quota (contract §3)."""
+    return f"TOKENFAIL#{client_id}#{source_ip or 'unknown'}"
 
 
 def created_sort_key(created_at: str, item_id: str) -> str:
@@ -131,3 +137,13 @@ def deliveries_pk(org_id: str) -> str:
 
 def delivery_sk(event_id: str, webhook_id: str) -> str:
     return f"{event_id}#{webhook_id}"
+
+
+def login_failures_pk(org_id: str, email_key: str) -> str:
+    """Sign-in attempts on one account (by organization and email), per 15-minute bucket."""
+    return f"LOGINFAIL#{org_pk(org_id)}#{email_key}"
+
+
+def login_failures_ip_pk(source_ip: str | None) -> str:
+    """Sign-in attempts from one source address, per 15-minute bucket."""
+    return f"LOGINFAIL#IP#{source_ip or 'unknown'}"

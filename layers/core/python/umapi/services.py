@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from umapi.roles.catalog import RoleCatalog
     from umapi.roles.repository import RoleRepository
     from umapi.roles.service import AssignmentService, RoleService
+    from umapi.sealing import Sealer
     from umapi.users.repository import UserRepository
     from umapi.users.service import UserService
     from umapi.webhooks.delivery import Deliverer
@@ -56,11 +57,19 @@ def signing_keys() -> SigningKeyCache:
 
 
 @cache
+def sealer() -> Sealer:
+    """Encryption and MACs keyed from the service's data key (``CURSOR_SECRET``), read once."""
+    from umapi.sealing import Sealer
+
+    secret = secretsmanager_client().get_secret_value(SecretId=get_settings().cursor_secret)["SecretString"]
+    return Sealer(secret.encode())
+
+
+@cache
 def cursor_codec() -> CursorCodec:
     from umapi.pagination import CursorCodec
 
-    secret = secretsmanager_client().get_secret_value(SecretId=get_settings().cursor_secret)["SecretString"]
-    return CursorCodec(secret.encode())
+    return CursorCodec(sealer())
 
 
 @cache
@@ -192,14 +201,22 @@ def login_service() -> LoginService:
     from umapi.auth.login import LoginService
 
     settings = get_settings()
-    return LoginService(client_repository(), user_repository(), session_store(), dynamodb_client(), settings.table_name)
+    return LoginService(
+        client_repository(),
+        user_repository(),
+        session_store(),
+        dynamodb_client(),
+        settings.table_name,
+        role_catalog(),
+        sealer(),
+    )
 
 
 @cache
 def webhook_repository() -> WebhookRepository:
     from umapi.webhooks.repository import WebhookRepository
 
-    return WebhookRepository(dynamodb_client(), get_settings().table_name)
+    return WebhookRepository(dynamodb_client(), get_settings().table_name, sealer())
 
 
 def delivery_queue() -> DeliveryQueue:
@@ -242,6 +259,7 @@ def reset() -> None:
     for factory in (
         public_keys,
         signing_keys,
+        sealer,
         cursor_codec,
         client_repository,
         org_repository,

@@ -1,23 +1,32 @@
 """The authorization endpoint (RFC 6749 §4.1, RFC 7636): validate the request, check credentials
 (throttled per account and per IP), and issue a single-use code bound to the client, the
-redirect URI, the PKCE challenge and the scope."""
+redirect URI, the PKCE challenge, the scope and the user's session version.
+
+The sign-in form is bound to the browser that opened it: ``GET`` sets a random value in a
+``SameSite=Lax`` cookie and puts a short-lived token in the form that MACs that value with the
+client and an expiry; ``POST`` accepts only a matching pair (no cross-site form posts).
+"""
 
 from __future__ import annotations
 
 import re
+import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from umapi import db
 from umapi.audit import Actor, AuditEntry, RequestMeta
-from umapi.auth.permissions import PERMISSIONS, SCOPES, format_scope, parse_scope
+from umapi.auth.oauth import redirect_matches, user_token_scope
+from umapi.auth.permissions import SCOPES, format_scope, parse_scope
 from umapi.auth.sessions import AuthorizationCode, SessionStore, new_family_id, new_secret_token
-from umapi.clients.models import Client
+from umapi.clients.models import Client, is_valid_redirect_uri
 from umapi.clients.repository import ClientRepository
 from umapi.events import Event
-from umapi.keys import email_claim_sk, org_pk
+from umapi.keys import email_claim_sk, login_failures_ip_pk, login_failures_pk, org_pk
+from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.sealing import Sealer
 from umapi.time import utc_now_iso
 from umapi.users.models import User
 from umapi.users.passwords import verify_password
@@ -29,6 +38,10 @@ if TYPE_CHECKING:
 THROTTLE_WINDOW_SECONDS = 900
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_IP = 50
+FORM_SECONDS = 600  # how long a sign-in form may be submitted after it was shown
+FORM_COOKIE = "umapi_signin"
+_FORM_PURPOSE = "signin-form"
+_IN_FLIGHT_WAIT_SECONDS = 3.0
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -67,6 +80,95 @@ class LoginRefusedError(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class FormBinding:
+    cookie: str  # the random value for the browser's cookie
+    token: str  # the form's hidden login_token
+
+
+class LoginThrottle:
+    """Failed sign-ins per account (5) and per source address (50) in 15-minute buckets.
+
+    Each attempt takes a slot *before* the password is checked (one conditional ``ADD`` per
+    bucket), so concurrent guesses cannot get more checks than the limit: ``attempts`` counts
+    failures and checks in flight; a correct password gives its slot back. An attempt that
+    finds the slots taken only by checks in flight waits for them, so correct concurrent
+    sign-ins all succeed.
+    """
+
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+
+    def keys(self, org_id: str, email_key: str, ip: str | None) -> list[tuple[dict[str, dict[str, str]], int]]:
+        bucket = str(int(time.time()) // THROTTLE_WINDOW_SECONDS)
+        return [
+            ({"PK": {"S": login_failures_pk(org_id, email_key)}, "SK": {"S": bucket}}, MAX_FAILURES_PER_ACCOUNT),
+            ({"PK": {"S": login_failures_ip_pk(ip)}, "SK": {"S": bucket}}, MAX_FAILURES_PER_IP),
+        ]
+
+    def reserve(self, keys: list[tuple[dict[str, dict[str, str]], int]]) -> None:
+        """Take a slot in every bucket, or ``LoginRefusedError`` 429 (taking none)."""
+        taken: list[dict[str, dict[str, str]]] = []
+        deadline = time.monotonic() + _IN_FLIGHT_WAIT_SECONDS
+        for key, limit in keys:
+            while True:
+                reserved, old = db.write_if(
+                    self._dynamodb.update_item,
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="ADD attempts :one SET #ttl = :ttl",
+                    ConditionExpression="attribute_not_exists(attempts) OR attempts < :limit",
+                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeValues={
+                        ":one": {"N": "1"},
+                        ":limit": {"N": str(limit)},
+                        ":ttl": {"N": str(int(time.time()) + 2 * THROTTLE_WINDOW_SECONDS)},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                if reserved:
+                    taken.append(key)
+                    break
+                if int(old.get("failures", 0)) >= limit or time.monotonic() > deadline:
+                    self.release(taken)
+                    raise LoginRefusedError("Too many failed sign-ins. Wait a few minutes and try again.", 429)
+                time.sleep(0.05 + secrets.randbelow(100) / 1000)  # slots held by checks in flight
+
+    def failed(self, keys: list[tuple[dict[str, dict[str, str]], int]]) -> None:
+        """The check failed: its slot stays taken, as a failure."""
+        for key, _ in keys:
+            with db.translate_errors():
+                self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="ADD failures :one",
+                    ExpressionAttributeValues={":one": {"N": "1"}},
+                )
+
+    def release_items(self, keys: list[dict[str, dict[str, str]]]) -> list[db.Guarded]:
+        """Transaction items that give the slots back (a correct password)."""
+        return [
+            (
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": key,
+                        "UpdateExpression": "ADD attempts :minus",
+                        "ExpressionAttributeValues": {":minus": {"N": "-1"}},
+                    }
+                },
+                None,
+            )
+            for key in keys
+        ]
+
+    def release(self, keys: list[dict[str, dict[str, str]]]) -> None:
+        for item, _ in self.release_items(keys):
+            with db.translate_errors():
+                self._dynamodb.update_item(**item["Update"])
+
+
 class LoginService:
     def __init__(
         self,
@@ -75,19 +177,43 @@ class LoginService:
         sessions: SessionStore,
         dynamodb: DynamoDBClient,
         table: str,
+        roles: RoleCatalog,
+        sealer: Sealer,
     ) -> None:
         self._clients = clients
         self._users = users
         self._sessions = sessions
         self._dynamodb = dynamodb
         self._table = table
+        self._roles = roles
+        self._sealer = sealer
+        self._throttle = LoginThrottle(dynamodb, table)
 
+    # ------------------------------------------------------------------ the form's binding
+    def bind_form(self, client_id: str) -> FormBinding:
+        """A new cookie value and the form token that goes with it (valid ``FORM_SECONDS``)."""
+        nonce = secrets.token_urlsafe(18)
+        expires = str(int(time.time()) + FORM_SECONDS)
+        return FormBinding(nonce, f"{expires}.{self._sealer.mac(_FORM_PURPOSE, f'{expires}.{nonce}.{client_id}')}")
+
+    def form_is_bound(self, client_id: str, cookie: str | None, token: str | None) -> bool:
+        """The form was shown to this browser, for this client, less than ``FORM_SECONDS`` ago."""
+        if not cookie or not token:
+            return False
+        expires, _, tag = token.partition(".")
+        if not expires.isdigit() or int(expires) < time.time():
+            return False
+        return self._sealer.verify(_FORM_PURPOSE, f"{expires}.{cookie}.{client_id}", tag)
+
+    # ------------------------------------------------------------------ the request
     def validate(self, params: dict[str, str]) -> AuthorizeRequest:
         client = self._clients.get(params.get("client_id", "")) if params.get("client_id") else None
         if client is None:
             raise AuthorizeError("Unknown client_id: this application is not registered.")
         redirect_uri = params.get("redirect_uri", "")
-        if redirect_uri not in client.redirect_uris:
+        if not is_valid_redirect_uri(redirect_uri) or not any(
+            redirect_matches(registered, redirect_uri) for registered in client.redirect_uris
+        ):
             raise AuthorizeError("redirect_uri does not exactly match one registered for this application.")
         request = AuthorizeRequest(
             client, redirect_uri, params.get("scope"), params.get("state"), params.get("code_challenge") or None
@@ -102,23 +228,38 @@ class LoginService:
                 raise RedirectError("invalid_request", "PKCE is required: send code_challenge with method S256.")
         elif method != "S256" or not _CHALLENGE.match(request.code_challenge):
             raise RedirectError("invalid_request", "code_challenge must be an S256 challenge (43 characters).")
-        if request.scope is not None and not parse_scope(request.scope) <= set(SCOPES):
-            raise RedirectError("invalid_scope", "scope names unknown permissions.")
+        if request.scope is not None:
+            wanted = parse_scope(request.scope)
+            if not wanted or not wanted <= set(SCOPES):
+                raise RedirectError("invalid_scope", "scope names unknown permissions.")
+            if not wanted <= set(client.scopes):
+                raise RedirectError("invalid_scope", "scope goes beyond the scopes registered for this application.")
         return request
 
     def login(self, request: AuthorizeRequest, email: str, password: str, meta: RequestMeta) -> str:
-        """The redirect URL carrying a new code, or ``LoginRefusedError``."""
+        """The redirect URL carrying a new code (or an ``invalid_scope`` error), or ``LoginRefusedError``."""
         org_id = request.client.org_id
         email_key = email.strip().lower()
-        throttle_keys = [f"LOGINFAIL#{org_pk(org_id)}#{email_key}", f"LOGINFAIL#IP#{meta.ip or 'unknown'}"]
-        if self._throttled(throttle_keys):
-            raise LoginRefusedError("Too many failed sign-ins. Wait a few minutes and try again.", 429)
-        user = self._find(org_id, email_key)
-        if not verify_password(user.password_hash if user else None, password) or user is None:
-            self._count_failure(throttle_keys)
+        buckets = self._throttle.keys(org_id, email_key, meta.ip)
+        slots = [key for key, _ in buckets]
+        self._throttle.reserve(buckets)
+        try:
+            user = self._find(org_id, email_key)
+            correct = verify_password(user.password_hash if user else None, password) and user is not None
+        except BaseException:
+            self._throttle.release(slots)
+            raise
+        if not correct or user is None:
+            self._throttle.failed(buckets)
             raise LoginRefusedError("The email or password is not correct.", 401)
         if user.status != "active":
+            self._throttle.release(slots)
             raise LoginRefusedError("This account cannot sign in. Contact your administrator.", 403)
+        allowed = user_token_scope(user_permissions(user, self._roles, utc_now_iso()), request.client)
+        if request.scope is not None and not parse_scope(request.scope) <= allowed:
+            self._throttle.release(slots)
+            beyond = " ".join(sorted(parse_scope(request.scope) - allowed))
+            return request.redirect(error="invalid_scope", error_description=f"You do not hold: {beyond}.")
         code = new_secret_token()
         grant = AuthorizationCode(
             client_id=request.client.id,
@@ -126,19 +267,19 @@ class LoginService:
             user_id=user.id,
             redirect_uri=request.redirect_uri,
             code_challenge=request.code_challenge,
-            scope=format_scope(parse_scope(request.scope))
-            if request.scope is not None
-            else format_scope(set(PERMISSIONS)),
+            scope=format_scope(parse_scope(request.scope) if request.scope is not None else allowed),
             family_id=new_family_id(),
+            session_version=user.session_version,
         )
         now = utc_now_iso()
-        logged_in = replace(user, last_login=now, version=user.version + 1)
         actor = Actor(type="user", id=user.id)
         audit = AuditEntry(org_id, actor, "user.login", "user", user.id, meta, {"client_id": request.client.id})
         event = Event(
             org_id, "user.login", {"user_id": user.id, "client_id": request.client.id, "at": now}, meta, user.id
         )
-        self._users.save(user, logged_in, audit, [event], [(self._sessions.code_put(code, grant), None)])
+        changed = LoginRefusedError("This account changed while signing in. Try again.", 409)
+        extra = [(self._sessions.code_put(code, grant), None), *self._throttle.release_items(slots)]
+        self._users.record_login(user, now, audit, event, extra, changed)
         return request.redirect(code=code)
 
     def _find(self, org_id: str, email_key: str) -> User | None:
@@ -148,28 +289,3 @@ class LoginService:
                 Key={"PK": {"S": org_pk(org_id)}, "SK": {"S": email_claim_sk(email_key)}},
             ).get("Item")
         return self._users.get(org_id, claim["user_id"]["S"], consistent=True) if claim else None
-
-    def _bucket(self) -> str:
-        return str(int(time.time()) // THROTTLE_WINDOW_SECONDS)
-
-    def _throttled(self, keys: list[str]) -> bool:
-        with db.translate_errors():
-            answer = self._dynamodb.batch_get_item(
-                RequestItems={self._table: {"Keys": [{"PK": {"S": key}, "SK": {"S": self._bucket()}} for key in keys]}}
-            )
-        limits = {keys[0]: MAX_FAILURES_PER_ACCOUNT, keys[1]: MAX_FAILURES_PER_IP}
-        return any(
-            int(item["failures"]["N"]) >= limits[item["PK"]["S"]] for item in answer["Responses"].get(self._table, [])
-        )
-
-    def _count_failure(self, keys: list[str]) -> None:
-        expires = str(int(time.time()) + 2 * THROTTLE_WINDOW_SECONDS)
-        for key in keys:
-            with db.translate_errors():
-                self._dynamodb.update_item(
-                    TableName=self._table,
-                    Key={"PK": {"S": key}, "SK": {"S": self._bucket()}},
-                    UpdateExpression="ADD failures :one SET #ttl = :ttl",
-                    ExpressionAttributeNames={"#ttl": "ttl"},
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": expires}},
-                )

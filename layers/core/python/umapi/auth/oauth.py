@@ -15,9 +15,8 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.auth.permissions import format_scope, parse_scope
@@ -29,6 +28,7 @@ from umapi.clients.models import Client
 from umapi.clients.repository import ClientRepository
 from umapi.clients.service import authenticate_client
 from umapi.errors import OAuthError
+from umapi.keys import token_failure_bucket
 from umapi.observability import logger, metrics
 from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.time import utc_now_iso
@@ -36,7 +36,10 @@ from umapi.users.models import User
 from umapi.users.repository import UserRepository
 
 SUPPORTED_GRANTS = ("client_credentials", "authorization_code", "refresh_token")
+# Failed token requests per minute per (claimed client, source address), apart from client quotas.
+FAILED_TOKEN_REQUESTS_PER_MINUTE = 30
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
+LOOPBACK_IPS = ("127.0.0.1", "::1")
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 §3.3 scope-token
 
 
@@ -45,7 +48,16 @@ def parse_parameters(body: str | None, media_type: str) -> dict[str, str]:
     if not body:
         return {}
     if media_type == "application/json":
-        parsed = json.loads(body)
+        repeated: list[str] = []
+
+        def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            names = [name for name, _ in pairs]
+            repeated.extend(sorted({name for name in names if names.count(name) > 1}))
+            return dict(pairs)
+
+        parsed = json.loads(body, object_pairs_hook=no_repeats)
+        if repeated:
+            raise OAuthError("invalid_request", f"Parameters must not repeat: {', '.join(repeated)}.")
         if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
             raise OAuthError("invalid_request", "The JSON body must be an object of string parameters.")
         return {str(k): v for k, v in parsed.items()}
@@ -54,6 +66,36 @@ def parse_parameters(body: str | None, media_type: str) -> dict[str, str]:
     if repeated:
         raise OAuthError("invalid_request", f"Parameters must not repeat: {', '.join(repeated)}.")
     return {name: given[0] for name, given in values.items()}
+
+
+def user_token_scope(granted: Mapping[str, Any] | frozenset[str], client: Client) -> frozenset[str]:
+    """What a user token issued through ``client`` may carry: the user's permissions, capped by
+    the scopes registered on the client (contract §2)."""
+    return frozenset(granted) & frozenset(client.scopes)
+
+
+def redirect_matches(registered: str, presented: str | None) -> bool:
+    """Exact match, except that a loopback redirect (``http://127.0.0.1`` or ``http://[::1]``)
+    matches on any port, as native apps listen on ephemeral ports (RFC 8252 §7.3)."""
+    if presented is None:
+        return False
+    if presented == registered:
+        return True
+    want, got = urlsplit(registered), urlsplit(presented)
+    if want.scheme != "http" or want.hostname not in LOOPBACK_IPS or got.scheme != "http":
+        return False
+    try:
+        got.port  # noqa: B018 - a malformed port raises
+    except ValueError:
+        return False
+    return (got.hostname, got.path, got.query, got.fragment, got.username, got.password) == (
+        want.hostname,
+        want.path,
+        want.query,
+        want.fragment,
+        want.username,
+        want.password,
+    )
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
@@ -109,8 +151,28 @@ class TokenService:
             raise OAuthError("invalid_request", "grant_type is required.")
         if grant_type not in SUPPORTED_GRANTS:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type} is not supported.")
-        client = self._authenticate_client(params, authorization)
-        self._limiter.admit(client.id, client.rate_limit_per_minute or self._default_rate_limit, response_headers)
+        try:
+            client = self._authenticate_client(params, authorization)
+            limit = client.rate_limit_per_minute or self._default_rate_limit
+            if client.public:  # anyone can name it: it is counted only once the grant succeeds
+                self._limiter.peek(client.id, limit, response_headers)
+            else:  # it proved who it is
+                self._limiter.admit(client.id, limit, response_headers)
+            answer = self._grant(grant_type, client, params, issuer, meta)
+        except OAuthError:
+            # Failures count in a bucket of their own, per claimed client and source address (429
+            # once it is full), so a stranger who knows a public client_id cannot spend that
+            # client's quota and lock its users out (contract §3).
+            failures = token_failure_bucket(self._claimed_client_id(params, authorization), meta.ip)
+            self._limiter.admit(failures, FAILED_TOKEN_REQUESTS_PER_MINUTE, response_headers)
+            raise
+        if client.public:
+            self._limiter.count(client.id, limit, response_headers)
+        return answer
+
+    def _grant(
+        self, grant_type: str, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta
+    ) -> dict[str, Any]:
         if grant_type not in client.grant_types or (client.public and grant_type == "client_credentials"):
             raise OAuthError("unauthorized_client", f"This client may not use the {grant_type} grant.")
         if grant_type == "authorization_code":
@@ -120,13 +182,13 @@ class TokenService:
         return self._client_credentials(client, params, issuer)
 
     def revoke(self, params: Mapping[str, str], authorization: str | None) -> None:
-        """RFC 7009: revoke a refresh token's family; unknown tokens are fine (always 200)."""
+        """RFC 7009: revoke a refresh token's family. Unknown tokens, access tokens (they expire
+        within the hour) and any ``token_type_hint`` are fine: the hint only orders the look-up
+        (§2.1), and there is one look-up. Always 200."""
         client = self._authenticate_client(params, authorization)
         token = params.get("token")
         if not token:
             raise OAuthError("invalid_request", "token is required.")
-        if params.get("token_type_hint") == "access_token" or token.count(".") == 2:
-            raise OAuthError("unsupported_token_type", "Access tokens expire within the hour; revoke a refresh token.")
         record = self._sessions.get_refresh(token)
         if record is not None and record.client_id == client.id:
             self._sessions.revoke_family(record.family_id)
@@ -141,19 +203,30 @@ class TokenService:
         try:
             grant = self._sessions.consume_code(code)
         except ReuseError as reuse:
+            # What the first use issued stops working, whichever request commits first: the
+            # burned code stops the family from being created, or the family is revoked.
+            self._sessions.burn_code(code)
             if reuse.family_id:
-                self._sessions.revoke_family(reuse.family_id)  # what the first use issued stops working
+                self._sessions.revoke_family(reuse.family_id)
             raise OAuthError("invalid_grant", "The authorization code was already used.") from reuse
         if grant is None or grant.client_id != client.id:
             raise OAuthError("invalid_grant", "The authorization code is unknown, expired or not this client's.")
-        if params.get("redirect_uri") != grant.redirect_uri:
+        if params.get("redirect_uri") != grant.redirect_uri:  # the very URI the code was sent to
             raise OAuthError("invalid_grant", "redirect_uri differs from the one the code was issued for.")
-        if grant.code_challenge is not None:
-            verifier = params.get("code_verifier", "")
-            if not _VERIFIER.match(verifier) or not hmac.compare_digest(s256(verifier), grant.code_challenge):
-                raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
-        user = self._active_user(grant.org_id, grant.user_id, None)
-        refresh = self._sessions.start_family(grant.family_id, grant, grant.scope)
+        verifier = params.get("code_verifier")
+        if grant.code_challenge is None:
+            if verifier is not None:  # RFC 9700 §2.1.1: no PKCE downgrade
+                raise OAuthError("invalid_grant", "This code was issued without a code_challenge; omit code_verifier.")
+        elif (
+            verifier is None
+            or not _VERIFIER.match(verifier)
+            or not hmac.compare_digest(s256(verifier), grant.code_challenge)
+        ):
+            raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
+        user = self._active_user(grant.org_id, grant.user_id, grant.session_version)
+        refresh = self._sessions.start_family(grant.family_id, grant, grant.scope, code)
+        if refresh is None:
+            raise OAuthError("invalid_grant", "The authorization code was already used.")
         return self._user_tokens(client, user, grant.scope, refresh, issuer)
 
     def _refresh(self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta) -> dict[str, Any]:
@@ -166,7 +239,7 @@ class TokenService:
         family = self._sessions.get_family(record.family_id)
         if family is None or family.revoked:
             raise OAuthError("invalid_grant", "The refresh token was revoked.")
-        user = self._active_user(record.org_id, record.user_id, family.created_epoch)
+        user = self._active_user(record.org_id, record.user_id, family.session_version)
         requested = params.get("scope")
         scope = record.scope
         if requested is not None:
@@ -188,14 +261,13 @@ class TokenService:
             raise OAuthError("invalid_grant", "The refresh token was revoked.") from None
         return self._user_tokens(client, user, scope, new_token, issuer)
 
-    def _active_user(self, org_id: str, user_id: str, family_created: int | None) -> User:
+    def _active_user(self, org_id: str, user_id: str, session_version: int) -> User:
+        """The user, if still active and its sessions were not ended since ``session_version``."""
         user = self._users.get(org_id, user_id, consistent=True)
         if user is None or user.status != "active":
             raise OAuthError("invalid_grant", "The user may no longer sign in.")
-        if family_created is not None and user.sessions_valid_after is not None:
-            ended = int(datetime.fromisoformat(user.sessions_valid_after).timestamp())
-            if family_created < ended:
-                raise OAuthError("invalid_grant", "The session was ended (password change or suspension).")
+        if user.session_version != session_version:
+            raise OAuthError("invalid_grant", "The session was ended (password change or suspension).")
         return user
 
     def _reuse_detected(self, record: RefreshRecord, meta: RequestMeta) -> None:
@@ -214,11 +286,28 @@ class TokenService:
         self._users.put_audit(entry)
 
     def _user_tokens(self, client: Client, user: User, scope: str, refresh: str, issuer: str) -> dict[str, Any]:
-        granted = format_scope(parse_scope(scope) & set(user_permissions(user, self._roles, utc_now_iso())))
-        return self._answer(issuer, subject=user.id, client=client, org_id=user.org_id, scope=granted, refresh=refresh)
+        allowed = user_token_scope(user_permissions(user, self._roles, utc_now_iso()), client)
+        granted = format_scope(parse_scope(scope) & allowed)
+        return self._answer(
+            issuer,
+            subject=user.id,
+            client=client,
+            org_id=user.org_id,
+            scope=granted,
+            refresh=refresh,
+            session_version=user.session_version,
+        )
 
     def _answer(
-        self, issuer: str, *, subject: str, client: Client, org_id: str, scope: str, refresh: str | None = None
+        self,
+        issuer: str,
+        *,
+        subject: str,
+        client: Client,
+        org_id: str,
+        scope: str,
+        refresh: str | None = None,
+        session_version: int | None = None,
     ) -> dict[str, Any]:
         """RFC 6749 §5.1: a signed access token, and the refresh token when there is one."""
         token, _ = issue_access_token(
@@ -230,11 +319,21 @@ class TokenService:
             org_id=org_id,
             scope=scope,
             ttl_seconds=self._ttl,
+            session_version=session_version,
         )
         answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": self._ttl}
         if refresh is not None:
             answer["refresh_token"] = refresh
         return answer | {"scope": scope}
+
+    @staticmethod
+    def _claimed_client_id(params: Mapping[str, str], authorization: str | None) -> str:
+        """The client a token request names (Basic or body), before it is authenticated."""
+        try:
+            basic = basic_credentials(authorization)
+        except OAuthError:
+            basic = None
+        return (basic[0] if basic else params.get("client_id", "")) or "-"
 
     def _authenticate_client(self, params: Mapping[str, str], authorization: str | None) -> Client:
         basic = basic_credentials(authorization)

@@ -10,9 +10,8 @@ and one ``UpdateItem`` (the rate-limit window); public keys are cached per conta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from umapi import db
@@ -37,12 +36,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Principal:
+    """The caller of one request. Every permission check goes through ``require``/``require_each``,
+    which also records what the request needed (``checked``), so an idempotent replay can be
+    refused to a caller who would be refused the request itself now."""
+
     subject: str  # cli_… for client tokens, usr_… for user tokens
     client_id: str
     home_org_id: str  # the organization the token was issued in
     org_id: str  # the organization this request acts in (differs only for platform admins)
     permissions: frozenset[str]
     token_id: str
+    checked: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @property
     def is_platform_admin(self) -> bool:
@@ -52,27 +56,51 @@ class Principal:
     def actor(self) -> Actor:
         return Actor(type="user" if self.subject.startswith("usr_") else "client", id=self.subject)
 
+    def holds(self, permission: str) -> bool:
+        """Platform admins hold every permission, in every organization."""
+        return permission in self.permissions or self.is_platform_admin
+
+    @property
+    def holds_everything(self) -> bool:
+        """Whether no target can hold more than this caller (spares computing the target's permissions)."""
+        return self.is_platform_admin or self.permissions >= frozenset(PERMISSIONS)
+
+    def missing(self, permissions: Iterable[str]) -> list[str]:
+        """Which of ``permissions`` this caller lacks, in a stable order."""
+        return sorted(permission for permission in set(permissions) if not self.holds(permission))
+
     def require(self, permission: str) -> None:
-        if permission not in self.permissions and not self.is_platform_admin:
+        self.checked.add(permission)
+        if not self.holds(permission):
             raise ForbiddenError(
                 f"This token lacks the {permission} permission.", context={"required_permission": permission}
             )
 
-    def require_each(self, permissions: frozenset[str] | list[str], what: str) -> None:
-        """Nobody hands out more than they hold: ``what`` (e.g. "a role") may carry only
-        permissions this token holds."""
-        for permission in sorted(permissions):
-            if permission not in self.permissions and not self.is_platform_admin:
-                raise ForbiddenError(
-                    f"You cannot give {what} with {permission}: this token does not hold it.",
-                    context={"required_permission": permission},
-                )
+    def require_each(self, permissions: Iterable[str], what: str) -> None:
+        """No escalation, when giving: ``what`` (e.g. "a role", "a client") may carry only
+        permissions this caller holds."""
+        wanted = set(permissions)
+        self.checked.update(wanted)
+        for permission in self.missing(wanted):
+            raise ForbiddenError(
+                f"You cannot give {what} with {permission}: this token does not hold it.",
+                context={"required_permission": permission},
+            )
+
+    def require_over(self, target_permissions: Iterable[str], what: str) -> None:
+        """No escalation, when acting on a credential or identity (contract §2): rotating,
+        changing or deleting ``what`` (a client, a user) needs every permission it holds, so
+        nobody takes over something that can do more than themselves."""
+        held = set(target_permissions)
+        self.checked.update(held)
+        for permission in self.missing(held):
+            raise ForbiddenError(
+                f"You cannot act on {what}: it holds {permission}, which this token does not.",
+                context={"required_permission": permission},
+            )
 
     def require_platform_admin(self) -> None:
-        if not self.is_platform_admin:
-            raise ForbiddenError(
-                "Only a platform admin token may do this.", context={"required_permission": PLATFORM_ADMIN}
-            )
+        self.require(PLATFORM_ADMIN)
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
@@ -83,13 +111,10 @@ def bearer_token(headers: Mapping[str, str]) -> str:
     return token.strip()
 
 
-def _user_may_act(user: User | None, issued_at: int) -> bool:
-    """Only active users act; a password change, suspension or archive ends earlier tokens."""
-    if user is None or user.status != "active":
-        return False
-    if user.sessions_valid_after is None:
-        return True
-    return issued_at >= int(datetime.fromisoformat(user.sessions_valid_after).timestamp())
+def _user_may_act(user: User | None, session_version: int) -> bool:
+    """Only active users act; a password change, suspension or archive ends earlier tokens
+    exactly: it moves the user's ``session_version`` on, and a token carries the one it was issued at."""
+    return user is not None and user.status == "active" and user.session_version == session_version
 
 
 class Authenticator:
@@ -123,14 +148,16 @@ class Authenticator:
         client, user = self._load(claims.client_id, claims.org_id, claims.subject if is_user else None)
         if client is None or client.org_id != claims.org_id:
             raise InvalidTokenError("The access token was revoked.")
-        if is_user and not _user_may_act(user, claims.issued_at):
+        if is_user and not _user_may_act(user, claims.session_version):
             raise InvalidTokenError("The access token was revoked.")
         self._limiter.admit(client.id, client.rate_limit_per_minute or self._default_rate_limit, response_headers)
 
         scope = parse_scope(claims.scope)
         if user is not None:
-            # A user holds what the roles grant now (never baked into the token), within the token's scope.
-            permissions = frozenset(user_permissions(user, self._roles, utc_now_iso())) & scope
+            # A user holds what the roles grant now (never baked into the token), within the token's
+            # scope and the scopes registered on the client it was issued through.
+            granted = frozenset(user_permissions(user, self._roles, utc_now_iso()))
+            permissions = granted & scope & frozenset(client.scopes)
         else:
             # A client token carries what the client may still do: a scope removed from the
             # client since the token was issued stops working on the next request.

@@ -13,14 +13,16 @@ are not counted, so a client that backs off for ``Retry-After`` seconds gets in.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.errors import RateLimitedError
 from umapi.keys import RATE_WINDOW_SK, rate_window_pk
-from umapi.time import epoch_seconds
+from umapi.time import epoch_seconds, to_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,6 +51,21 @@ class RateLimitExceededError(RateLimitedError):
     status: RateLimitStatus
 
 
+def _refusal(limit: int, window_start: float, now: float) -> RateLimitExceededError:
+    reset = window_start + WINDOW_SECONDS
+    error = RateLimitExceededError(
+        f"More than {limit} requests in {WINDOW_SECONDS} s; retry after the window resets.",
+        retry_after=min(WINDOW_SECONDS, max(1, math.ceil(reset - now))),
+        context={
+            "limit": limit,
+            "window": WINDOW_SECONDS,
+            "reset_at": to_iso(datetime.fromtimestamp(math.ceil(reset), UTC)),
+        },
+    )
+    error.status = RateLimitStatus(limit=limit, remaining=0, reset_at=math.ceil(reset))
+    return error
+
+
 class RateLimiter:
     def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self._dynamodb = dynamodb
@@ -63,6 +80,27 @@ class RateLimiter:
             raise
         response_headers.update(status.headers())
         return status
+
+    def peek(self, client_id: str, limit: int, response_headers: dict[str, str]) -> None:
+        """Refuse (429) if ``client_id``'s window is already full, without counting this request:
+        one read. For requests that count only once they succeed."""
+        with db.translate_errors():
+            item = self._dynamodb.get_item(
+                TableName=self._table,
+                Key={"PK": {"S": rate_window_pk(client_id)}, "SK": {"S": RATE_WINDOW_SK}},
+                ConsistentRead=True,
+            ).get("Item")
+        now = epoch_seconds()
+        if item and float(item["window_start"]["N"]) > now - WINDOW_SECONDS and int(item["admitted"]["N"]) >= limit:
+            refusal = _refusal(limit, float(item["window_start"]["N"]), now)
+            response_headers.update(refusal.status.headers())
+            raise refusal
+
+    def count(self, client_id: str, limit: int, response_headers: dict[str, str]) -> None:
+        """Count a request that has already been served (its effects cannot be undone), with the
+        window's headers; a window that filled up meanwhile refuses the next request instead."""
+        with contextlib.suppress(RateLimitExceededError):
+            self.admit(client_id, limit, response_headers)
 
     def hit(self, client_id: str, limit: int) -> RateLimitStatus:
         """Admit one request of ``client_id`` or raise ``RateLimitExceededError``."""
@@ -86,14 +124,7 @@ class RateLimiter:
             if not admitted_now:
                 old = answer  # the window as it was: full, or over
                 if old and float(old["window_start"]) > now - WINDOW_SECONDS:
-                    reset = float(old["window_start"]) + WINDOW_SECONDS
-                    error = RateLimitExceededError(
-                        f"More than {limit} requests in {WINDOW_SECONDS} s; retry after the window resets.",
-                        retry_after=min(WINDOW_SECONDS, max(1, math.ceil(reset - now))),
-                        context={"limit": limit, "window": WINDOW_SECONDS, "reset_at": math.ceil(reset)},
-                    )
-                    error.status = RateLimitStatus(limit=limit, remaining=0, reset_at=math.ceil(reset))
-                    raise error
+                    raise _refusal(limit, float(old["window_start"]), now)
                 if self._open_window(key, now, old):
                     return RateLimitStatus(limit=limit, remaining=limit - 1, reset_at=math.ceil(now + WINDOW_SECONDS))
                 continue

@@ -52,6 +52,7 @@ class AuthorizationCode:
     code_challenge: str | None
     scope: str
     family_id: str
+    session_version: int = 0  # the user's, at sign-in: a later password change ends the code
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Family:
     created_epoch: int
     revoked: bool
     current: str | None
+    session_version: int = 0
 
 
 class ReuseError(Exception):
@@ -107,6 +109,7 @@ class SessionStore:
             "code_challenge": grant.code_challenge,
             "scope": grant.scope,
             "family_id": grant.family_id,
+            "session_version": grant.session_version,
             "used": False,
             "expires_epoch": now + CODE_SECONDS,
             "ttl": now + CODE_SECONDS + 3600,
@@ -144,11 +147,25 @@ class SessionStore:
             v.get("code_challenge"),
             v.get("scope", ""),
             v["family_id"],
+            int(v.get("session_version", 0)),
         )
 
     # ------------------------------------------------------------------ families and refresh tokens
-    def start_family(self, family_id: str, grant: AuthorizationCode, scope: str) -> str:
-        """A new family with its first refresh token; returns the token."""
+    def burn_code(self, code: str) -> None:
+        """Mark a code presented twice: the family its first use starts can then never be created
+        (``start_family`` checks the mark), whichever of the two requests commits first."""
+        db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=_key("CODE", token_hash(code)),
+            UpdateExpression="SET burned = :yes",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
+
+    def start_family(self, family_id: str, grant: AuthorizationCode, scope: str, code: str) -> str | None:
+        """A new family with its first refresh token; returns the token, or ``None`` when the code
+        was burned by a second use meanwhile (then nothing is created)."""
         token = new_secret_token()
         now = int(time.time())
         family = {
@@ -161,24 +178,24 @@ class SessionStore:
                     "created_epoch": now,
                     "revoked": False,
                     "current": token_hash(token),
+                    "session_version": grant.session_version,
                     "ttl": now + REFRESH_SECONDS + 3600,
                 }
             ),
         }
-        with db.translate_errors():
-            self._dynamodb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": family,
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                    self._refresh_put(token, family_id, grant.client_id, grant.org_id, grant.user_id, scope),
-                ]
-            )
-        return token
+        not_burned = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": _key("CODE", token_hash(code)),
+                "ConditionExpression": "attribute_not_exists(burned)",
+            }
+        }
+        items = [
+            not_burned,
+            {"Put": {"TableName": self._table, "Item": family, "ConditionExpression": "attribute_not_exists(PK)"}},
+            self._refresh_put(token, family_id, grant.client_id, grant.org_id, grant.user_id, scope),
+        ]
+        return None if db.transact_failures(self._dynamodb, items) else token
 
     def _refresh_put(self, token: str, family_id: str, client_id: str, org_id: str, user_id: str, scope: str) -> Any:
         now = int(time.time())
@@ -230,6 +247,7 @@ class SessionStore:
             int(v["created_epoch"]),
             bool(v.get("revoked")),
             v.get("current"),
+            int(v.get("session_version", 0)),
         )
 
     def rotate(self, record: RefreshRecord, *, grace: bool = False) -> str:

@@ -1,9 +1,13 @@
 """RS256 signing keys: private keys in Secrets Manager, public keys (JWKS) in the table.
 
-The key ring secret holds ``{"keys": [{"kid", "private_key_pem", "created_at"}, ...]}``,
-newest first: the first key signs, the second still verifies (rotation without downtime).
-Only the issuer reads the secret; every function verifies with the public JWKS item, cached
-per container and re-read when a token names a key it has not seen.
+The key ring secret holds ``{"keys": [{"kid", "private_key_pem", "created_at", "activates_at"},
+...]}``, newest first. Publish first, sign later: a rotated key enters the JWKS at once but
+signs only from ``activates_at`` on, ``ACTIVATION_SECONDS`` later, by when every container's
+verifying set and every client's cached JWKS (``max-age`` 300) hold it. Until then the current
+key keeps signing; after it, the previous key still verifies the tokens it signed (rotation
+without a single rejected token). Only the issuer reads the secret; every function verifies
+with the public JWKS item, cached per container and re-read (at most every 30 s) when a token
+names a key it has not seen.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-KEYS_KEPT = 2  # the current key and the previous one
 CACHE_SECONDS = 300
 UNKNOWN_KID_REFRESH_SECONDS = 30
+# A verifier's cached keys (CACHE_SECONDS) behind a client's cached JWKS (max-age, CACHE_SECONDS),
+# with a minute to spare: a key signs only once everyone who verifies has seen it.
+ACTIVATION_SECONDS = 2 * CACHE_SECONDS + 60
 
 
 def _b64url_uint(value: int) -> str:
@@ -44,24 +50,43 @@ class SigningKey:
     kid: str
     private_key: RSAPrivateKey
     created_at: str
+    activates_at: float = 0.0  # unix seconds from which it signs (0: from the start)
 
     @classmethod
-    def generate(cls) -> SigningKey:
+    def generate(cls, activates_at: float = 0.0) -> SigningKey:
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return cls(kid=jwk_thumbprint(private_key.public_key()), private_key=private_key, created_at=utc_now_iso())
+        return cls(
+            kid=jwk_thumbprint(private_key.public_key()),
+            private_key=private_key,
+            created_at=utc_now_iso(),
+            activates_at=activates_at,
+        )
 
     @classmethod
-    def from_stored(cls, stored: dict[str, str]) -> SigningKey:
+    def from_stored(cls, stored: dict[str, Any]) -> SigningKey:
         private_key = serialization.load_pem_private_key(stored["private_key_pem"].encode(), password=None)
         if not isinstance(private_key, RSAPrivateKey):
             raise ValueError("signing keys must be RSA")
-        return cls(kid=stored["kid"], private_key=private_key, created_at=stored["created_at"])
+        return cls(
+            kid=stored["kid"],
+            private_key=private_key,
+            created_at=stored["created_at"],
+            activates_at=float(stored.get("activates_at", 0)),
+        )
 
-    def to_stored(self) -> dict[str, str]:
+    def to_stored(self) -> dict[str, Any]:
         pem = self.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
-        return {"kid": self.kid, "private_key_pem": pem, "created_at": self.created_at}
+        return {
+            "kid": self.kid,
+            "private_key_pem": pem,
+            "created_at": self.created_at,
+            "activates_at": self.activates_at,
+        }
+
+    def signs_at(self, now: float) -> bool:
+        return self.activates_at <= now
 
     def public_jwk(self) -> dict[str, str]:
         numbers = self.private_key.public_key().public_numbers()
@@ -99,10 +124,16 @@ class KeyRingStore:
         value = self._secrets.get_secret_value(SecretId=self._secret_id)["SecretString"]
         return [SigningKey.from_stored(stored) for stored in json.loads(value or "{}").get("keys", [])]
 
-    def rotate(self) -> SigningKey:
-        """Add a new signing key in front; the previous one keeps verifying until the next rotation."""
-        new_key = SigningKey.generate()
-        ring = [new_key, *self.load()][:KEYS_KEPT]
+    def rotate(self, *, at_once: bool = False) -> SigningKey:
+        """Add a new key in front, published now and signing ``ACTIVATION_SECONDS`` from now (or
+        at once for a ring's first key). The ring keeps every key not yet signing, the key
+        signing now and the one before it (its tokens may still be alive)."""
+        now = time.time()
+        existing = self.load()
+        new_key = SigningKey.generate(activates_at=now if at_once or not existing else now + ACTIVATION_SECONDS)
+        pending = [key for key in existing if not key.signs_at(now)]
+        signing = [key for key in existing if key.signs_at(now)][:2]
+        ring = [new_key, *pending, *signing]
         self._secrets.put_secret_value(
             SecretId=self._secret_id, SecretString=json.dumps({"keys": [key.to_stored() for key in ring]})
         )
@@ -129,24 +160,26 @@ class KeyRingStore:
 
 
 class SigningKeyCache:
-    """The issuer's current private key, cached per container for a few minutes."""
+    """The issuer's key ring, cached per container for a few minutes; the key that signs is the
+    newest one whose ``activates_at`` has come, chosen at each call."""
 
     def __init__(self, store: KeyRingStore) -> None:
         self._store = store
-        self._key: SigningKey | None = None
+        self._ring: list[SigningKey] = []
         self._loaded_at = 0.0
         self._lock = threading.Lock()
 
     def current(self) -> SigningKey:
         with self._lock:
-            if self._key is None or time.monotonic() - self._loaded_at > CACHE_SECONDS:
-                ring = self._store.load()
-                if not ring:
-                    raise ServiceUnavailableError(
-                        "No signing key is configured yet; run the bootstrap command.", retry_after=60
-                    )
-                self._key, self._loaded_at = ring[0], time.monotonic()
-            return self._key
+            if not self._ring or time.monotonic() - self._loaded_at > CACHE_SECONDS:
+                self._ring, self._loaded_at = self._store.load(), time.monotonic()
+            now = time.time()
+            signing = next((key for key in self._ring if key.signs_at(now)), None)
+            if signing is None:
+                raise ServiceUnavailableError(
+                    "No signing key is configured yet; run the bootstrap command.", retry_after=60
+                )
+            return signing
 
 
 class PublicKeyCache:

@@ -28,6 +28,7 @@ class AccessTokenClaims:
     issued_at: int
     expires_at: int
     token_id: str
+    session_version: int = 0  # user tokens: the user's session version at sign-in (revocation)
 
 
 def issue_access_token(
@@ -40,6 +41,7 @@ def issue_access_token(
     org_id: str,
     scope: str,
     ttl_seconds: int,
+    session_version: int | None = None,
 ) -> tuple[str, AccessTokenClaims]:
     now = int(time.time())
     claims = AccessTokenClaims(
@@ -52,6 +54,7 @@ def issue_access_token(
         issued_at=now,
         expires_at=now + ttl_seconds,
         token_id=f"at_{ulid()}",
+        session_version=session_version or 0,
     )
     payload = {
         "iss": claims.issuer,
@@ -64,6 +67,8 @@ def issue_access_token(
         "org_id": claims.org_id,
         "scope": claims.scope,
     }
+    if session_version is not None:
+        payload["session_version"] = session_version
     token = jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE})
     return token, claims
 
@@ -105,4 +110,11 @@ def verify_access_token(token: str, keys: PublicKeyCache, *, issuer: str, audien
         issued_at=int(payload["iat"]),
         expires_at=int(payload["exp"]),
         token_id=str(payload["jti"]),
+        session_version=_whole_number(payload.get("session_version", 0)),
     )
+
+
+def _whole_number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidTokenError("The access token is not valid.")
+    return value

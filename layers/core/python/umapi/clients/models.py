@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -17,8 +18,27 @@ RateLimit = Annotated[int, Field(ge=1, le=1_000_000)]
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
+# RFC 3986 §3: scheme ":" then only unreserved, reserved and percent-encoded characters (no
+# space, tab, CR, LF or other control characters, which urlsplit would silently drop).
+_RFC3986_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+\Z")
+
+
+def is_valid_redirect_uri(uri: str) -> bool:
+    """An RFC 3986 absolute URI with an authority and without a fragment."""
+    if not _RFC3986_URI.match(uri) or "#" in uri:
+        return False
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - a malformed port raises
+    except ValueError:
+        return False
+    return bool(parts.netloc) and parts.hostname is not None
+
+
 def _check_redirect_uri(uri: str) -> str:
     """Absolute https URIs without fragments; plain http only for loopback (RFC 8252 §7.3)."""
+    if not is_valid_redirect_uri(uri):
+        raise ValueError("must be an absolute URI (RFC 3986) without a fragment, spaces or control characters")
     parts = urlsplit(uri)
     if parts.fragment or not parts.netloc or parts.scheme not in ("https", "http"):
         raise ValueError("must be an absolute https URI without a fragment")

@@ -103,6 +103,7 @@ class ClientService:
     ) -> ClientResponse:
         principal.require("clients:write")
         current = self._repository.get_in_org(principal.org_id, client_id)
+        principal.require_over(current.scopes, f"client {client_id}")
         changes: dict[str, Any] = patch.model_dump(exclude_unset=True)
         if "rate_limit_per_minute" in changes:
             self._check_grantable(principal, [], changes["rate_limit_per_minute"], rate_limit_sent=True)
@@ -139,6 +140,7 @@ class ClientService:
     def delete(self, principal: Principal, client_id: str, meta: RequestMeta) -> None:
         principal.require("clients:write")
         client = self._repository.get_in_org(principal.org_id, client_id)
+        principal.require_over(client.scopes, f"client {client_id}")
         if client.id == principal.client_id:
             # Deleting the client a request authenticates with would lock its owner out mid-request.
             raise ConflictError("A client cannot delete itself; delete it with another client's token.")
@@ -147,6 +149,7 @@ class ClientService:
     def rotate_secret(self, principal: Principal, client_id: str, meta: RequestMeta) -> ClientWithSecretResponse:
         principal.require("clients:write")
         current = self._repository.get_in_org(principal.org_id, client_id)
+        principal.require_over(current.scopes, f"client {client_id}")
         if current.public:
             raise ConflictError(f"Client {client_id} is public and has no secret to rotate.")
         secret = new_secret()
@@ -162,7 +165,13 @@ class ClientService:
     def _check_grantable(
         principal: Principal, scopes: list[str], rate_limit: int | None, *, rate_limit_sent: bool = False
     ) -> None:
-        """Nobody hands out more than they hold; only platform admins set rate limits."""
+        """Nobody hands out more than they hold; only platform admins set rate limits; only
+        clients of the platform organization hold ``platform:admin``."""
+        if PLATFORM_ADMIN in scopes and not (principal.is_platform_admin and principal.org_id == principal.home_org_id):
+            raise ValidationError(
+                "platform:admin is held only by clients of the platform organization.",
+                details=[ErrorDetail("scopes", "platform:admin cannot be given here.", "scope_not_allowed")],
+            )
         if (rate_limit is not None or rate_limit_sent) and not principal.is_platform_admin:
             raise ForbiddenError(
                 "Only a platform admin may set rate_limit_per_minute.", context={"required_permission": PLATFORM_ADMIN}

@@ -7,6 +7,10 @@ roster in the same transaction, on the condition that the roster is still the ``
 checked at. So two concurrent demotions of the last two admins cannot both succeed: the second
 one's transaction fails on the roster, is re-checked against the new roster, and is refused.
 
+An expiring admin assignment counts until it ends, but never as the one that keeps the
+organization administered: a change that would leave only expiring admins where a permanent
+one was is refused too.
+
 Expiry needs no clean-up job: an entry whose instant has passed does not count, and it is
 dropped the next time the roster is written.
 """
@@ -45,6 +49,15 @@ def standing(user: User | None, now_iso: str) -> str | None:
 
 def _counts(until: str, now_iso: str) -> bool:
     return until == NEVER or until > now_iso
+
+
+def leaves_no_admin(before: dict[str, str], after: dict[str, str]) -> bool:
+    """Whether going from the admins ``before`` to ``after`` (user id → until when) breaks
+    MINIMUM_ADMIN_COUNT: no admin left, or only admins whose assignment expires where a
+    permanent one was (an expiring assignment cannot be what keeps an organization administered)."""
+    if before and not after:
+        return True
+    return NEVER in before.values() and NEVER not in after.values()
 
 
 def violation(admin_count: int) -> DataConsistencyError:
@@ -95,7 +108,7 @@ class AdminRoster:
                 trial.pop(user_id, None)
             else:
                 trial[user_id] = until
-            if admins and not trial:
+            if leaves_no_admin(admins, trial):
                 refused[i] = violation(len(admins))
             else:
                 admins = trial

@@ -25,7 +25,7 @@ from umapi.errors import (
 )
 from umapi.events import Event
 from umapi.ids import new_id
-from umapi.roles.catalog import SYSTEM_ROLES, Role, RoleCatalog, active_roles, system_role, unexpired
+from umapi.roles.catalog import SYSTEM_ROLES, Role, RoleCatalog, active_roles, system_role, unexpired, user_permissions
 from umapi.roles.models import (
     AssignmentResponse,
     AssignRoleRequest,
@@ -117,6 +117,7 @@ class RoleService:
     def update(self, principal: Principal, ref: str, patch: UpdateRoleRequest, meta: RequestMeta) -> RoleResponse:
         principal.require("roles:write")
         role = self._custom(principal, ref, "changed")
+        principal.require_over(role.permissions, f"role {role.id}")
         sent = patch.model_fields_set
         for required in ("name", "permissions"):
             if required in sent and getattr(patch, required) is None:
@@ -133,7 +134,7 @@ class RoleService:
             changes["description"] = patch.description
         if "permissions" in sent and patch.permissions is not None:
             permissions = frozenset(patch.permissions)
-            principal.require_each(permissions - role.permissions, "a role")
+            principal.require_each(permissions, "a role")
             if permissions != role.permissions:
                 changes["permissions"] = permissions
         if not changes:
@@ -146,6 +147,7 @@ class RoleService:
     def delete(self, principal: Principal, ref: str, meta: RequestMeta) -> None:
         principal.require("roles:write")
         role = self._custom(principal, ref, "deleted")
+        principal.require_over(role.permissions, f"role {role.id}")
         holders = self._repository.count_holders(principal.org_id, role.id, utc_now_iso())
         if holders:
             raise ConflictError(
@@ -297,6 +299,8 @@ class AssignmentService:
         if user.status == "suspended":
             raise UserSuspendedError(f"User {user.id} is suspended; activate it before assigning roles.")
         now = utc_now_iso()
+        if not principal.holds_everything:
+            principal.require_over(user_permissions(user, self._catalog, now), f"user {user.id}")
         if any(a.role_id == role.id for a in unexpired(user, now)):
             raise AlreadyAssignedError(f"User {user.id} already holds role {role.name}.")
         assignment = RoleAssignment(role.id, now, expires_at, assigned_by or principal.subject)
@@ -320,6 +324,8 @@ class AssignmentService:
             raise NotAssignedError(f"User {user.id} does not hold role {role.name}.")
         principal.require_each(role.permissions, "or take away a role")
         now = utc_now_iso()
+        if not principal.holds_everything:
+            principal.require_over(user_permissions(user, self._catalog, now), f"user {user.id}")
         updated = replace(
             user,
             roles=tuple(a for a in user.roles if a.role_id != role.id),

@@ -177,7 +177,9 @@ class User:
     archived_at: str | None = None
     version: int = 1
     password_hash: str | None = field(default=None, repr=False)
-    sessions_valid_after: str | None = None
+    # Moves on whenever the user's sessions end (password change, suspension, archive); tokens and
+    # refresh families carry the version they were issued at and stop working once it moves.
+    session_version: int = 0
 
     @property
     def email_key(self) -> str:

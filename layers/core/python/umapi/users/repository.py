@@ -134,7 +134,7 @@ def _to_item(user: User) -> dict[str, Any]:
         "archived_at": user.archived_at,
         "version": user.version,
         "password_hash": user.password_hash,
-        "sessions_valid_after": user.sessions_valid_after,
+        "session_version": user.session_version,
     }
     for index, start in SORT_INDEXES.values():
         values[f"{index}PK"] = partition
@@ -166,7 +166,7 @@ def user_from_item(item: dict[str, Any]) -> User:
         archived_at=v.get("archived_at"),
         version=int(v.get("version", 1)),
         password_hash=v.get("password_hash"),
-        sessions_valid_after=v.get("sessions_valid_after"),
+        session_version=int(v.get("session_version", 0)),
     )
 
 
@@ -282,6 +282,42 @@ class UserRepository:
         """Replace ``before`` by ``after`` if nobody changed the user meanwhile, with its audit
         entry, its events and any ``extra`` items, all or nothing."""
         self.commit(UserChange(before, after, audit, events or [], extra or []))
+
+    def record_login(
+        self,
+        user: User,
+        now: str,
+        audit: AuditEntry,
+        event: Event,
+        extra: list[Guarded],
+        changed: Exception,
+    ) -> None:
+        """Set ``last_login`` with the sign-in's audit entry, event and ``extra`` items. It needs
+        no version (concurrent sign-ins of one user all succeed), only that the user is still
+        active with the session version the sign-in saw: a password change or suspension that
+        commits first refuses it (``changed``)."""
+        values: dict[str, Any] = {
+            ":now": {"S": now},
+            ":sort": {"S": f"{now}#{user.id}"},
+            ":one": {"N": "1"},
+            ":active": {"S": "active"},
+            ":sessions": {"N": str(user.session_version)},
+        }
+        same_sessions = "session_version = :sessions"
+        if user.session_version == 0:
+            same_sessions = f"(attribute_not_exists(session_version) OR {same_sessions})"
+        update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": user_key(user.org_id, user.id),
+                "UpdateExpression": "SET last_login = :now, GSI4SK = :sort ADD version :one",
+                "ConditionExpression": f"#status = :active AND {same_sessions}",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+        items: list[Guarded] = [(update, changed), (audit.transact_put(self._table), None)]
+        db.transact(self._dynamodb, [*items, (event.transact_put(self._table), None), *extra])
 
     def purge(self, user: User, audit: AuditEntry, event: Event) -> None:
         """Delete the user and free its email; the audit entries stay."""

@@ -52,6 +52,7 @@ from umapi.users.repository import UserFilters, UserRepository
 
 VERIFICATION_SECONDS = 24 * 3600
 SELF_SERVICE_FIELDS = frozenset({"name", "phone", "avatar_url", "password"})
+CREDENTIAL_FIELDS = frozenset({"password", "email", "status"})
 PERSONAL_FIELDS = frozenset({"email", "pending_email", "name", "phone", "avatar_url", "metadata"})
 INCLUDES = frozenset({"roles", "permissions", "audit_log"})
 USER_FIELDS = frozenset(UserResponse.model_fields)
@@ -143,14 +144,14 @@ class UserService:
         body = self.to_response(user).model_dump()
         if "permissions" in include:
             body["permissions"] = sorted(user_permissions(user, self._catalog, utc_now_iso()))
-        if "audit_log" in include and self._audit_reader is not None:
+        if "audit_log" in include and self._audit_reader is not None:  # parse_views checked audit:read
             body["audit_log"] = self._audit_reader.recent_for_target(user.org_id, user.id)
         if fields is not None:
             body = {name: value for name, value in body.items() if name in fields or name == "id"}
         return body
 
     @staticmethod
-    def parse_views(include: str | None, fields: str | None) -> tuple[set[str], set[str] | None]:
+    def parse_views(principal: Principal, include: str | None, fields: str | None) -> tuple[set[str], set[str] | None]:
         wanted = {part.strip() for part in (include or "").split(",") if part.strip()}
         unknown = wanted - INCLUDES
         if unknown:
@@ -164,6 +165,8 @@ class UserService:
                     )
                 ],
             )
+        if "audit_log" in wanted:
+            principal.require("audit:read")
         if fields is None:
             return wanted, None
         chosen = {part.strip() for part in fields.split(",") if part.strip()}
@@ -310,6 +313,11 @@ class UserService:
         sent = patch.model_fields_set
         if principal.subject != user.id or not sent <= SELF_SERVICE_FIELDS:
             principal.require("users:update")
+        # No escalation: another user's credentials (password, email) and status, or one's own
+        # email and status through a token narrower than oneself, need all the target holds.
+        credentials = sent & (CREDENTIAL_FIELDS if principal.subject != user.id else CREDENTIAL_FIELDS - {"password"})
+        if credentials:
+            self.require_over(principal, user)
         self._not_archived(user)
         if if_match is not None and if_match.strip() not in ("*", etag_of(self.to_response(user).model_dump())):
             raise PreconditionFailedError("The user changed since you read it (If-Match); read it again.")
@@ -354,15 +362,15 @@ class UserService:
                 extra.append((put, None))
         if "password" in sent and patch.password is not None:
             changes["password_hash"] = hash_password(patch.password)
-            changes["sessions_valid_after"] = now
+            changes["session_version"] = user.session_version + 1
             event_types.append("user.password_changed")
         if "status" in sent and patch.status is not None and patch.status != user.status:
             changes["status"] = patch.status
             if patch.status == "suspended":
-                changes["sessions_valid_after"] = now
+                changes["session_version"] = user.session_version + 1
             event_types.append("user.activated" if patch.status == "active" else "user.deactivated")
         updated = replace(user, **changes, updated_at=now, version=user.version + 1)
-        if set(changes) - {"password_hash", "sessions_valid_after", "status"}:
+        if set(changes) - {"password_hash", "session_version", "status"}:
             event_types.insert(0, "user.updated")
         if not event_types:
             return self.to_response(user)
@@ -390,6 +398,7 @@ class UserService:
     ) -> UserResponse:
         principal.require("users:update")
         user = self._target(principal, user_id)
+        self.require_over(principal, user)
         self._not_archived(user)
         if user.status == status:
             return self.to_response(user)
@@ -400,7 +409,7 @@ class UserService:
             status=status,
             updated_at=now,
             version=user.version + 1,
-            sessions_valid_after=now if revoke else user.sessions_valid_after,
+            session_version=user.session_version + 1 if revoke else user.session_version,
         )
         kind = "user.activated" if status == "active" else "user.deactivated"
         data: dict[str, Any] = {"user": self.to_response(updated).model_dump()}
@@ -415,10 +424,16 @@ class UserService:
     def archive(self, principal: Principal, user_id: str, meta: RequestMeta) -> UserResponse:
         principal.require("users:delete")
         user = self._target(principal, user_id)
+        self.require_over(principal, user)
         self._not_archived(user)
         now = utc_now_iso()
         archived = replace(
-            user, status="archived", archived_at=now, updated_at=now, version=user.version + 1, sessions_valid_after=now
+            user,
+            status="archived",
+            archived_at=now,
+            updated_at=now,
+            version=user.version + 1,
+            session_version=user.session_version + 1,
         )
         response = self.to_response(archived)
         self._repository.save(
@@ -442,6 +457,7 @@ class UserService:
     def purge(self, principal: Principal, user_id: str, meta: RequestMeta) -> None:
         principal.require("users:delete")
         user = self._target(principal, user_id)
+        self.require_over(principal, user)
         self._repository.purge(
             user,
             self._audit(principal.actor, meta, "user.purged", user, {}),
@@ -507,7 +523,7 @@ class UserService:
             event_types.append("user.activated")
         if request.password:
             changes["password_hash"] = hash_password(request.password)
-            changes["sessions_valid_after"] = now
+            changes["session_version"] = user.session_version + 1
             event_types.append("user.password_changed")
         updated = replace(user, **changes, updated_at=now, version=user.version + 1)
         actor = Actor(type="user", id=user.id)
@@ -522,6 +538,12 @@ class UserService:
         return response
 
     # ================================================================== helpers
+    def require_over(self, principal: Principal, user: User) -> None:
+        """No escalation (contract §2): acting on ``user``'s credentials, status or existence
+        needs every permission ``user`` holds."""
+        if not principal.holds_everything:
+            principal.require_over(user_permissions(user, self._catalog, utc_now_iso()), f"user {user.id}")
+
     def _target(self, principal: Principal, user_id: str) -> User:
         return find_user(self._repository, principal, user_id)
 

@@ -30,7 +30,10 @@ from umapi.keys import (
     webhook_sk,
     webhooks_index_pk,
 )
+from umapi.sealing import Sealer
 from umapi.webhooks.models import Webhook
+
+SECRET_PURPOSE = "webhook-secret"  # noqa: S105 - the HKDF purpose, not a secret
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -48,7 +51,16 @@ def delivery_key(org_id: str, event_id: str, webhook_id: str) -> dict[str, Any]:
     return {"PK": {"S": deliveries_pk(org_id)}, "SK": {"S": delivery_sk(event_id, webhook_id)}}
 
 
-def _to_item(webhook: Webhook) -> dict[str, Any]:
+def _seal_secret(sealer: Sealer, webhook_id: str, secret: str | None) -> str | None:
+    """Secrets are stored encrypted (the delivery needs them to sign), bound to their webhook."""
+    return sealer.seal(SECRET_PURPOSE, secret.encode(), webhook_id) if secret else None
+
+
+def _open_secret(sealer: Sealer, webhook_id: str, sealed: str | None) -> str | None:
+    return sealer.open(SECRET_PURPOSE, sealed, webhook_id).decode() if sealed else None
+
+
+def _to_item(webhook: Webhook, sealer: Sealer) -> dict[str, Any]:
     return db.serialize(
         {
             "PK": org_pk(webhook.org_id),
@@ -62,8 +74,8 @@ def _to_item(webhook: Webhook) -> dict[str, Any]:
             "events": list(webhook.events),
             "description": webhook.description,
             "active": webhook.active,
-            "secret": webhook.secret,
-            "previous_secret": webhook.previous_secret,
+            "secret_sealed": _seal_secret(sealer, webhook.id, webhook.secret),
+            "previous_secret_sealed": _seal_secret(sealer, webhook.id, webhook.previous_secret),
             "previous_secret_until": webhook.previous_secret_until,
             "secret_rotated_at": webhook.secret_rotated_at,
             "created_at": webhook.created_at,
@@ -73,7 +85,7 @@ def _to_item(webhook: Webhook) -> dict[str, Any]:
     )
 
 
-def webhook_from_item(item: dict[str, Any]) -> Webhook:
+def webhook_from_item(item: dict[str, Any], sealer: Sealer) -> Webhook:
     v = db.deserialize(item)
     return Webhook(
         id=v["id"],
@@ -81,11 +93,11 @@ def webhook_from_item(item: dict[str, Any]) -> Webhook:
         url=v["url"],
         events=tuple(v.get("events", [])),
         active=bool(v["active"]),
-        secret=v["secret"],
+        secret=_open_secret(sealer, v["id"], v["secret_sealed"]) or "",
         created_at=v["created_at"],
         updated_at=v["updated_at"],
         description=v.get("description"),
-        previous_secret=v.get("previous_secret"),
+        previous_secret=_open_secret(sealer, v["id"], v.get("previous_secret_sealed")),
         previous_secret_until=v.get("previous_secret_until"),
         secret_rotated_at=v.get("secret_rotated_at"),
         version=int(v.get("version", 1)),
@@ -137,7 +149,8 @@ def new_delivery_put(table: str, org_id: str, event_id: str, webhook_id: str, ge
 
 
 class WebhookRepository:
-    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table: str, sealer: Sealer) -> None:
+        self._sealer = sealer
         self._dynamodb = dynamodb
         self._table = table
 
@@ -147,7 +160,7 @@ class WebhookRepository:
             item = self._dynamodb.get_item(
                 TableName=self._table, Key=webhook_key(org_id, webhook_id), ConsistentRead=True
             ).get("Item")
-        return webhook_from_item(item) if item else None
+        return webhook_from_item(item, self._sealer) if item else None
 
     def all_of(self, org_id: str) -> list[Webhook]:
         """Every subscription of the organization (the fan-out picks the matching ones)."""
@@ -161,7 +174,7 @@ class WebhookRepository:
         while True:
             with db.translate_errors():
                 answer = self._dynamodb.query(**request)
-            webhooks += [webhook_from_item(item) for item in answer["Items"]]
+            webhooks += [webhook_from_item(item, self._sealer) for item in answer["Items"]]
             if "LastEvaluatedKey" not in answer:
                 return webhooks
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -177,14 +190,14 @@ class WebhookRepository:
             "ScanIndexForward": False,
         }
         items, next_key = db.query_page(self._dynamodb, request, limit, start_key, GSI1_KEYS)
-        return [webhook_from_item(item) for item in items], next_key
+        return [webhook_from_item(item, self._sealer) for item in items], next_key
 
     def create(self, webhook: Webhook, audit: AuditEntry) -> None:
-        put = db.put_new(self._table, _to_item(webhook))
+        put = db.put_new(self._table, _to_item(webhook, self._sealer))
         db.transact(self._dynamodb, [(put, None), (audit.transact_put(self._table), None)])
 
     def update(self, before: Webhook, after: Webhook, audit: AuditEntry) -> None:
-        put = db.at_version("Put", self._table, before.version, Item=_to_item(after))
+        put = db.at_version("Put", self._table, before.version, Item=_to_item(after, self._sealer))
         db.transact(self._dynamodb, [(put, _changed(before)), (audit.transact_put(self._table), None)])
 
     def delete(self, webhook: Webhook, audit: AuditEntry) -> None:
@@ -332,7 +345,7 @@ class WebhookRepository:
             elif entity == "event":
                 event = db.deserialize(item)
             elif entity == "webhook":
-                webhook = webhook_from_item(item)
+                webhook = webhook_from_item(item, self._sealer)
         return delivery, event, webhook
 
     def lease(self, delivery: Delivery, now: float, seconds: float) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +47,25 @@ def event_response(item: dict[str, Any]) -> EventResponse:
     )
 
 
+# Subscribing to an event type needs the read permission of its data (contract §7): a
+# webhook must not be a way to read what the caller could not read through the API.
+DATA_PERMISSION_BY_PREFIX = {"user.": "users:read", "role.": "roles:read", "job.": "users:read"}
+
+
+def data_permissions(event_types: Iterable[str]) -> set[str]:
+    return {
+        permission
+        for event_type in event_types
+        for prefix, permission in DATA_PERMISSION_BY_PREFIX.items()
+        if event_type.startswith(prefix)
+    }
+
+
+def _require_data_access(principal: Principal, event_types: Iterable[str]) -> None:
+    for permission in sorted(data_permissions(event_types)):
+        principal.require(permission)
+
+
 class WebhookService:
     def __init__(
         self,
@@ -65,6 +85,7 @@ class WebhookService:
         self, principal: Principal, request: CreateWebhookRequest, meta: RequestMeta
     ) -> WebhookWithSecretResponse:
         principal.require("webhooks:write")
+        _require_data_access(principal, request.events)
         url = self._safe(request.url)
         if len(self._repository.all_of(principal.org_id)) >= MAX_WEBHOOKS_PER_ORG:
             raise ConflictError(f"An organization may have at most {MAX_WEBHOOKS_PER_ORG} webhooks.")
@@ -111,6 +132,8 @@ class WebhookService:
         changes: dict[str, Any] = {}
         if "url" in sent and patch.url is not None:
             changes["url"] = self._safe(patch.url)
+        if "events" in sent or "url" in sent:  # where the data goes, or which data: a new subscription
+            _require_data_access(principal, patch.events or webhook.events)
         if "events" in sent and patch.events is not None:
             changes["events"] = tuple(patch.events)
         if "description" in sent:

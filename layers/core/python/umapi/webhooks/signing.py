@@ -1,13 +1,15 @@
 """Webhook secrets and signatures (contract §7).
 
-Two signatures go with every delivery, each computed with every live secret (during a
-rotation's 24 hours, the new and the previous one), space-separated:
+Two signatures go with every delivery:
 
-- ``X-Webhook-Signature: sha256=<hex>``: HMAC-SHA256 of the raw body, keyed with the secret
-  string exactly as shown (``whsec_…``, UTF-8), as seed 003's example verifies it;
+- ``X-Webhook-Signature: sha256=<hex>``: exactly one value, HMAC-SHA256 of the raw body keyed
+  with the newest secret string exactly as shown (``whsec_…``, UTF-8), so a receiver that
+  compares the header (seed 003's example) keeps working through a rotation;
 - Standard Webhooks (https://www.standardwebhooks.com): ``webhook-id`` (the event id, the same
   on every retry), ``webhook-timestamp`` (Unix seconds) and ``webhook-signature: v1,<base64>``,
-  HMAC-SHA256 of ``{id}.{timestamp}.{body}`` keyed with the base64-decoded part after ``whsec_``.
+  HMAC-SHA256 of ``{id}.{timestamp}.{body}`` keyed with the base64-decoded part after ``whsec_``;
+  during a rotation's 24 hours it carries one signature per live secret, space-separated, as
+  that standard defines.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def new_secret() -> str:
 
 
 def signature_headers(body: bytes, event_id: str, timestamp: int, live_secrets: list[str]) -> dict[str, str]:
-    seed = " ".join("sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest() for secret in live_secrets)
+    seed = "sha256=" + hmac.new(live_secrets[0].encode(), body, hashlib.sha256).hexdigest()
     signed = f"{event_id}.{timestamp}.".encode() + body
     standard = " ".join(
         "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
