@@ -135,11 +135,22 @@ def build() -> dict[str, Any]:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "UserManagementApi")
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
-    for name in _function_modules():
+    modules = _function_modules()  # puts the layer on sys.path
+    from umapi.dependencies import declared_permissions
+
+    for name in modules:
         app = importlib.import_module(name).app
         part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
         for path, operations in part.get("paths", {}).items():
             paths.setdefault(path, {}).update(operations)
+        for route in [*app._static_routes, *app._dynamic_routes]:
+            declaration = declared_permissions(route.func)
+            operation = paths.get(route.openapi_path, {}).get(route.method.lower())
+            if declaration is not None and operation is not None:
+                # The route's own declaration: what its caller dependency checks.
+                operation["x-required-permissions"] = list(declaration.permissions)
+                if declaration.unless_self:
+                    operation["x-required-permissions-unless-self"] = declaration.unless_self
         for schema_name, schema in part.get("components", {}).get("schemas", {}).items():
             schemas.setdefault(schema_name, schema)
     for schema_name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):

@@ -12,9 +12,10 @@ from pydantic import BeforeValidator
 
 from umapi.audit import RequestMeta
 from umapi.audit_log import AuditQuery
+from umapi.auth.permissions import PLATFORM_ADMIN
 from umapi.auth.principal import Principal
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
-from umapi.dependencies import authenticate_event, authenticated, current_request_meta
+from umapi.dependencies import authenticate_event, current_request_meta, requires
 from umapi.http import create_app, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
@@ -24,7 +25,6 @@ from umapi.services import audit_log_reader, client_service, org_service
 
 app = create_app(authenticate=authenticate_event)
 
-Caller = Annotated[Principal, Depends(authenticated)]
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
@@ -60,20 +60,26 @@ def ok(body: Any, headers: dict[str, str] = PRIVATE) -> Response[Any]:
 @app.post("/orgs")
 @idempotent(app)
 @tracer.capture_method
-def create_org(request: Annotated[CreateOrgRequest, Body()], caller: Caller, meta: Meta) -> Response[OrgResponse]:
+def create_org(
+    request: Annotated[CreateOrgRequest, Body()],
+    caller: Annotated[Principal, Depends(requires(PLATFORM_ADMIN))],
+    meta: Meta,
+) -> Response[OrgResponse]:
     org = org_service().create(caller, request, meta)
     return created(org, f"/orgs/{org.id}")
 
 
 @app.get("/orgs")
 @tracer.capture_method
-def list_orgs(caller: Caller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[Page[OrgResponse]]:
+def list_orgs(
+    caller: Annotated[Principal, Depends(requires(PLATFORM_ADMIN))], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[Page[OrgResponse]]:
     return ok(org_service().list_page(caller, limit, cursor))
 
 
 @app.get("/orgs/<org_id>")
 @tracer.capture_method
-def get_org(org_id: str, caller: Caller) -> Response[OrgResponse]:
+def get_org(org_id: str, caller: Annotated[Principal, Depends(requires())]) -> Response[OrgResponse]:
     return ok(org_service().get(caller, org_id))
 
 
@@ -82,7 +88,9 @@ def get_org(org_id: str, caller: Caller) -> Response[OrgResponse]:
 @idempotent(app)
 @tracer.capture_method
 def create_client(
-    request: Annotated[CreateClientRequest, Body()], caller: Caller, meta: Meta
+    request: Annotated[CreateClientRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("clients:write"))],
+    meta: Meta,
 ) -> Response[ClientWithSecretResponse]:
     client = client_service().create(caller, request, meta)
     return created(client, f"/clients/{client.id}")
@@ -90,27 +98,36 @@ def create_client(
 
 @app.get("/clients")
 @tracer.capture_method
-def list_clients(caller: Caller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[Page[ClientResponse]]:
+def list_clients(
+    caller: Annotated[Principal, Depends(requires("clients:read"))], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[Page[ClientResponse]]:
     return ok(client_service().list_page(caller, limit, cursor))
 
 
 @app.get("/clients/<client_id>")
 @tracer.capture_method
-def get_client(client_id: str, caller: Caller) -> Response[ClientResponse]:
+def get_client(
+    client_id: str, caller: Annotated[Principal, Depends(requires("clients:read"))]
+) -> Response[ClientResponse]:
     return ok(client_service().get(caller, client_id))
 
 
 @app.patch("/clients/<client_id>")
 @tracer.capture_method
 def update_client(
-    client_id: str, patch: Annotated[UpdateClientRequest, Body()], caller: Caller, meta: Meta
+    client_id: str,
+    patch: Annotated[UpdateClientRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("clients:write"))],
+    meta: Meta,
 ) -> Response[ClientResponse]:
     return ok(client_service().update(caller, client_id, patch, meta))
 
 
 @app.delete("/clients/<client_id>")
 @tracer.capture_method
-def delete_client(client_id: str, caller: Caller, meta: Meta) -> Response[None]:
+def delete_client(
+    client_id: str, caller: Annotated[Principal, Depends(requires("clients:write"))], meta: Meta
+) -> Response[None]:
     client_service().delete(caller, client_id, meta)
     return Response(status_code=204, body=None)
 
@@ -118,7 +135,9 @@ def delete_client(client_id: str, caller: Caller, meta: Meta) -> Response[None]:
 @app.post("/clients/<client_id>/rotate-secret")
 @idempotent(app)
 @tracer.capture_method
-def rotate_client_secret(client_id: str, caller: Caller, meta: Meta) -> Response[ClientWithSecretResponse]:
+def rotate_client_secret(
+    client_id: str, caller: Annotated[Principal, Depends(requires("clients:write"))], meta: Meta
+) -> Response[ClientWithSecretResponse]:
     return ok(client_service().rotate_secret(caller, client_id, meta), NO_STORE)
 
 
@@ -126,7 +145,7 @@ def rotate_client_secret(client_id: str, caller: Caller, meta: Meta) -> Response
 @app.get("/audit-log")
 @tracer.capture_method
 def list_audit_log(
-    caller: Caller,
+    caller: Annotated[Principal, Depends(requires("audit:read"))],
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     actor_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.audit import RequestMeta
 from umapi.auth.principal import Principal
-from umapi.dependencies import authenticate_event, authenticated, current_request_meta
+from umapi.dependencies import authenticate_event, current_request_meta, requires
 from umapi.http import create_app, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
@@ -29,7 +29,6 @@ from umapi.services import assignment_service, role_service
 
 app = create_app(authenticate=authenticate_event)
 
-Caller = Annotated[Principal, Depends(authenticated)]
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 # Roles change rarely; permissions are evaluated on every request regardless (contract §8).
 CACHED = {"Cache-Control": "private, max-age=3600"}
@@ -45,14 +44,18 @@ def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) 
 # ------------------------------------------------------------------------ roles
 @app.get("/roles")
 @tracer.capture_method
-def list_roles(caller: Caller) -> Response[RoleList]:
+def list_roles(caller: Annotated[Principal, Depends(requires("roles:read"))]) -> Response[RoleList]:
     return answer(role_service().list(caller), headers=CACHED)
 
 
 @app.post("/roles")
 @idempotent(app)
 @tracer.capture_method
-def create_role(request: Annotated[CreateRoleRequest, Body()], caller: Caller, meta: Meta) -> Response[RoleResponse]:
+def create_role(
+    request: Annotated[CreateRoleRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("roles:write"))],
+    meta: Meta,
+) -> Response[RoleResponse]:
     role = role_service().create(caller, request, meta)
     location = f"{public_base_url(app.current_event.raw_event)}/roles/{role.id}"
     return answer(role, 201, {**PRIVATE, "Location": location})
@@ -60,21 +63,26 @@ def create_role(request: Annotated[CreateRoleRequest, Body()], caller: Caller, m
 
 @app.get("/roles/<role_id>")
 @tracer.capture_method
-def get_role(role_id: str, caller: Caller) -> Response[RoleResponse]:
+def get_role(role_id: str, caller: Annotated[Principal, Depends(requires("roles:read"))]) -> Response[RoleResponse]:
     return answer(role_service().get(caller, role_id), headers=CACHED)
 
 
 @app.patch("/roles/<role_id>")
 @tracer.capture_method
 def update_role(
-    role_id: str, patch: Annotated[UpdateRoleRequest, Body()], caller: Caller, meta: Meta
+    role_id: str,
+    patch: Annotated[UpdateRoleRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("roles:write"))],
+    meta: Meta,
 ) -> Response[RoleResponse]:
     return answer(role_service().update(caller, role_id, patch, meta))
 
 
 @app.delete("/roles/<role_id>")
 @tracer.capture_method
-def delete_role(role_id: str, caller: Caller, meta: Meta) -> Response[None]:
+def delete_role(
+    role_id: str, caller: Annotated[Principal, Depends(requires("roles:write"))], meta: Meta
+) -> Response[None]:
     role_service().delete(caller, role_id, meta)
     return Response(status_code=204, body=None)
 
@@ -83,7 +91,11 @@ def delete_role(role_id: str, caller: Caller, meta: Meta) -> Response[None]:
 @app.post("/users/bulk/roles")
 @idempotent(app)
 @tracer.capture_method
-def bulk_roles(request: Annotated[BulkRolesRequest, Body()], caller: Caller, meta: Meta) -> Response[BulkRolesResponse]:
+def bulk_roles(
+    request: Annotated[BulkRolesRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("users:update"))],
+    meta: Meta,
+) -> Response[BulkRolesResponse]:
     result = assignment_service().bulk(caller, request, meta)
     metrics.add_metric(name="BulkRoleChanges", unit="Count", value=result.successful)
     return answer(result)
@@ -92,7 +104,9 @@ def bulk_roles(request: Annotated[BulkRolesRequest, Body()], caller: Caller, met
 @app.put("/users/bulk/roles")
 @tracer.capture_method
 def bulk_roles_put(
-    request: Annotated[BulkRolesRequest, Body()], caller: Caller, meta: Meta
+    request: Annotated[BulkRolesRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("users:update"))],
+    meta: Meta,
 ) -> Response[BulkRolesResponse]:
     """``PUT`` is an alias of ``POST`` for clients of the v2 reference."""
     return answer(assignment_service().bulk(caller, request, meta))
@@ -100,7 +114,9 @@ def bulk_roles_put(
 
 @app.get("/users/<user_id>/roles")
 @tracer.capture_method
-def list_user_roles(user_id: str, caller: Caller) -> Response[UserRoleList]:
+def list_user_roles(
+    user_id: str, caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))]
+) -> Response[UserRoleList]:
     return answer(assignment_service().list(caller, user_id))
 
 
@@ -108,14 +124,19 @@ def list_user_roles(user_id: str, caller: Caller) -> Response[UserRoleList]:
 @idempotent(app)
 @tracer.capture_method
 def assign_role(
-    user_id: str, request: Annotated[AssignRoleRequest, Body()], caller: Caller, meta: Meta
+    user_id: str,
+    request: Annotated[AssignRoleRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("users:update"))],
+    meta: Meta,
 ) -> Response[AssignmentResponse]:
     return answer(assignment_service().assign(caller, user_id, request, meta), 201)
 
 
 @app.delete("/users/<user_id>/roles/<role_id>")
 @tracer.capture_method
-def remove_role(user_id: str, role_id: str, caller: Caller, meta: Meta) -> Response[None]:
+def remove_role(
+    user_id: str, role_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta
+) -> Response[None]:
     assignment_service().remove(caller, user_id, role_id, meta)
     return Response(status_code=204, body=None)
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.audit import RequestMeta
 from umapi.auth.principal import Principal
-from umapi.dependencies import authenticate_event, authenticated, current_request_meta
+from umapi.dependencies import authenticate_event, current_request_meta, requires
 from umapi.http import create_app, header, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
@@ -30,7 +30,6 @@ from umapi.users.service import ListQuery, etag_of
 
 app = create_app(authenticate=authenticate_event, public=("/auth/verify-email",))
 
-Caller = Annotated[Principal, Depends(authenticated)]
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 Include = Annotated[str | None, Query(max_length=200, description="roles,permissions,audit_log")]
 Fields = Annotated[str | None, Query(max_length=500, description="comma-separated fields; id is always included")]
@@ -57,7 +56,11 @@ def user_answer(body: dict[str, Any], status: int = 200, headers: dict[str, str]
 @app.post("/users")
 @idempotent(app)
 @tracer.capture_method
-def create_user(request: Annotated[CreateUserRequest, Body()], caller: Caller, meta: Meta) -> Response[UserResponse]:
+def create_user(
+    request: Annotated[CreateUserRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("users:create"))],
+    meta: Meta,
+) -> Response[UserResponse]:
     user = user_service().create(caller, request, meta, verify_url())
     location = f"{public_base_url(app.current_event.raw_event)}/users/{user.id}"
     metrics.add_metric(name="UsersCreated", unit="Count", value=1)
@@ -68,7 +71,9 @@ def create_user(request: Annotated[CreateUserRequest, Body()], caller: Caller, m
 @idempotent(app)
 @tracer.capture_method
 def bulk_create_users(
-    request: Annotated[BulkCreateRequest, Body()], caller: Caller, meta: Meta
+    request: Annotated[BulkCreateRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("users:create"))],
+    meta: Meta,
 ) -> Response[dict[str, Any]]:
     body = user_service().bulk_create(caller, request, meta, verify_url())
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=PRIVATE)
@@ -77,7 +82,7 @@ def bulk_create_users(
 @app.get("/users")
 @tracer.capture_method
 def list_users(
-    caller: Caller,
+    caller: Annotated[Principal, Depends(requires("users:read"))],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     status: Literal["pending_verification", "active", "suspended", "archived"] | None = None,
@@ -98,7 +103,9 @@ def list_users(
 
 @app.get("/users/me")
 @tracer.capture_method
-def get_me(caller: Caller, include: Include = None, fields: Fields = None) -> Response[dict[str, Any] | None]:
+def get_me(
+    caller: Annotated[Principal, Depends(requires())], include: Include = None, fields: Fields = None
+) -> Response[dict[str, Any] | None]:
     service = user_service()
     wanted, chosen = service.parse_views(caller, include, fields)
     return user_answer(service.representation(service.me(caller), wanted, chosen))
@@ -107,7 +114,10 @@ def get_me(caller: Caller, include: Include = None, fields: Fields = None) -> Re
 @app.get("/users/<user_id>")
 @tracer.capture_method
 def get_user(
-    user_id: str, caller: Caller, include: Include = None, fields: Fields = None
+    user_id: str,
+    caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))],
+    include: Include = None,
+    fields: Fields = None,
 ) -> Response[dict[str, Any] | None]:
     service = user_service()
     wanted, chosen = service.parse_views(caller, include, fields)
@@ -117,7 +127,10 @@ def get_user(
 @app.patch("/users/<user_id>")
 @tracer.capture_method
 def update_user(
-    user_id: str, patch: Annotated[UpdateUserRequest, Body()], caller: Caller, meta: Meta
+    user_id: str,
+    patch: Annotated[UpdateUserRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("users:update", unless_self="user_id"))],
+    meta: Meta,
 ) -> Response[UserResponse]:
     if_match = header(app.current_event.raw_event, "if-match") or None
     return user_answer(user_service().update(caller, user_id, patch, if_match, meta, verify_url()).model_dump())
@@ -126,7 +139,10 @@ def update_user(
 @app.put("/users/<user_id>")
 @tracer.capture_method
 def replace_user(
-    user_id: str, patch: Annotated[UpdateUserRequest, Body()], caller: Caller, meta: Meta
+    user_id: str,
+    patch: Annotated[UpdateUserRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("users:update", unless_self="user_id"))],
+    meta: Meta,
 ) -> Response[UserResponse]:
     """``PUT`` is an alias of ``PATCH`` (merge semantics) for clients of the v2 reference."""
     return update_user(user_id, patch, caller, meta)
@@ -135,7 +151,10 @@ def replace_user(
 @app.delete("/users/<user_id>")
 @tracer.capture_method
 def delete_user(
-    user_id: str, caller: Caller, meta: Meta, force: Annotated[bool, Query()] = False
+    user_id: str,
+    caller: Annotated[Principal, Depends(requires("users:delete"))],
+    meta: Meta,
+    force: Annotated[bool, Query()] = False,
 ) -> Response[UserResponse | None]:
     if force:
         user_service().purge(caller, user_id, meta)
@@ -147,7 +166,10 @@ def delete_user(
 @idempotent(app)
 @tracer.capture_method
 def deactivate_user(
-    user_id: str, caller: Caller, meta: Meta, request: Annotated[DeactivateRequest | None, Body()] = None
+    user_id: str,
+    caller: Annotated[Principal, Depends(requires("users:update"))],
+    meta: Meta,
+    request: Annotated[DeactivateRequest | None, Body()] = None,
 ) -> Response[UserResponse]:
     user = user_service().set_status(caller, user_id, "suspended", meta, request or DeactivateRequest())
     return user_answer(user.model_dump())
@@ -156,21 +178,27 @@ def deactivate_user(
 @app.post("/users/<user_id>/activate")
 @idempotent(app)
 @tracer.capture_method
-def activate_user(user_id: str, caller: Caller, meta: Meta) -> Response[UserResponse]:
+def activate_user(
+    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta
+) -> Response[UserResponse]:
     return user_answer(user_service().set_status(caller, user_id, "active", meta).model_dump())
 
 
 @app.post("/users/<user_id>/verification")
 @idempotent(app)
 @tracer.capture_method
-def resend_verification(user_id: str, caller: Caller, meta: Meta) -> Response[dict[str, Any]]:
+def resend_verification(
+    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta
+) -> Response[dict[str, Any]]:
     body = user_service().resend_verification(caller, user_id, meta, verify_url())
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.get("/users/<user_id>/permissions/<permission>")
 @tracer.capture_method
-def check_permission(user_id: str, permission: str, caller: Caller) -> PermissionCheckResponse:
+def check_permission(
+    user_id: str, permission: str, caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))]
+) -> PermissionCheckResponse:
     return user_service().check_permission(caller, user_id, permission)
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.audit import RequestMeta
 from umapi.auth.principal import Principal
-from umapi.dependencies import authenticate_event, authenticated, current_request_meta
+from umapi.dependencies import authenticate_event, current_request_meta, requires
 from umapi.http import create_app, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
@@ -29,7 +29,6 @@ from umapi.webhooks.models import (
 
 app = create_app(authenticate=authenticate_event)
 
-Caller = Annotated[Principal, Depends(authenticated)]
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
@@ -48,7 +47,7 @@ def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) 
 @app.get("/webhooks/events")
 @tracer.capture_method
 def list_events(
-    caller: Caller,
+    caller: Annotated[Principal, Depends(requires("webhooks:read"))],
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     status: Literal["pending", "delivered", "failed", "acknowledged"] | None = None,
@@ -59,21 +58,27 @@ def list_events(
 
 @app.get("/webhooks/events/<event_id>")
 @tracer.capture_method
-def get_event(event_id: str, caller: Caller) -> Response[EventResponse]:
+def get_event(
+    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:read"))]
+) -> Response[EventResponse]:
     return answer(webhook_service().get_event(caller, event_id))
 
 
 @app.post("/webhooks/events/<event_id>/acknowledge")
 @idempotent(app)
 @tracer.capture_method
-def acknowledge_event(event_id: str, caller: Caller) -> Response[EventResponse]:
+def acknowledge_event(
+    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))]
+) -> Response[EventResponse]:
     return answer(webhook_service().acknowledge(caller, event_id))
 
 
 @app.post("/webhooks/events/<event_id>/redeliver")
 @idempotent(app)
 @tracer.capture_method
-def redeliver_event(event_id: str, caller: Caller) -> Response[EventResponse]:
+def redeliver_event(
+    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))]
+) -> Response[EventResponse]:
     return answer(webhook_service().redeliver(caller, event_id), 202)
 
 
@@ -82,7 +87,9 @@ def redeliver_event(event_id: str, caller: Caller) -> Response[EventResponse]:
 @idempotent(app)
 @tracer.capture_method
 def create_webhook(
-    request: Annotated[CreateWebhookRequest, Body()], caller: Caller, meta: Meta
+    request: Annotated[CreateWebhookRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("webhooks:write"))],
+    meta: Meta,
 ) -> Response[WebhookWithSecretResponse]:
     webhook = webhook_service().create(caller, request, meta)
     location = f"{public_base_url(app.current_event.raw_event)}/webhooks/{webhook.id}"
@@ -92,28 +99,37 @@ def create_webhook(
 @app.get("/webhooks")
 @tracer.capture_method
 def list_webhooks(
-    caller: Caller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    caller: Annotated[Principal, Depends(requires("webhooks:read"))],
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[Page[WebhookResponse]]:
     return answer(webhook_service().list_page(caller, limit, cursor))
 
 
 @app.get("/webhooks/<webhook_id>")
 @tracer.capture_method
-def get_webhook(webhook_id: str, caller: Caller) -> Response[WebhookResponse]:
+def get_webhook(
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:read"))]
+) -> Response[WebhookResponse]:
     return answer(webhook_service().get(caller, webhook_id))
 
 
 @app.patch("/webhooks/<webhook_id>")
 @tracer.capture_method
 def update_webhook(
-    webhook_id: str, patch: Annotated[UpdateWebhookRequest, Body()], caller: Caller, meta: Meta
+    webhook_id: str,
+    patch: Annotated[UpdateWebhookRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("webhooks:write"))],
+    meta: Meta,
 ) -> Response[WebhookResponse]:
     return answer(webhook_service().update(caller, webhook_id, patch, meta))
 
 
 @app.delete("/webhooks/<webhook_id>")
 @tracer.capture_method
-def delete_webhook(webhook_id: str, caller: Caller, meta: Meta) -> Response[None]:
+def delete_webhook(
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta
+) -> Response[None]:
     webhook_service().delete(caller, webhook_id, meta)
     return Response(status_code=204, body=None)
 
@@ -121,14 +137,18 @@ def delete_webhook(webhook_id: str, caller: Caller, meta: Meta) -> Response[None
 @app.post("/webhooks/<webhook_id>/rotate-secret")
 @idempotent(app)
 @tracer.capture_method
-def rotate_webhook_secret(webhook_id: str, caller: Caller, meta: Meta) -> Response[WebhookWithSecretResponse]:
+def rotate_webhook_secret(
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta
+) -> Response[WebhookWithSecretResponse]:
     return answer(webhook_service().rotate_secret(caller, webhook_id, meta), headers=NO_STORE)
 
 
 @app.post("/webhooks/<webhook_id>/test")
 @idempotent(app)
 @tracer.capture_method
-def test_webhook(webhook_id: str, caller: Caller, meta: Meta) -> Response[TestEventResponse]:
+def test_webhook(
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta
+) -> Response[TestEventResponse]:
     return answer(webhook_service().send_test(caller, webhook_id, meta), 202)
 
 

@@ -1,15 +1,20 @@
-"""Route dependencies: who is asking, and the request's audit metadata.
+"""Route dependencies: who is asking, what the route requires of them, and the request's audit
+metadata.
 
-Routes ask for ``Annotated[Principal, Depends(authenticated)]`` and
-``Annotated[RequestMeta, Depends(current_request_meta)]``; services come from the lazy,
-cached factories in ``umapi.services``.
+Every authenticated route declares its permissions once, in its caller parameter:
+``caller: Annotated[Principal, Depends(requires("users:create"))]``. The dependency checks them
+before the route (and before an idempotent replay) runs; ``scripts/openapi.py`` publishes the
+same declaration as ``x-required-permissions`` and the authorization-matrix test reads it for
+every route of ``template.yaml``. Services come from the lazy, cached factories in
+``umapi.services``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, get_type_hints
 
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.request import Request
 
 from umapi.audit import RequestMeta
@@ -45,3 +50,37 @@ def authenticated(request: Request) -> Principal:
 def current_request_meta(request: Request) -> RequestMeta:
     """Route dependency: request id, IP and user agent, for audit entries."""
     return request_meta(request.resolved_event.raw_event, request.context["request_id"])
+
+
+class PermissionDeclaration:
+    """What a route requires: every one of ``permissions``, except from the user named by the
+    path parameter ``unless_self`` (a user reading or editing itself)."""
+
+    def __init__(self, permissions: tuple[str, ...], unless_self: str | None) -> None:
+        self.permissions = permissions
+        self.unless_self = unless_self
+
+
+def requires(*permissions: str, unless_self: str | None = None) -> Callable[..., Principal]:
+    """Route dependency: the verified caller, once it holds ``permissions`` (403 otherwise).
+    ``requires()`` declares a route any authenticated caller may use."""
+    declaration = PermissionDeclaration(tuple(permissions), unless_self)
+
+    def caller_with_permissions(request: Request, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if unless_self is None or request.path_parameters.get(unless_self) != principal.subject:
+            for permission in permissions:
+                principal.require(permission)
+        return principal
+
+    caller_with_permissions.declaration = declaration  # type: ignore[attr-defined]
+    return caller_with_permissions
+
+
+def declared_permissions(route: Callable[..., Any]) -> PermissionDeclaration | None:
+    """The declaration of a route function (``None``: a public route, no caller)."""
+    for hint in get_type_hints(route, include_extras=True).values():
+        for meta in getattr(hint, "__metadata__", ()):
+            declaration = getattr(getattr(meta, "dependency", None), "declaration", None)
+            if isinstance(declaration, PermissionDeclaration):
+                return declaration
+    return None
