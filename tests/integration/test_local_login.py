@@ -119,3 +119,63 @@ def test_ten_concurrent_refreshes_of_one_token_let_exactly_one_through(
     with ThreadPoolExecutor(max_workers=10) as pool:
         statuses = Counter(pool.map(use, range(10)))
     assert statuses == Counter({200: 1, 400: 9}), statuses
+
+
+def open_forms(
+    local_api: LocalRuntime, app: dict[str, Any], count: int
+) -> list[tuple[requests.Session, dict[str, str]]]:
+    """``count`` browsers, each with the sign-in form it opened (and its cookie)."""
+    params = {
+        "response_type": "code",
+        "client_id": app["client_id"],
+        "redirect_uri": REDIRECT,
+        "state": "s",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    forms = []
+    for _ in range(count):
+        browser = requests.Session()
+        page = browser.get(f"{local_api.url}/oauth/authorize", params=params, timeout=30)
+        assert page.status_code == 200, page.text
+        hidden = re.findall(r"<input type=hidden name='([^']*)' value='([^']*)'>", page.text)
+        forms.append((browser, {unescape(n): unescape(v) for n, v in hidden}))
+    return forms
+
+
+def test_thirty_concurrent_wrong_passwords_get_exactly_five_checks(
+    local_api: LocalRuntime, app: dict[str, Any]
+) -> None:
+    forms = open_forms(local_api, app, 30)
+
+    def guess(index: int) -> int:
+        browser, form = forms[index]
+        answer = browser.post(
+            f"{local_api.url}/oauth/authorize",
+            data=form | {"email": "victim@example.com", "password": f"Wrong-Guess-{index}!"},
+            allow_redirects=False,
+            timeout=60,
+        )
+        return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = Counter(pool.map(guess, range(30)))
+    assert statuses == Counter({401: 5, 429: 25}), statuses
+
+
+def test_concurrent_correct_sign_ins_of_one_user_all_succeed(local_api: LocalRuntime, app: dict[str, Any]) -> None:
+    forms = open_forms(local_api, app, 6)
+
+    def sign_in(index: int) -> int:
+        browser, form = forms[index]
+        answer = browser.post(
+            f"{local_api.url}/oauth/authorize",
+            data=form | {"email": "oauth@example.com", "password": PASSWORD},
+            allow_redirects=False,
+            timeout=60,
+        )
+        return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = Counter(pool.map(sign_in, range(6)))
+    assert statuses == Counter({302: 6}), statuses

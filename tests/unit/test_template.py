@@ -187,3 +187,23 @@ def test_the_contract_alarms_exist_and_notify(template: Template) -> None:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def test_alarms_can_publish_to_their_encrypted_topic(template: Template) -> None:
+    """CloudWatch cannot use the AWS-managed alias/aws/sns key: a topic encrypted with it never
+    notifies. The topic's key is our own, and its policy lets CloudWatch use it."""
+    resources = template.body["Resources"]
+    topic = resources["AlarmTopic"]["Properties"]
+    key_ref = topic.get("KmsMasterKeyId")
+    assert key_ref != "alias/aws/sns"
+    assert isinstance(key_ref, dict)
+    key = resources[key_ref["Ref"]]
+    assert key["Type"] == "AWS::KMS::Key"
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    assert cloudwatch
+    actions = set(cloudwatch[0]["Action"])
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= actions
+    alarms = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert alarms
+    assert all({"Ref": "AlarmTopic"} in a["Properties"]["AlarmActions"] for a in alarms)
