@@ -10,6 +10,7 @@ contract response: a known status below 500, ``X-Request-Id`` on it, and for err
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -185,3 +186,26 @@ def check_contract_response(resource: str, result: dict[str, Any]) -> None:
     assert {"code", "message", "details", "request_id"} <= set(error), body
     assert error["request_id"] == headers["x-request-id"]
     assert isinstance(error["details"], list)
+
+
+HOSTILE_BODIES = ["[" * 20_000, '{"a":' * 5_000, "9" * 6_000, '{"name": 1e999999}', "\ud800", "{", "null", "[]"]
+
+
+def test_every_route_answers_each_hostile_body_with_a_contract_response(api: InProcessApi, acme: Tenant) -> None:
+    """The same check, exhaustively: every route and every hostile body, with and without a token."""
+    for route in api.routes:
+        parameters = {name: "usr_01HNOSUCHUSER0000000000000" for name in re.findall(r"\{(\w+)\}", route.resource)}
+        path = route.resource
+        for name, value in parameters.items():
+            path = path.replace("{" + name + "}", value)
+        for body, authorization in itertools.product(HOSTILE_BODIES, (f"Bearer {acme.access}", None)):
+            headers = {"Content-Type": "application/json"} | ({"Authorization": authorization} if authorization else {})
+            event = api_event(
+                route.method,
+                path,
+                resource=route.resource,
+                path_parameters=parameters or None,
+                headers=headers,
+                raw_body=body,
+            )
+            check_contract_response(route.resource, route.module.lambda_handler(event, api.context))

@@ -209,7 +209,10 @@ def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) 
     raw = event.get("body")
     if not raw:
         return
-    payload = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode("utf-8")
+    try:
+        payload = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode("utf-8", "surrogatepass")
+    except (ValueError, TypeError) as exc:  # base64 that is not, a body that is not text
+        raise _invalid_json("not valid base64 or UTF-8.") from exc
     limit = get_settings().max_body_bytes
     if len(payload) > limit:
         raise errors.PayloadTooLargeError(f"The request body is {len(payload)} bytes; the limit is {limit} bytes.")
