@@ -378,19 +378,21 @@ def test_a_user_asking_for_more_than_they_hold_gets_invalid_scope(world: LoginWo
     assert "code" not in query
 
 
+def register_app(world: LoginWorld, platform: AdminCredentials, **body: Any) -> dict[str, Any]:
+    """A new sign-in client in the world's organization."""
+    created = world.api.post(
+        "/clients",
+        token=admin_token(world.api, platform),
+        query={"org_id": world.tenant.org_id},
+        json_body={"grant_types": ["authorization_code"], **body},
+    )
+    assert created.status == 201, created.body
+    return dict(created.json())
+
+
 def test_a_clients_registered_scopes_cap_its_user_tokens(world: LoginWorld, platform: AdminCredentials) -> None:
     api = world.api
-    created = api.post(
-        "/clients",
-        token=admin_token(api, platform),
-        query={"org_id": world.tenant.org_id},
-        json_body={
-            "name": "Reader app",
-            "grant_types": ["authorization_code"],
-            "redirect_uris": [REDIRECT],
-            "scopes": ["users:read"],
-        },
-    ).json()
+    created = register_app(world, platform, name="Reader app", redirect_uris=[REDIRECT], scopes=["users:read"])
     from tests.support.login import App
 
     reader = App(created["id"], created["client_secret"])
@@ -564,18 +566,8 @@ def test_revoke_with_a_wrong_hint_still_revokes_and_answers_200(world: LoginWorl
 # ============================================================== 25. loopback redirects on any port
 def test_native_loopback_redirects_match_on_any_port(world: LoginWorld, platform: AdminCredentials) -> None:
     api = world.api
-    created = api.post(
-        "/clients",
-        token=admin_token(api, platform),
-        query={"org_id": world.tenant.org_id},
-        json_body={
-            "name": "CLI",
-            "public": True,
-            "grant_types": ["authorization_code"],
-            "redirect_uris": ["http://127.0.0.1/callback", "http://[::1]/callback"],
-            "scopes": ["users:read"],
-        },
-    ).json()
+    loopback = ["http://127.0.0.1/callback", "http://[::1]/callback"]
+    created = register_app(world, platform, name="CLI", public=True, redirect_uris=loopback, scopes=["users:read"])
     for uri in ("http://127.0.0.1:53123/callback", "http://[::1]:8400/callback", "http://127.0.0.1/callback"):
         params = {
             "response_type": "code",
