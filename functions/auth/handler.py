@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from umapi.access.permissions import SCOPES
 from umapi.auth.login import FORM_COOKIE, FORM_SECONDS, AuthorizeError, LoginRefusedError, RedirectError
 from umapi.auth.oauth import SUPPORTED_GRANTS, parse_parameters
 from umapi.auth.pages import SECURITY_HEADERS, error_page, login_page
-from umapi.auth.permissions import SCOPES
 from umapi.http import create_app, header, issuer_for, public_base_url, request_meta
 from umapi.observability import logger, metrics, tracer
 from umapi.services import login_service, public_keys, token_service

@@ -10,10 +10,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator
 
+from umapi.access.permissions import PLATFORM_ADMIN
+from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
 from umapi.audit_log import AuditQuery
-from umapi.auth.permissions import PLATFORM_ADMIN
-from umapi.auth.principal import Principal
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
 from umapi.dependencies import authenticate_event, current_request_meta, requires
 from umapi.http import create_app, public_base_url

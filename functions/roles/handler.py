@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
-from umapi.auth.principal import Principal
 from umapi.dependencies import authenticate_event, current_request_meta, requires
 from umapi.http import create_app, public_base_url
 from umapi.idempotency import idempotent

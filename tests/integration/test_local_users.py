@@ -11,7 +11,7 @@ import requests
 
 from devserver.runtime import LocalRuntime
 from tests.support.http import admin_headers, new_org
-from umapi.auth.permissions import PERMISSIONS
+from umapi.access.permissions import PERMISSIONS
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import pytest
 
 from devserver.runtime import LocalRuntime
 from tests.support.http import admin_headers, client_token, new_client, new_org
-from umapi.auth.permissions import PERMISSIONS
+from umapi.access.permissions import PERMISSIONS
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

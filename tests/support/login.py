@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.support.api import ApiResponse, InProcessApi
 from tests.support.flows import admin_token
 from tests.support.users import Tenant, new_tenant, verification_token
-from umapi.auth.permissions import PERMISSIONS
+from umapi.access.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 
 REDIRECT = "https://app.example/callback"

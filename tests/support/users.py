@@ -9,7 +9,7 @@ from typing import Any
 from devserver.outbox import sent_emails
 from tests.support.api import ApiResponse, InProcessApi
 from tests.support.flows import admin_token, new_client, new_org, token
-from umapi.auth.permissions import PERMISSIONS
+from umapi.access.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tests.support.api import ApiResponse, InProcessApi
 from tests.support.flows import admin_token, new_client, new_org, token
-from umapi.auth.permissions import PERMISSIONS, PLATFORM_ADMIN
+from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN
 from umapi.bootstrap import AdminCredentials
 from umapi.dependencies import PermissionDeclaration, declared_permissions
 

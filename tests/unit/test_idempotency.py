@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.support.api import InProcessApi
 from tests.support.flows import admin_token, new_client, token
 from tests.support.users import Tenant
-from umapi.auth.permissions import PERMISSIONS
+from umapi.access.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 
 

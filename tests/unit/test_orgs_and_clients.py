@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.api import InProcessApi
 from tests.support.flows import ClientCredentials, admin_token, new_client, new_org, token
-from umapi.auth.permissions import PERMISSIONS
+from umapi.access.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 
 ALL = list(PERMISSIONS)

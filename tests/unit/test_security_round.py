@@ -32,8 +32,8 @@ from tests.support.login import (
 )
 from tests.support.users import Tenant
 from umapi import services
+from umapi.access.permissions import PERMISSIONS
 from umapi.auth import signing
-from umapi.auth.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 from umapi.settings import get_settings
 

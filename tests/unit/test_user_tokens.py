@@ -13,7 +13,7 @@ import pytest
 from tests.support.api import InProcessApi
 from tests.support.flows import admin_token, new_client
 from tests.support.users import Tenant
-from umapi.auth.permissions import PERMISSIONS
+from umapi.access.permissions import PERMISSIONS
 from umapi.bootstrap import AdminCredentials
 from umapi.services import signing_keys
 

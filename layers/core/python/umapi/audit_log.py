@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from umapi import db
-from umapi.auth.principal import Principal
+from umapi.access.principal import Principal
 from umapi.keys import audit_pk
 from umapi.pagination import CursorCodec, Page
 

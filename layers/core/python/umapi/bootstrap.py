@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from umapi import db
+from umapi.access.permissions import SCOPES
 from umapi.audit import Actor, AuditEntry, RequestMeta
-from umapi.auth.permissions import SCOPES
-from umapi.clients.models import Client
+from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
 from umapi.clients.service import hash_secret, new_secret
 from umapi.ids import new_id

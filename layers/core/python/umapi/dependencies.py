@@ -17,8 +17,8 @@ from typing import Annotated, Any, get_type_hints
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.request import Request
 
+from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
-from umapi.auth.principal import Principal
 from umapi.http import issuer_for, request_meta
 from umapi.observability import logger
 from umapi.services import authenticator

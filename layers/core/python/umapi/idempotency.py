@@ -35,7 +35,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import BaseModel
 
 from umapi import services
-from umapi.auth.principal import Principal
+from umapi.access.principal import Principal
 from umapi.aws import dynamodb_client
 from umapi.errors import ConflictError, ErrorDetail, IdempotencyKeyReusedError, ValidationError
 from umapi.http import ApiApp, header

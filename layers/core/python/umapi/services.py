@@ -15,9 +15,9 @@ from umapi.settings import get_settings
 
 if TYPE_CHECKING:
     from umapi.audit_log import AuditLogReader
+    from umapi.auth.authenticator import Authenticator
     from umapi.auth.login import LoginService
     from umapi.auth.oauth import TokenService
-    from umapi.auth.principal import Authenticator
     from umapi.auth.ratelimit import RateLimiter
     from umapi.auth.sessions import SessionStore
     from umapi.auth.signing import PublicKeyCache, SigningKeyCache
@@ -95,7 +95,7 @@ def rate_limiter() -> RateLimiter:
 
 @cache
 def authenticator() -> Authenticator:
-    from umapi.auth.principal import Authenticator
+    from umapi.auth.authenticator import Authenticator
 
     settings = get_settings()
     return Authenticator(
@@ -148,9 +148,11 @@ def org_service() -> OrgService:
 
 @cache
 def user_repository() -> UserRepository:
+    from umapi.roles.admins import AdminRoster
     from umapi.users.repository import UserRepository
 
-    return UserRepository(dynamodb_client(), get_settings().table_name)
+    table = get_settings().table_name
+    return UserRepository(dynamodb_client(), table, role_repository(), AdminRoster(dynamodb_client(), table))
 
 
 def audit_log_reader() -> AuditLogReader:

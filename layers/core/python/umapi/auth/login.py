@@ -17,18 +17,19 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from umapi import db
+from umapi.access.permissions import SCOPES, format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
-from umapi.auth.oauth import redirect_matches, user_token_scope
-from umapi.auth.permissions import SCOPES, format_scope, parse_scope
+from umapi.auth.oauth import user_token_scope
 from umapi.auth.sessions import AuthorizationCode, SessionStore, new_family_id, new_secret_token
-from umapi.clients.models import Client, is_valid_redirect_uri
+from umapi.clients.entities import Client
+from umapi.clients.redirects import is_valid_redirect_uri, redirect_matches
 from umapi.clients.repository import ClientRepository
 from umapi.events import Event
 from umapi.keys import email_claim_sk, login_failures_ip_pk, login_failures_pk, org_pk
 from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.sealing import Sealer
 from umapi.time import utc_now_iso
-from umapi.users.models import User
+from umapi.users.entities import User
 from umapi.users.passwords import verify_password
 from umapi.users.repository import UserRepository
 

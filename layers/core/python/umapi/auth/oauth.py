@@ -16,15 +16,15 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus, urlsplit
+from urllib.parse import parse_qs, unquote_plus
 
+from umapi.access.permissions import format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
-from umapi.auth.permissions import format_scope, parse_scope
 from umapi.auth.ratelimit import RateLimiter
 from umapi.auth.sessions import RefreshRecord, ReuseError, SessionStore, s256
 from umapi.auth.signing import SigningKeyCache
 from umapi.auth.tokens import issue_access_token
-from umapi.clients.models import Client
+from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
 from umapi.clients.service import authenticate_client
 from umapi.errors import OAuthError
@@ -32,14 +32,13 @@ from umapi.keys import token_failure_bucket
 from umapi.observability import logger, metrics
 from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.time import utc_now_iso
-from umapi.users.models import User
+from umapi.users.entities import User
 from umapi.users.repository import UserRepository
 
 SUPPORTED_GRANTS = ("client_credentials", "authorization_code", "refresh_token")
 # Failed token requests per minute per (claimed client, source address), apart from client quotas.
 FAILED_TOKEN_REQUESTS_PER_MINUTE = 30
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
-LOOPBACK_IPS = ("127.0.0.1", "::1")
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 §3.3 scope-token
 
 
@@ -72,30 +71,6 @@ def user_token_scope(granted: Mapping[str, Any] | frozenset[str], client: Client
     """What a user token issued through ``client`` may carry: the user's permissions, capped by
     the scopes registered on the client (contract §2)."""
     return frozenset(granted) & frozenset(client.scopes)
-
-
-def redirect_matches(registered: str, presented: str | None) -> bool:
-    """Exact match, except that a loopback redirect (``http://127.0.0.1`` or ``http://[::1]``)
-    matches on any port, as native apps listen on ephemeral ports (RFC 8252 §7.3)."""
-    if presented is None:
-        return False
-    if presented == registered:
-        return True
-    want, got = urlsplit(registered), urlsplit(presented)
-    if want.scheme != "http" or want.hostname not in LOOPBACK_IPS or got.scheme != "http":
-        return False
-    try:
-        got.port  # noqa: B018 - a malformed port raises
-    except ValueError:
-        return False
-    return (got.hostname, got.path, got.query, got.fragment, got.username, got.password) == (
-        want.hostname,
-        want.path,
-        want.query,
-        want.fragment,
-        want.username,
-        want.password,
-    )
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:

@@ -1,38 +1,21 @@
-"""API clients: the request/response models, the entity, and its stored form."""
+"""API clients: the API's request and response models. The entity is in ``entities``."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
-from umapi.auth.permissions import SCOPES
+from umapi.access.permissions import SCOPES
+from umapi.clients.entities import Client
+from umapi.clients.redirects import is_valid_redirect_uri
 
 GrantType = Literal["client_credentials", "authorization_code", "refresh_token"]
 Scope = Literal[SCOPES]  # type: ignore[valid-type]
 ClientName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 RateLimit = Annotated[int, Field(ge=1, le=1_000_000)]
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
-
-
-# RFC 3986 §3: scheme ":" then only unreserved, reserved and percent-encoded characters (no
-# space, tab, CR, LF or other control characters, which urlsplit would silently drop).
-_RFC3986_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+\Z")
-
-
-def is_valid_redirect_uri(uri: str) -> bool:
-    """An RFC 3986 absolute URI with an authority and without a fragment."""
-    if not _RFC3986_URI.match(uri) or "#" in uri:
-        return False
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 - a malformed port raises
-    except ValueError:
-        return False
-    return bool(parts.netloc) and parts.hostname is not None
 
 
 def _check_redirect_uri(uri: str) -> str:
@@ -114,42 +97,16 @@ class ClientWithSecretResponse(ClientResponse):
     client_secret: str | None
 
 
-@dataclass(frozen=True)
-class Client:
-    id: str
-    org_id: str
-    name: str
-    grant_types: list[str]
-    scopes: list[str]
-    redirect_uris: list[str]
-    public: bool
-    rate_limit_per_minute: int | None
-    created_at: str
-    updated_at: str
-    version: int = 1
-    secret_hash: str | None = field(default=None, repr=False)
-
-    def to_response(self) -> ClientResponse:
-        return ClientResponse(
-            id=self.id,
-            org_id=self.org_id,
-            name=self.name,
-            grant_types=self.grant_types,  # type: ignore[arg-type]
-            scopes=self.scopes,
-            redirect_uris=self.redirect_uris,
-            public=self.public,
-            rate_limit_per_minute=self.rate_limit_per_minute,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-        )
-
-    def audited_fields(self) -> dict[str, Any]:
-        """What an audit entry may show of a client (never the secret or its hash)."""
-        return {
-            "name": self.name,
-            "grant_types": self.grant_types,
-            "scopes": self.scopes,
-            "redirect_uris": self.redirect_uris,
-            "public": self.public,
-            "rate_limit_per_minute": self.rate_limit_per_minute,
-        }
+def client_response(client: Client) -> ClientResponse:
+    return ClientResponse(
+        id=client.id,
+        org_id=client.org_id,
+        name=client.name,
+        grant_types=client.grant_types,  # type: ignore[arg-type]
+        scopes=client.scopes,
+        redirect_uris=client.redirect_uris,
+        public=client.public,
+        rate_limit_per_minute=client.rate_limit_per_minute,
+        created_at=client.created_at,
+        updated_at=client.updated_at,
+    )

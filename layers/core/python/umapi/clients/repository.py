@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from umapi import db
 from umapi.audit import AuditEntry
-from umapi.clients.models import Client
+from umapi.clients.entities import Client
 from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError, NotFoundError
 from umapi.keys import CLIENT_SK, client_pk, clients_index_pk, created_sort_key

@@ -10,15 +10,16 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from umapi.access.permissions import PLATFORM_ADMIN
+from umapi.access.principal import Principal
 from umapi.audit import AuditEntry, RequestMeta, field_changes
-from umapi.auth.permissions import PLATFORM_ADMIN
-from umapi.auth.principal import Principal
+from umapi.clients.entities import Client
 from umapi.clients.models import (
-    Client,
     ClientResponse,
     ClientWithSecretResponse,
     CreateClientRequest,
     UpdateClientRequest,
+    client_response,
 )
 from umapi.clients.repository import ClientRepository
 from umapi.errors import ConflictError, ErrorDetail, ForbiddenError, ValidationError, details_from_pydantic
@@ -40,7 +41,7 @@ def new_secret() -> str:
 
 
 def _with_secret(client: Client, secret: str | None) -> ClientWithSecretResponse:
-    return ClientWithSecretResponse(**client.to_response().model_dump(), client_secret=secret)
+    return ClientWithSecretResponse(**client_response(client).model_dump(), client_secret=secret)
 
 
 def authenticate_client(repository: ClientRepository, client_id: str, secret: str | None) -> Client | None:
@@ -86,7 +87,7 @@ class ClientService:
 
     def get(self, principal: Principal, client_id: str) -> ClientResponse:
         principal.require("clients:read")
-        return self._repository.get_in_org(principal.org_id, client_id).to_response()
+        return client_response(self._repository.get_in_org(principal.org_id, client_id))
 
     def list_page(self, principal: Principal, limit: int, cursor: str | None) -> Page[ClientResponse]:
         principal.require("clients:read")
@@ -94,7 +95,7 @@ class ClientService:
         start = self._cursors.decode(cursor, listing) if cursor else None
         clients, next_key = self._repository.list_page(principal.org_id, limit, start)
         return Page[ClientResponse](
-            data=[client.to_response() for client in clients],
+            data=[client_response(client) for client in clients],
             pagination=self._cursors.page_info(limit, next_key, listing),
         )
 
@@ -135,7 +136,7 @@ class ClientService:
             field_changes(current.audited_fields(), updated.audited_fields()),
         )
         self._repository.replace(updated, current.version, audit)
-        return updated.to_response()
+        return client_response(updated)
 
     def delete(self, principal: Principal, client_id: str, meta: RequestMeta) -> None:
         principal.require("clients:write")

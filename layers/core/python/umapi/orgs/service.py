@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from umapi.access.principal import Principal
 from umapi.audit import AuditEntry, RequestMeta
-from umapi.auth.principal import Principal
 from umapi.errors import NotFoundError
 from umapi.ids import new_id
 from umapi.orgs.models import CreateOrgRequest, Organization, OrgResponse

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from umapi import db
 from umapi.errors import ConflictError, DataConsistencyError
 from umapi.keys import ADMIN_ROSTER_SK, org_pk
-from umapi.roles.catalog import ADMIN_ROLE_ID, unexpired
-from umapi.users.models import User
+from umapi.roles.catalog import unexpired
+from umapi.roles.entities import ADMIN_ROLE_ID
+from umapi.users.entities import User
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

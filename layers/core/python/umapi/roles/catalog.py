@@ -8,51 +8,25 @@ so a changed role or an expired assignment takes effect on the next request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from umapi.auth.permissions import SYSTEM_ROLE_PERMISSIONS
-from umapi.users.models import RoleAssignment, User
-
-if TYPE_CHECKING:
-    from umapi.roles.repository import RoleRepository
-
-ADMIN_ROLE_ID = "role_admin"
+from umapi.roles.entities import SYSTEM_ROLES, Role, is_custom_role_id, system_role
+from umapi.users.entities import RoleAssignment, User
 
 
-@dataclass(frozen=True)
-class Role:
-    id: str
-    name: str
-    permissions: frozenset[str]
-    system: bool = True
-    org_id: str | None = None
-    description: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    version: int = 1
+class RoleReader(Protocol):
+    """What the catalog needs of storage: custom roles of one organization, read consistently."""
 
+    def get(self, org_id: str, role_id: str) -> Role | None: ...
 
-SYSTEM_ROLES: dict[str, Role] = {
-    f"role_{name}": Role(id=f"role_{name}", name=name, permissions=permissions, description=f"System role: {name}.")
-    for name, permissions in SYSTEM_ROLE_PERMISSIONS.items()
-}
-
-
-def system_role(ref: str) -> Role | None:
-    """The system role named or identified by ``ref`` (``admin`` or ``role_admin``)."""
-    return SYSTEM_ROLES.get(ref) or SYSTEM_ROLES.get(f"role_{ref}")
-
-
-def is_custom_role_id(role_id: str) -> bool:
-    return role_id.startswith("role_") and role_id not in SYSTEM_ROLES
+    def get_many(self, org_id: str, role_ids: set[str]) -> dict[str, Role]: ...
 
 
 class RoleCatalog:
     """Looks roles up by id (or system-role name): system roles from memory, custom roles from
     their organization with a consistent read, so nothing stale ever grants a permission."""
 
-    def __init__(self, repository: RoleRepository | None = None) -> None:
+    def __init__(self, repository: RoleReader | None = None) -> None:
         self._repository = repository
 
     def resolve(self, org_id: str, ref: str) -> Role | None:

@@ -20,7 +20,7 @@ from umapi import db
 from umapi.audit import AuditEntry
 from umapi.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from umapi.keys import org_pk, role_holder_sk, role_holders_prefix, role_name_sk, role_sk
-from umapi.roles.catalog import Role
+from umapi.roles.entities import Role
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

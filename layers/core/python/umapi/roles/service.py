@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from umapi.access.principal import Principal
 from umapi.audit import AuditEntry, RequestMeta, field_changes
-from umapi.auth.principal import Principal
 from umapi.errors import (
     ConflictError,
     DomainError,
@@ -25,7 +25,8 @@ from umapi.errors import (
 )
 from umapi.events import Event
 from umapi.ids import new_id
-from umapi.roles.catalog import SYSTEM_ROLES, Role, RoleCatalog, active_roles, system_role, unexpired, user_permissions
+from umapi.roles.catalog import RoleCatalog, active_roles, unexpired, user_permissions
+from umapi.roles.entities import SYSTEM_ROLES, Role, system_role
 from umapi.roles.models import (
     AssignmentResponse,
     AssignRoleRequest,
@@ -40,9 +41,9 @@ from umapi.roles.models import (
 )
 from umapi.roles.repository import RoleRepository
 from umapi.time import utc_now_iso
-from umapi.users.models import RoleAssignment, User
+from umapi.users.entities import RoleAssignment, User
+from umapi.users.lookup import find_user
 from umapi.users.repository import UserChange, UserRepository
-from umapi.users.service import find_user
 
 
 # Refusals of one user's assignment change, with the codes bulk results give them.

@@ -1,9 +1,8 @@
-"""Users: API request/response models and the domain entity (contract §4)."""
+"""Users: the API's request and response models (contract §4). The entity is in ``entities``."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
@@ -147,56 +146,3 @@ class PermissionCheckResponse(BaseModel):
     permission: str
     granted: bool
     via_roles: list[str]
-
-
-@dataclass(frozen=True)
-class RoleAssignment:
-    role_id: str
-    assigned_at: str
-    expires_at: str | None = None
-    assigned_by: str | None = None
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    org_id: str
-    email: str
-    name: str
-    status: str
-    email_verified: bool
-    created_at: str
-    updated_at: str
-    roles: tuple[RoleAssignment, ...] = ()
-    pending_email: str | None = None
-    phone: str | None = None
-    department: str | None = None
-    avatar_url: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    last_login: str | None = None
-    archived_at: str | None = None
-    version: int = 1
-    password_hash: str | None = field(default=None, repr=False)
-    # Moves on whenever the user's sessions end (password change, suspension, archive); tokens and
-    # refresh families carry the version they were issued at and stop working once it moves.
-    session_version: int = 0
-
-    @property
-    def email_key(self) -> str:
-        """Emails are unique per organization, compared case-insensitively."""
-        return self.email.lower()
-
-    def public_fields(self) -> dict[str, Any]:
-        """What audit entries and events may show of a user: never the password hash."""
-        return {
-            "email": self.email,
-            "name": self.name,
-            "status": self.status,
-            "email_verified": self.email_verified,
-            "pending_email": self.pending_email,
-            "phone": self.phone,
-            "department": self.department,
-            "avatar_url": self.avatar_url,
-            "metadata": self.metadata,
-            "roles": [role.role_id for role in self.roles],
-        }

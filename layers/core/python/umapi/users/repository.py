@@ -30,10 +30,11 @@ from umapi.keys import (
     verification_pk,
 )
 from umapi.roles.admins import AdminRoster, RosterChangedError
-from umapi.roles.catalog import is_custom_role_id, unexpired
+from umapi.roles.catalog import unexpired
+from umapi.roles.entities import is_custom_role_id
 from umapi.roles.repository import RoleRepository
 from umapi.time import utc_now_iso
-from umapi.users.models import RoleAssignment, User
+from umapi.users.entities import RoleAssignment, User
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -171,11 +172,13 @@ def user_from_item(item: dict[str, Any]) -> User:
 
 
 class UserRepository:
-    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table: str, roles: RoleRepository, admins: AdminRoster) -> None:
+        """``roles`` writes role holders and checks roles still exist; ``admins`` keeps the
+        organization's admin roster in step with every change (MINIMUM_ADMIN_COUNT)."""
         self._dynamodb = dynamodb
         self._table = table
-        self._roles = RoleRepository(dynamodb, table)
-        self._admins = AdminRoster(dynamodb, table)
+        self._roles = roles
+        self._admins = admins
 
     # ------------------------------------------------------------------ reads
     def get(self, org_id: str, user_id: str, *, consistent: bool = False) -> User | None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from umapi.access.principal import Principal
 from umapi.audit import Actor, AuditEntry, RequestMeta, field_changes
-from umapi.auth.principal import Principal
 from umapi.db import Guarded
 from umapi.email import EmailSender, verification_email
 from umapi.errors import (
@@ -35,14 +35,14 @@ from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
 from umapi.roles.catalog import RoleCatalog, active_roles, user_permissions
 from umapi.time import utc_now_iso
+from umapi.users.entities import RoleAssignment, User
+from umapi.users.lookup import find_user
 from umapi.users.models import (
     BulkCreateRequest,
     CreateUserRequest,
     DeactivateRequest,
     PermissionCheckResponse,
-    RoleAssignment,
     UpdateUserRequest,
-    User,
     UserResponse,
     UserRoleResponse,
     VerifyEmailRequest,
@@ -84,17 +84,6 @@ def etag_of(body: dict[str, Any]) -> str:
     """A strong ETag of one representation."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
-
-
-def find_user(repository: UserRepository, principal: Principal, user_id: str) -> User:
-    """The user ``user_id`` in the caller's organization (platform admins: in any), else 404."""
-    org_id = principal.org_id
-    if principal.is_platform_admin and principal.org_id == principal.home_org_id:
-        org_id = repository.find_org(user_id) or org_id  # platform admins find users anywhere
-    user = repository.get(org_id, user_id, consistent=True) if user_id.startswith("usr_") else None
-    if user is None:
-        raise NotFoundError(f"User {user_id} not found.")
-    return user
 
 
 class UserService:

@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from umapi.access.principal import Principal
 from umapi.audit import AuditEntry, RequestMeta, field_changes
-from umapi.auth.principal import Principal
 from umapi.errors import ConflictError, ErrorDetail, NotFoundError, ValidationError
 from umapi.events import Event
 from umapi.ids import new_id

@@ -1,4 +1,4 @@
-"""Who is calling, acting in which organization, with which permissions (contract §1, §2).
+"""Bearer tokens become principals (contract §1, §2).
 
 ``Authenticator.authenticate`` is the one place a bearer token becomes a ``Principal``: it
 verifies the JWT, checks that its client still exists (deleting a client revokes its tokens at
@@ -10,97 +10,27 @@ and one ``UpdateItem`` (the rate-limit window); public keys are cached per conta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from umapi import db
-from umapi.audit import Actor
-from umapi.auth.permissions import PERMISSIONS, PLATFORM_ADMIN, parse_scope
+from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN, parse_scope
+from umapi.access.principal import Principal
 from umapi.auth.ratelimit import RateLimiter
 from umapi.auth.signing import PublicKeyCache
 from umapi.auth.tokens import verify_access_token
-from umapi.clients.models import Client
+from umapi.clients.entities import Client
 from umapi.clients.repository import client_from_item, client_key
 from umapi.errors import ForbiddenError, InvalidTokenError, NotFoundError, ServiceUnavailableError, UnauthenticatedError
 from umapi.keys import CLIENT_SK
 from umapi.orgs.repository import OrgRepository
 from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.time import utc_now_iso
-from umapi.users.models import User
+from umapi.users.entities import User
 from umapi.users.repository import user_from_item, user_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller of one request. Every permission check goes through ``require``/``require_each``,
-    which also records what the request needed (``checked``), so an idempotent replay can be
-    refused to a caller who would be refused the request itself now."""
-
-    subject: str  # cli_… for client tokens, usr_… for user tokens
-    client_id: str
-    home_org_id: str  # the organization the token was issued in
-    org_id: str  # the organization this request acts in (differs only for platform admins)
-    permissions: frozenset[str]
-    token_id: str
-    checked: set[str] = field(default_factory=set, compare=False, repr=False)
-
-    @property
-    def is_platform_admin(self) -> bool:
-        return PLATFORM_ADMIN in self.permissions
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(type="user" if self.subject.startswith("usr_") else "client", id=self.subject)
-
-    def holds(self, permission: str) -> bool:
-        """Platform admins hold every permission, in every organization."""
-        return permission in self.permissions or self.is_platform_admin
-
-    @property
-    def holds_everything(self) -> bool:
-        """Whether no target can hold more than this caller (spares computing the target's permissions)."""
-        return self.is_platform_admin or self.permissions >= frozenset(PERMISSIONS)
-
-    def missing(self, permissions: Iterable[str]) -> list[str]:
-        """Which of ``permissions`` this caller lacks, in a stable order."""
-        return sorted(permission for permission in set(permissions) if not self.holds(permission))
-
-    def require(self, permission: str) -> None:
-        self.checked.add(permission)
-        if not self.holds(permission):
-            raise ForbiddenError(
-                f"This token lacks the {permission} permission.", context={"required_permission": permission}
-            )
-
-    def require_each(self, permissions: Iterable[str], what: str) -> None:
-        """No escalation, when giving: ``what`` (e.g. "a role", "a client") may carry only
-        permissions this caller holds."""
-        wanted = set(permissions)
-        self.checked.update(wanted)
-        for permission in self.missing(wanted):
-            raise ForbiddenError(
-                f"You cannot give {what} with {permission}: this token does not hold it.",
-                context={"required_permission": permission},
-            )
-
-    def require_over(self, target_permissions: Iterable[str], what: str) -> None:
-        """No escalation, when acting on a credential or identity (contract §2): rotating,
-        changing or deleting ``what`` (a client, a user) needs every permission it holds, so
-        nobody takes over something that can do more than themselves."""
-        held = set(target_permissions)
-        self.checked.update(held)
-        for permission in self.missing(held):
-            raise ForbiddenError(
-                f"You cannot act on {what}: it holds {permission}, which this token does not.",
-                context={"required_permission": permission},
-            )
-
-    def require_platform_admin(self) -> None:
-        self.require(PLATFORM_ADMIN)
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
