@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev backend test lint typecheck template-lint unit build clean openapi bench
+.PHONY: help install dev backend test lint typecheck template-lint unit unit-fast build clean openapi bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ help: ## List the targets
 install: ## Create .venv and install the pinned tools (run by every other target)
 	@scripts/bootstrap.sh
 
-dev: install ## Run the API locally on moto at http://127.0.0.1:$${PORT:-3000} (no Docker, no AWS)
+dev: install ## Run the API locally on moto at http://127.0.0.1:3000 (PORT= to change it; no Docker, no AWS)
 	@$(BIN)/python -m devserver
 
 test: install lint typecheck template-lint unit ## Lint, type-check, validate the template, run every test
@@ -35,9 +35,12 @@ template-lint: install ## cfn-lint and sam validate --lint
 	@$(BIN)/cfn-lint template.yaml
 	@$(BIN)/sam validate --lint --template-file template.yaml
 
-unit: install ## pytest (unit and local-runtime tests)
+unit: install ## pytest: every unit and local-runtime test, two processes (a test file stays in one)
 	@echo "==> pytest"
-	@$(BIN)/pytest
+	@$(BIN)/pytest -n 2 --dist loadfile
+
+unit-fast: install ## pytest: the pure-domain tests only (no moto, no local runtime), in seconds
+	@$(BIN)/pytest tests/unit/domain
 
 bench: install ## Benchmark: cold imports, warm latency vs moto, DynamoDB calls, webhook rate (bench/results.json)
 	@$(BIN)/python bench/run.py

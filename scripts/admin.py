@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Operate a deployed stack: create its first platform-admin client, rotate its signing key.
 
-    .venv/bin/python scripts/admin.py bootstrap --stack-name user-management-api
-    .venv/bin/python scripts/admin.py rotate-signing-key --stack-name user-management-api
+    .venv/bin/python scripts/admin.py --stack-name user-management-api bootstrap
+    .venv/bin/python scripts/admin.py --stack-name user-management-api rotate-signing-key
 
 Resource names come from the stack's outputs (TableName, SigningKeysSecretArn), or from
 --table / --signing-secret. AWS credentials and region come from the usual places
@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     commands.add_parser(
         "rotate-signing-key",
-        help="sign new tokens with a new key; the previous key keeps verifying until the next rotation",
+        help="publish a new key now; it signs from 660 s later, once every verifier has it",
     )
     return parser.parse_args(argv)
 

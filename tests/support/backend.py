@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -11,7 +13,7 @@ import pytest
 from devserver.backend import Provisioner
 from devserver.template import Intrinsics, Template
 from umapi import services
-from umapi.auth.signing import KeyRingStore
+from umapi.auth.signing import KeyRingStore, SigningKey
 from umapi.bootstrap import AdminCredentials, create_platform_admin
 from umapi.clients.repository import ClientRepository
 from umapi.orgs.repository import OrgRepository
@@ -42,6 +44,12 @@ def provision(template: Template) -> dict[str, dict[str, Any]]:
     return intrinsics.attributes
 
 
+@cache
+def _signing_key() -> SigningKey:
+    """One RSA key for the whole session: generating 2048-bit keys is most of a test's set-up."""
+    return SigningKey.generate()
+
+
 def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> AdminCredentials:
     """What the bootstrap command leaves behind: a signing key and a platform-admin client."""
     monkeypatch.setenv("SIGNING_KEYS_SECRET", attributes["SigningKeysSecret"]["Ref"])
@@ -54,5 +62,11 @@ def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.Mon
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=MAIL_FROM)
     secrets = boto3.client("secretsmanager", region_name=REGION)
-    KeyRingStore(secrets, attributes["SigningKeysSecret"]["Ref"], dynamodb, "Table").ensure()
+    store = KeyRingStore(secrets, attributes["SigningKeysSecret"]["Ref"], dynamodb, "Table")
+    ring = [_signing_key()]
+    secrets.put_secret_value(
+        SecretId=attributes["SigningKeysSecret"]["Ref"],
+        SecretString=json.dumps({"keys": [k.to_stored() for k in ring]}),
+    )
+    store.publish(ring)  # the public half, as the bootstrap command leaves it
     return create_platform_admin(OrgRepository(dynamodb, "Table"), ClientRepository(dynamodb, "Table"))

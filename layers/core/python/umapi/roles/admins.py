@@ -77,6 +77,27 @@ def violation(admin_count: int) -> DataConsistencyError:
     )
 
 
+def apply_moves(
+    admins: dict[str, str], moves: Sequence[tuple[int, str, str | None]], now_iso: str
+) -> tuple[dict[str, str], dict[int, DataConsistencyError]]:
+    """The roster after ``moves`` (``(index, user id, new standing or None)``) in order, each one
+    refused that would break MINIMUM_ADMIN_COUNT; entries that ended by ``now_iso`` drop out.
+    Pure: the repository reads and writes the roster around it."""
+    current = {user_id: until for user_id, until in admins.items() if _counts(until, now_iso)}
+    refused: dict[int, DataConsistencyError] = {}
+    for i, user_id, until in moves:
+        trial = dict(current)
+        if until is None:
+            trial.pop(user_id, None)
+        else:
+            trial[user_id] = until
+        if leaves_no_admin(current, trial):
+            refused[i] = violation(len(current))
+        else:
+            current = trial
+    return current, refused
+
+
 @dataclass(frozen=True)
 class RosterDecision:
     write: db.Guarded | None  # the roster's new version, for the transaction (None: unchanged)
@@ -101,18 +122,7 @@ class AdminRoster:
         if not moves:
             return RosterDecision(None, {})
         admins, version = self._read(org_id)
-        admins = {user_id: until for user_id, until in admins.items() if _counts(until, now_iso)}
-        refused: dict[int, DataConsistencyError] = {}
-        for i, user_id, until in moves:
-            trial = dict(admins)
-            if until is None:
-                trial.pop(user_id, None)
-            else:
-                trial[user_id] = until
-            if leaves_no_admin(admins, trial):
-                refused[i] = violation(len(admins))
-            else:
-                admins = trial
+        admins, refused = apply_moves(admins, moves, now_iso)
         return RosterDecision(self._write(org_id, admins, version), refused)
 
     def _read(self, org_id: str) -> tuple[dict[str, str], int | None]:

@@ -74,6 +74,23 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_METADATA_KEYS = 10
+
+
+def merge_metadata(current: dict[str, str], patch: dict[str, str | None] | None) -> dict[str, str]:
+    """RFC 7396 for ``metadata``: ``null`` clears it all; otherwise key by key, a ``null`` value
+    removes the key, any other value sets it, and keys not named stay."""
+    if patch is None:
+        return {}
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
 def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Field changes for the audit log; personal data is named, never copied (it outlives a purge)."""
     changes = field_changes(before, after)
@@ -322,13 +339,8 @@ class UserService:
             name: getattr(patch, name) for name in sent & {"name", "phone", "department", "avatar_url"}
         }
         if "metadata" in sent:
-            merged = {} if patch.metadata is None else dict(user.metadata)
-            for key, value in (patch.metadata or {}).items():
-                if value is None:
-                    merged.pop(key, None)
-                else:
-                    merged[key] = value
-            if len(merged) > 10:
+            merged = merge_metadata(user.metadata, patch.metadata)
+            if len(merged) > MAX_METADATA_KEYS:
                 raise ValidationError(
                     "metadata may hold at most 10 keys.",
                     details=[ErrorDetail("metadata", "More than 10 keys after the merge.", "too_many_keys")],

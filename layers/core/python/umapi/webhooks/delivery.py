@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from umapi.time import to_iso
+from umapi.webhooks.models import Webhook
 from umapi.webhooks.queue import DeliveryMessage, DeliveryQueue
 from umapi.webhooks.repository import Delivery, WebhookRepository
 from umapi.webhooks.sender import PostResult, post
@@ -34,6 +35,32 @@ class AttemptInFlightError(RuntimeError):
 
 def iso(moment: float) -> str:
     return to_iso(datetime.fromtimestamp(moment, UTC))
+
+
+def step(
+    message: DeliveryMessage, delivery: Delivery | None, event: dict[str, Any] | None, webhook: Webhook | None
+) -> str:
+    """The delivery state machine's decision for a message of attempt ``k`` that is due, without
+    any I/O: ``stale`` (gone, or another generation), ``recovered`` (attempt ``k`` was recorded
+    but its follow-up never queued), ``duplicate`` (attempt ``k`` is done), ``cancelled`` (the
+    webhook went away or the event was acknowledged) or ``post``."""
+    k = message.attempt
+    if delivery is None or event is None or delivery.generation != message.generation:
+        return "stale"
+    if delivery.next_attempt == k + 1 and delivery.scheduled_attempt < k + 1:
+        return "recovered"
+    if delivery.status != "pending" or delivery.next_attempt != k:
+        return "duplicate"
+    if webhook is None or not webhook.active or event.get("status") == "acknowledged":
+        return "cancelled"
+    return "post"
+
+
+def outcome_of(delivered: bool, attempt: int, attempts: int) -> str:
+    """After attempt ``attempt`` of ``attempts``: ``delivered``, ``pending`` (another follows) or ``failed``."""
+    if delivered:
+        return "delivered"
+    return "failed" if attempt >= attempts else "pending"
 
 
 class Deliverer:
@@ -66,14 +93,13 @@ class Deliverer:
             message.org_id, message.event_id, message.webhook_id
         )
         k = message.attempt
-        if delivery is None or event is None or delivery.generation != message.generation:
-            return "stale"
-        if delivery.next_attempt == k + 1 and delivery.scheduled_attempt < k + 1:
+        decision = step(message, delivery, event, webhook)
+        if decision in ("stale", "duplicate") or delivery is None or event is None:
+            return decision
+        if decision == "recovered":
             self._follow_up(delivery, message, delivery.status, now)
             return "recovered"
-        if delivery.status != "pending" or delivery.next_attempt != k:
-            return "duplicate"
-        if webhook is None or not webhook.active or event.get("status") == "acknowledged":
+        if decision == "cancelled" or webhook is None:
             why = "the event was acknowledged" if webhook and webhook.active else "the webhook was deleted or disabled"
             attempt = self._attempt(k, message.webhook_id, now, PostResult(None, 0, f"cancelled: {why}"))
             self._webhooks.record_attempt(delivery, attempt, "cancelled", None, iso(now))
@@ -85,7 +111,7 @@ class Deliverer:
         body = json.dumps(event["envelope"], separators=(",", ":"), ensure_ascii=False).encode()
         headers = signature_headers(body, message.event_id, int(now), webhook.live_secrets(iso(now)))
         result = self._post(webhook.url, body, headers, timeout=self._timeout, allow_loopback=self._allow_loopback)
-        outcome = "delivered" if result.ok else ("failed" if k >= len(self._delays) else "pending")
+        outcome = outcome_of(result.ok, k, len(self._delays))
         retry_at = iso(self._clock() + self._delays[k]) if outcome == "pending" else None
         attempt = self._attempt(k, message.webhook_id, now, result)
         if not self._webhooks.record_attempt(delivery, attempt, outcome, retry_at, iso(self._clock())):
