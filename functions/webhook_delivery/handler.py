@@ -1,8 +1,11 @@
 """Delivery queue → receivers: one attempt per message, the messages of a batch in parallel,
 so one slow receiver (up to the 30 s timeout) never holds up the others' deliveries.
 
-A message whose handling raised is reported as a batch item failure and comes back after the
-queue's visibility timeout; the delivery's lease and conditional record make that retry safe.
+Each body is parsed with a strict pydantic model: a malformed message can never succeed, so it
+goes straight to the dead-letter queue. An expected failure (a domain error, DynamoDB or SQS
+refusing, another copy holding the attempt's lease) fails that message only: it comes back
+after the queue's visibility timeout, and the delivery's lease and conditional record make
+that retry safe. Anything else is a bug and fails the whole batch.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -13,20 +16,28 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from umapi.errors import DomainError
 from umapi.observability import logger, metrics, tracer
-from umapi.services import deliverer
+from umapi.services import deliverer, delivery_queue
 from umapi.webhooks.delivery import AttemptInFlightError
-from umapi.webhooks.queue import DeliveryMessage
+from umapi.webhooks.queue import DeliveryMessage, MalformedMessageError
 
 PARALLEL_DELIVERIES = 10
 # What fails one message (it comes back, and after 5 receives parks in the DLQ); anything else is
 # a bug that fails the batch (every message of it comes back; the attempts are idempotent).
-RETRIED = (DomainError, ClientError, BotoCoreError, AttemptInFlightError, ValueError, KeyError, TypeError)
+RETRIED = (DomainError, ClientError, BotoCoreError, AttemptInFlightError)
 
 
 def deliver(record: dict[str, Any]) -> str | None:
     """The record's message id if it failed, else ``None``."""
     try:
-        outcome = deliverer().handle(DeliveryMessage.from_body(record["body"]))
+        message = DeliveryMessage.from_body(record["body"])
+    except MalformedMessageError as problem:
+        logger.error("malformed delivery message; parked in the DLQ", extra={"message_id": record["messageId"]})
+        metrics.add_metric(name="MalformedDeliveryMessages", unit="Count", value=1)
+        delivery_queue().send_dead(record["body"])
+        logger.debug(str(problem))
+        return None
+    try:
+        outcome = deliverer().handle(message)
     except RETRIED:
         logger.exception(
             "webhook delivery failed; the message will be retried", extra={"message_id": record["messageId"]}

@@ -526,3 +526,47 @@ def test_a_duplicate_message_during_an_attempt_is_retried_later_not_posted(
         assert pump.deliver(message)["batchItemFailures"]
         assert pump.deliver(message)["batchItemFailures"], "the lease holds off a second post"
         assert len(hook.received) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"org_id": "org_1", "event_id": "evt_1"},  # fields missing
+        {
+            "org_id": "org_1",
+            "event_id": "evt_1",
+            "webhook_id": "whk_1",
+            "generation": "g",
+            "attempt": "2",
+            "not_before": 0,
+        },
+        {"org_id": 1, "event_id": "evt_1", "webhook_id": "whk_1", "generation": "g", "attempt": 1, "not_before": 0},
+        ["not", "an", "object"],
+    ],
+    ids=["missing", "attempt as text", "org as number", "a list"],
+)
+def test_a_malformed_message_goes_straight_to_the_dead_letter_queue(pump: Pump, body: Any) -> None:
+    answer = pump.deliver([pump.message(body)])
+    assert answer["batchItemFailures"] == []  # never retried: it could never succeed
+    assert pump.dead_letters() == [body]
+
+
+def test_a_bug_fails_the_batch_instead_of_looking_like_a_transient_failure(
+    acme: Tenant, pump: Pump, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from umapi.webhooks import delivery
+
+    def broken(*_: Any) -> str:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(delivery, "step", broken)
+    body = {
+        "org_id": acme.org_id,
+        "event_id": "evt_01HNOSUCHEVENT000000000000",
+        "webhook_id": "whk_01HNOSUCHHOOK0000000000000",
+        "generation": "g1",
+        "attempt": 1,
+        "not_before": 0,
+    }
+    with pytest.raises(KeyError):
+        pump.deliver([pump.message(body)])
