@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from umapi import db
 from umapi.ids import new_id
-from umapi.keys import audit_pk
 from umapi.time import utc_now_iso
 
 ActorType = Literal["client", "user", "system"]
@@ -44,29 +42,6 @@ class AuditEntry:
     changes: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=lambda: new_id("aud"))
     created_at: str = field(default_factory=utc_now_iso)
-
-    def transact_put(self, table: str) -> dict[str, Any]:
-        """The ``Put`` of this entry for a ``TransactWriteItems`` call."""
-        item = {
-            "PK": audit_pk(self.org_id),
-            "SK": self.id,
-            "GSI1PK": f"{audit_pk(self.org_id)}#ACTOR#{self.actor.id}",
-            "GSI1SK": self.id,
-            "GSI2PK": f"{audit_pk(self.org_id)}#TARGET#{self.target_id}",
-            "GSI2SK": self.id,
-            "entity": "audit",
-            "id": self.id,
-            "org_id": self.org_id,
-            "actor": {"type": self.actor.type, "id": self.actor.id},
-            "action": self.action,
-            "target": {"type": self.target_type, "id": self.target_id},
-            "changes": self.changes,
-            "request_id": self.meta.request_id,
-            "ip": self.meta.ip,
-            "user_agent": self.meta.user_agent,
-            "created_at": self.created_at,
-        }
-        return db.put_new(table, db.serialize(item))
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -13,20 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.access.principal import Principal
-from umapi.keys import audit_pk
+from umapi.ids import ulid_time_prefix
+from umapi.keys import audit_actor_pk, audit_pk, audit_target_pk
 from umapi.pagination import CursorCodec, Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ENTRY_FIELDS = ("id", "actor", "action", "target", "changes", "request_id", "ip", "user_agent", "created_at")
 
 
 def _time_prefix(moment: datetime) -> str:
     """The first 10 ULID characters (48-bit milliseconds) of ``moment``."""
-    millis = int(moment.timestamp() * 1000)
-    return "".join(_CROCKFORD[(millis >> shift) & 0x1F] for shift in range(45, -1, -5))
+    return ulid_time_prefix(int(moment.timestamp() * 1000))
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,9 @@ class AuditLogReader:
         principal.require("audit:read")
         org = principal.org_id
         if query.actor_id:
-            index, pk_name, sk_name, pk = "GSI1", "GSI1PK", "GSI1SK", f"{audit_pk(org)}#ACTOR#{query.actor_id}"
+            index, pk_name, sk_name, pk = "GSI1", "GSI1PK", "GSI1SK", audit_actor_pk(org, query.actor_id)
         elif query.target_id:
-            index, pk_name, sk_name, pk = "GSI2", "GSI2PK", "GSI2SK", f"{audit_pk(org)}#TARGET#{query.target_id}"
+            index, pk_name, sk_name, pk = "GSI2", "GSI2PK", "GSI2SK", audit_target_pk(org, query.target_id)
         else:
             index, pk_name, sk_name, pk = "", "PK", "SK", audit_pk(org)
         low = f"aud_{_time_prefix(query.since)}" if query.since else "aud_"
@@ -90,7 +89,7 @@ class AuditLogReader:
                 TableName=self._table,
                 IndexName="GSI2",
                 KeyConditionExpression="GSI2PK = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"{audit_pk(org_id)}#TARGET#{target_id}"}},
+                ExpressionAttributeValues={":pk": {"S": audit_target_pk(org_id, target_id)}},
                 ScanIndexForward=False,
                 Limit=limit,
             )["Items"]

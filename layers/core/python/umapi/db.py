@@ -188,3 +188,23 @@ def query_page(
     if len(items) <= limit:
         return page, None
     return page, {name: page[-1][name] for name in key_names}
+
+
+BATCH_GET_ATTEMPTS = 4
+
+
+def batch_get(
+    dynamodb: Any, table: str, keys: list[dict[str, Any]], *, consistent: bool = True
+) -> list[dict[str, Any]]:
+    """The items of ``keys`` (at most 100) in one ``BatchGetItem``, plus one more call for each
+    batch DynamoDB leaves unprocessed; 503 if some are still unprocessed after that."""
+    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": consistent}} if keys else {}
+    items: list[dict[str, Any]] = []
+    for _ in range(BATCH_GET_ATTEMPTS):
+        if not request:
+            return items
+        with translate_errors():
+            answer = dynamodb.batch_get_item(RequestItems=request)
+        items += answer["Responses"].get(table, [])
+        request = dict(answer.get("UnprocessedKeys") or {})
+    raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)

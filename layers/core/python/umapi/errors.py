@@ -130,3 +130,13 @@ def details_from_pydantic(problems: Iterable[Mapping[str, Any]]) -> list[ErrorDe
             )
         )
     return details
+
+
+def error_body(error: DomainError) -> dict[str, Any]:
+    """The envelope's ``error`` object for ``error`` (``umapi.http`` adds the request id)."""
+    return {
+        "code": error.code,
+        "message": error.message,
+        "details": [{"field": d.field, "message": d.message, "code": d.code} for d in error.details],
+        **error.context,
+    }

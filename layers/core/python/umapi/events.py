@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from umapi import db
 from umapi.audit import RequestMeta
 from umapi.ids import new_id
-from umapi.keys import events_pk, events_status_pk
 from umapi.time import utc_now_iso
 
 API_VERSION = "v1"
@@ -44,18 +42,3 @@ class Event:
                 "request_id": self.meta.request_id,
             },
         }
-
-    def transact_put(self, table: str) -> dict[str, Any]:
-        item = {
-            "PK": events_pk(self.org_id),
-            "SK": self.id,
-            "GSI1PK": events_status_pk(self.org_id, "pending"),
-            "GSI1SK": self.id,
-            "entity": "event",
-            "status": "pending",
-            "type": self.type,
-            "envelope": self.envelope(),
-            "webhook_id": self.webhook_id,
-            "created_at": self.created_at,
-        }
-        return db.put_new(table, db.serialize(item))

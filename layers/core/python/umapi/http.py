@@ -258,13 +258,7 @@ def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
         (_STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in _STATUS_BY_ERROR),
         HTTPStatus.INTERNAL_SERVER_ERROR,
     )
-    body: dict[str, Any] = {
-        "code": error.code,
-        "message": error.message,
-        "details": [{"field": d.field, "message": d.message, "code": d.code} for d in error.details],
-        "request_id": app.request_id,
-        **error.context,
-    }
+    body: dict[str, Any] = {**errors.error_body(error), "request_id": app.request_id}
     headers: dict[str, str] = {}
     if isinstance(error, errors.InvalidTokenError):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token", error_description="' + error.message + '"'

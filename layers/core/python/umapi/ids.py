@@ -11,11 +11,20 @@ IdPrefix = Literal["org", "usr", "role", "cli", "whk", "evt", "req", "aud", "gen
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+def crockford32(value: int, length: int) -> str:
+    """``value`` as ``length`` Crockford base32 characters, most significant first."""
+    return "".join(_CROCKFORD[(value >> shift) & 0x1F] for shift in range(5 * (length - 1), -1, -5))
+
+
 def ulid(now_ms: int | None = None) -> str:
     """A 26-character ULID: 48 bits of milliseconds since the epoch, then 80 random bits."""
     millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
-    return "".join(_CROCKFORD[(value >> shift) & 0x1F] for shift in range(125, -1, -5))
+    return crockford32((millis << 80) | int.from_bytes(os.urandom(10), "big"), 26)
+
+
+def ulid_time_prefix(millis: int) -> str:
+    """The first 10 characters of every ULID made at ``millis`` (ULIDs sort by time)."""
+    return crockford32(millis, 10)
 
 
 def new_id(prefix: IdPrefix) -> str:

@@ -46,6 +46,21 @@ def audit_pk(org_id: str) -> str:
     return f"ORG#{org_id}#AUDIT"
 
 
+def audit_actor_pk(org_id: str, actor_id: str) -> str:
+    """GSI1 partition of the audit entries one actor made."""
+    return f"{audit_pk(org_id)}#ACTOR#{actor_id}"
+
+
+def audit_target_pk(org_id: str, target_id: str) -> str:
+    """GSI2 partition of the audit entries about one target."""
+    return f"{audit_pk(org_id)}#TARGET#{target_id}"
+
+
+def org_id_of(partition: str) -> str:
+    """The organization of an ``ORG#<org_id>`` partition key."""
+    return partition.removeprefix("ORG#").split("#", 1)[0]
+
+
 def rate_window_pk(client_id: str) -> str:
     """The current rate-limit window of one API key (or of another bucket, see below)."""
     return f"RATE#{client_id}"
@@ -101,6 +116,11 @@ def role_sk(role_id: str) -> str:
 def role_name_sk(name_key: str) -> str:
     """The claim that makes a role name unique in its organization (case-insensitive)."""
     return f"ROLENAME#{name_key}"
+
+
+def role_id_of(sort_key: str) -> str:
+    """The role of a ``ROLE#<role_id>`` sort key."""
+    return sort_key.removeprefix("ROLE#")
 
 
 def role_holder_sk(role_id: str, user_id: str) -> str:

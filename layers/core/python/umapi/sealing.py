@@ -36,8 +36,14 @@ def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def sha256_hex(text: str | bytes) -> str:
+    """How tokens, codes and secrets of 256 random bits are stored: their SHA-256, in hex."""
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+def sha256_b64url(text: str) -> str:
+    """SHA-256 in unpadded base64url (PKCE S256, RFC 7638 thumbprints)."""
+    return b64url(hashlib.sha256(text.encode()).digest())
 
 
 class Sealer:

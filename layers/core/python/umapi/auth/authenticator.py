@@ -21,7 +21,7 @@ from umapi.auth.signing import PublicKeyCache
 from umapi.auth.tokens import verify_access_token
 from umapi.clients.entities import Client
 from umapi.clients.repository import client_from_item, client_key
-from umapi.errors import ForbiddenError, InvalidTokenError, NotFoundError, ServiceUnavailableError, UnauthenticatedError
+from umapi.errors import ForbiddenError, InvalidTokenError, NotFoundError, UnauthenticatedError
 from umapi.keys import CLIENT_SK
 from umapi.orgs.repository import OrgRepository
 from umapi.roles.catalog import RoleCatalog, user_permissions
@@ -106,12 +106,8 @@ class Authenticator:
     def _load(self, client_id: str, org_id: str, user_id: str | None) -> tuple[Client | None, User | None]:
         """The token's client and (for user tokens) user, in one consistent ``BatchGetItem``."""
         keys = [client_key(client_id)] + ([user_key(org_id, user_id)] if user_id else [])
-        with db.translate_errors():
-            answer = self._dynamodb.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
-        if answer.get("UnprocessedKeys"):
-            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)
         client, user = None, None
-        for item in answer["Responses"].get(self._table, []):
+        for item in db.batch_get(self._dynamodb, self._table, keys):
             if item["SK"]["S"] == CLIENT_SK:
                 client = client_from_item(item)
             else:

@@ -25,11 +25,10 @@ from umapi.clients.entities import Client
 from umapi.clients.redirects import is_valid_redirect_uri, redirect_matches
 from umapi.clients.repository import ClientRepository
 from umapi.events import Event
-from umapi.keys import email_claim_sk, login_failures_ip_pk, login_failures_pk, org_pk
+from umapi.keys import login_failures_ip_pk, login_failures_pk
 from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.sealing import Sealer
 from umapi.time import utc_now_iso
-from umapi.users.entities import User
 from umapi.users.passwords import verify_password
 from umapi.users.repository import UserRepository
 
@@ -245,7 +244,7 @@ class LoginService:
         slots = [key for key, _ in buckets]
         self._throttle.reserve(buckets)
         try:
-            user = self._find(org_id, email_key)
+            user = self._users.find_by_email(org_id, email_key)
             correct = verify_password(user.password_hash if user else None, password) and user is not None
         except BaseException:
             self._throttle.release(slots)
@@ -282,11 +281,3 @@ class LoginService:
         extra = [(self._sessions.code_put(code, grant), None), *self._throttle.release_items(slots)]
         self._users.record_login(user, now, audit, event, extra, changed)
         return request.redirect(code=code)
-
-    def _find(self, org_id: str, email_key: str) -> User | None:
-        with db.translate_errors():
-            claim = self._dynamodb.get_item(
-                TableName=self._table,
-                Key={"PK": {"S": org_pk(org_id)}, "SK": {"S": email_claim_sk(email_key)}},
-            ).get("Item")
-        return self._users.get(org_id, claim["user_id"]["S"], consistent=True) if claim else None

@@ -10,8 +10,6 @@ two concurrent uses exactly one wins; the other is a reuse and revokes the famil
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from umapi import db
 from umapi.ids import ulid
+from umapi.sealing import sha256_b64url, sha256_hex
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -30,7 +29,7 @@ REFRESH_SECONDS = 30 * 24 * 3600
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sha256_hex(token)
 
 
 def new_secret_token() -> str:
@@ -40,7 +39,7 @@ def new_secret_token() -> str:
 
 def s256(verifier: str) -> str:
     """RFC 7636 S256 code challenge of ``verifier``."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+    return sha256_b64url(verifier)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ names a key it has not seen.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import threading
 import time
@@ -27,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from umapi import db
 from umapi.errors import ServiceUnavailableError
 from umapi.keys import JWKS_KEY
+from umapi.sealing import b64url, sha256_b64url
 from umapi.time import utc_now_iso
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ ACTIVATION_SECONDS = 2 * CACHE_SECONDS + 60
 
 def _b64url_uint(value: int) -> str:
     raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64url(raw)
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def jwk_thumbprint(public_key: RSAPublicKey) -> str:
         separators=(",", ":"),
         sort_keys=True,
     )
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    return sha256_b64url(canonical)
 
 
 class KeyRingStore:

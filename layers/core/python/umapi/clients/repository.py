@@ -13,6 +13,7 @@ from umapi.clients.entities import Client
 from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError, NotFoundError
 from umapi.keys import CLIENT_SK, client_pk, clients_index_pk, created_sort_key
+from umapi.outbox import audit_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -84,7 +85,7 @@ class ClientRepository:
 
     def create(self, client: Client, audit: AuditEntry) -> None:
         put = {"TableName": self._table, "Item": _to_item(client), "ConditionExpression": "attribute_not_exists(PK)"}
-        self._transact([{"Put": put}, audit.transact_put(self._table)], client.id)
+        self._transact([{"Put": put}, audit_put(self._table, audit)], client.id)
 
     def replace(self, client: Client, expected_version: int, audit: AuditEntry) -> None:
         """Write ``client`` over the stored one if nobody changed it since ``expected_version``."""
@@ -94,7 +95,7 @@ class ClientRepository:
             "ConditionExpression": "version = :expected AND org_id = :org",
             "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}, ":org": {"S": client.org_id}},
         }
-        self._transact([{"Put": put}, audit.transact_put(self._table)], client.id)
+        self._transact([{"Put": put}, audit_put(self._table, audit)], client.id)
 
     def delete(self, client: Client, audit: AuditEntry) -> None:
         delete = {
@@ -103,7 +104,7 @@ class ClientRepository:
             "ConditionExpression": "org_id = :org",
             "ExpressionAttributeValues": {":org": {"S": client.org_id}},
         }
-        self._transact([{"Delete": delete}, audit.transact_put(self._table)], client.id)
+        self._transact([{"Delete": delete}, audit_put(self._table, audit)], client.id)
 
     def list_page(
         self, org_id: str, limit: int, start_key: dict[str, Any] | None

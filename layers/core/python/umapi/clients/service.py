@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import replace
@@ -25,15 +24,16 @@ from umapi.clients.repository import ClientRepository
 from umapi.errors import ConflictError, ErrorDetail, ForbiddenError, ValidationError, details_from_pydantic
 from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
+from umapi.sealing import sha256_hex
 from umapi.time import utc_now_iso
 
 # Compared against when the client id is unknown, so both failures take the same time.
-_DUMMY_HASH = hashlib.sha256(b"no such client").hexdigest()
+_DUMMY_HASH = sha256_hex("no such client")
 
 
 def hash_secret(secret: str) -> str:
     """Client secrets are 256 random bits, so one SHA-256 is as strong as a slow hash here."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return sha256_hex(secret)
 
 
 def new_secret() -> str:

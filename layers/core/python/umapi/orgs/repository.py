@@ -13,6 +13,7 @@ from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError
 from umapi.keys import ORG_SK, ORGS_INDEX_PK, created_sort_key, org_pk
 from umapi.orgs.models import Organization
+from umapi.outbox import audit_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,7 +59,7 @@ class OrgRepository:
         }
         try:
             with db.translate_errors():
-                items: list[Any] = [{"Put": put}, audit.transact_put(self._table)]
+                items: list[Any] = [{"Put": put}, audit_put(self._table, audit)]
                 self._dynamodb.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if db.error_code(exc) == "TransactionCanceledException":

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.audit import AuditEntry
-from umapi.errors import ConflictError, NotFoundError, ServiceUnavailableError
+from umapi.errors import ConflictError, NotFoundError
 from umapi.keys import org_pk, role_holder_sk, role_holders_prefix, role_name_sk, role_sk
+from umapi.outbox import audit_put
 from umapi.roles.entities import Role
 
 if TYPE_CHECKING:
@@ -89,11 +90,7 @@ class RoleRepository:
     def get_many(self, org_id: str, role_ids: set[str]) -> dict[str, Role]:
         """Custom roles by id, in one consistent ``BatchGetItem`` (missing ones are left out)."""
         keys = [role_key(org_id, role_id) for role_id in sorted(role_ids)]
-        with db.translate_errors():
-            answer = self._dynamodb.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
-        if answer.get("UnprocessedKeys"):
-            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)
-        roles = (role_from_item(item) for item in answer["Responses"].get(self._table, []))
+        roles = (role_from_item(item) for item in db.batch_get(self._dynamodb, self._table, keys))
         return {role.id: role for role in roles}
 
     def list(self, org_id: str) -> list[Role]:
@@ -143,13 +140,13 @@ class RoleRepository:
             [
                 (self._claim_name(role), _name_taken(role.name)),
                 (put_role, None),
-                (audit.transact_put(self._table), None),
+                (audit_put(self._table, audit), None),
             ],
         )
 
     def update(self, before: Role, after: Role, audit: AuditEntry) -> None:
         put_role = db.at_version("Put", self._table, before.version, Item=_to_item(after))
-        items: list[db.Guarded] = [(put_role, self._changed_meanwhile(before)), (audit.transact_put(self._table), None)]
+        items: list[db.Guarded] = [(put_role, self._changed_meanwhile(before)), (audit_put(self._table, audit), None)]
         if after.name.lower() != before.name.lower():
             release = {"Delete": {"TableName": self._table, "Key": _name_claim_key(before.org_id or "", before.name)}}
             items += [(self._claim_name(after), _name_taken(after.name)), (release, None)]
@@ -161,7 +158,7 @@ class RoleRepository:
         release = {"Delete": {"TableName": self._table, "Key": _name_claim_key(role.org_id or "", role.name)}}
         db.transact(
             self._dynamodb,
-            [(delete_role, self._changed_meanwhile(role)), (release, None), (audit.transact_put(self._table), None)],
+            [(delete_role, self._changed_meanwhile(role)), (release, None), (audit_put(self._table, audit), None)],
         )
 
     # ------------------------------------------------------------------ holders (in users' transactions)

@@ -19,16 +19,19 @@ from typing import TYPE_CHECKING, Any
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.db import Guarded
-from umapi.errors import ConflictError, ServiceUnavailableError
+from umapi.errors import ConflictError
 from umapi.events import Event
 from umapi.keys import (
     email_claim_sk,
+    org_id_of,
     org_pk,
+    role_id_of,
     user_lookup_pk,
     user_sk,
     users_index_pk,
     verification_pk,
 )
+from umapi.outbox import audit_put, event_put
 from umapi.roles.admins import AdminRoster, RosterChangedError
 from umapi.roles.catalog import unexpired
 from umapi.roles.entities import is_custom_role_id
@@ -191,22 +194,9 @@ class UserRepository:
     def get_many(self, org_id: str, user_ids: list[str]) -> dict[str, User]:
         """Users of one organization by id (at most 100), consistently, in one ``BatchGetItem``
         (plus one more for each batch DynamoDB leaves unprocessed)."""
-        request: dict[str, Any] = {
-            self._table: {"Keys": [user_key(org_id, user_id) for user_id in user_ids], "ConsistentRead": True}
-        }
-        users: dict[str, User] = {}
-        for _ in range(MAX_ATTEMPTS):
-            if not request or not request[self._table]["Keys"]:
-                return users
-            with db.translate_errors():
-                answer = self._dynamodb.batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(self._table, []):
-                user = user_from_item(item)
-                users[user.id] = user
-            request = dict(answer.get("UnprocessedKeys") or {})
-        if request:
-            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)
-        return users
+        keys = [user_key(org_id, user_id) for user_id in user_ids]
+        users = (user_from_item(item) for item in db.batch_get(self._dynamodb, self._table, keys))
+        return {user.id: user for user in users}
 
     def find_org(self, user_id: str) -> str | None:
         """The organization holding ``user_id`` (GSI5, keys only), for platform admins."""
@@ -218,7 +208,7 @@ class UserRepository:
                 ExpressionAttributeValues={":pk": {"S": user_lookup_pk(user_id)}},
                 Limit=1,
             )["Items"]
-        return items[0]["PK"]["S"].removeprefix("ORG#") if items else None
+        return org_id_of(items[0]["PK"]["S"]) if items else None
 
     def list_page(
         self,
@@ -319,8 +309,8 @@ class UserRepository:
                 "ExpressionAttributeValues": values,
             }
         }
-        items: list[Guarded] = [(update, changed), (audit.transact_put(self._table), None)]
-        db.transact(self._dynamodb, [*items, (event.transact_put(self._table), None), *extra])
+        items: list[Guarded] = [(update, changed), (audit_put(self._table, audit), None)]
+        db.transact(self._dynamodb, [*items, (event_put(self._table, event), None), *extra])
 
     def purge(self, user: User, audit: AuditEntry, event: Event) -> None:
         """Delete the user and free its email; the audit entries stay."""
@@ -386,7 +376,7 @@ class UserRepository:
     @staticmethod
     def _holding(changes: list[UserChange], pending: list[int], position: int, items: list[Guarded]) -> list[int]:
         """The changes that gave a user the role whose ``still_exists`` check failed."""
-        role_key = items[position][0]["Update"]["Key"]["SK"]["S"].removeprefix("ROLE#")
+        role_key = role_id_of(items[position][0]["Update"]["Key"]["SK"]["S"])
         return [i for i in pending if role_key in changes[i].new_custom_roles()]
 
     def _items(self, change: UserChange, now: str, new_holds: set[str]) -> list[Guarded]:
@@ -413,16 +403,24 @@ class UserRepository:
             if role_id not in held or held[role_id] != expires_at:
                 items.append((self._roles.holder_put(user.org_id, role_id, user.id, expires_at), None))
         new_holds |= holds.keys() - held.keys()
-        items.append((change.audit.transact_put(self._table), None))
-        items += [(event.transact_put(self._table), None) for event in change.events]
+        items.append((audit_put(self._table, change.audit), None))
+        items += [(event_put(self._table, event), None) for event in change.events]
         return items + list(change.extra)
 
     def put_with_audit(self, item: dict[str, Any], audit: AuditEntry) -> None:
-        db.transact(self._dynamodb, [(item, None), (audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(item, None), (audit_put(self._table, audit), None)])
 
     def put_audit(self, audit: AuditEntry) -> None:
         """An audit entry on its own (an event with no state change, e.g. a detected token reuse)."""
-        db.transact(self._dynamodb, [(audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(audit_put(self._table, audit), None)])
+
+    def find_by_email(self, org_id: str, email_key: str) -> User | None:
+        """The user holding ``email_key`` (lower-case) in the organization: its claim, then the user."""
+        with db.translate_errors():
+            claim = self._dynamodb.get_item(TableName=self._table, Key=self.email_claim_key(org_id, email_key)).get(
+                "Item"
+            )
+        return self.get(org_id, claim["user_id"]["S"], consistent=True) if claim else None
 
     def email_taken(self, org_id: str, email_key: str) -> bool:
         with db.translate_errors():

@@ -7,10 +7,10 @@ and its outbox event(s). Emails go out after the transaction commits.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,11 +29,13 @@ from umapi.errors import (
     PreconditionFailedError,
     ValidationError,
     details_from_pydantic,
+    error_body,
 )
 from umapi.events import Event
 from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
 from umapi.roles.catalog import RoleCatalog, active_roles, user_permissions
+from umapi.sealing import sha256_hex
 from umapi.time import utc_now_iso
 from umapi.users.entities import RoleAssignment, User
 from umapi.users.lookup import find_user
@@ -70,10 +72,6 @@ class ListQuery:
     order: str
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 MAX_METADATA_KEYS = 10
 
 
@@ -100,7 +98,7 @@ def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, An
 def etag_of(body: dict[str, Any]) -> str:
     """A strong ETag of one representation."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
+    return '"' + sha256_hex(canonical)[:32] + '"'
 
 
 class UserService:
@@ -111,7 +109,9 @@ class UserService:
         cursors: CursorCodec,
         emails: EmailSender,
         audit_reader: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self._repository = repository
         self._catalog = catalog
         self._cursors = cursors
@@ -292,9 +292,9 @@ class UserService:
                 created = self.create(principal, CreateUserRequest.model_validate(row), meta, verify_url)
             except PydanticValidationError as exc:
                 error = ValidationError("The row is not valid.", details=details_from_pydantic(exc.errors()))
-                results.append({"index": index, "status": "error", "error": self._error_body(error)})
+                results.append({"index": index, "status": "error", "error": error_body(error)})
             except DomainError as error:
-                results.append({"index": index, "status": "error", "error": self._error_body(error)})
+                results.append({"index": index, "status": "error", "error": error_body(error)})
             else:
                 results.append({"index": index, "status": "success", "user": created.model_dump()})
         successful = sum(1 for result in results if result["status"] == "success")
@@ -492,9 +492,9 @@ class UserService:
             "The verification token is unknown, used or expired.",
             details=[ErrorDetail("token", "Request a new verification email.", "invalid_token")],
         )
-        token_hash = _token_hash(request.token)
+        token_hash = sha256_hex(request.token)
         record = self._repository.get_verification(token_hash)
-        now_epoch = int(time.time())
+        now_epoch = int(self._clock())
         if record is None or int(record["expires_epoch"]) <= now_epoch:
             raise invalid
         user = self._repository.get(record["org_id"], record["user_id"], consistent=True)
@@ -555,9 +555,9 @@ class UserService:
 
     def _new_verification(self, user: User, address: str) -> tuple[str, dict[str, Any]]:
         token = secrets.token_urlsafe(32)
-        now = int(time.time())
+        now = int(self._clock())
         put = self._repository.verification_put(
-            _token_hash(token),
+            sha256_hex(token),
             {
                 "org_id": user.org_id,
                 "user_id": user.id,
@@ -587,12 +587,3 @@ class UserService:
     @staticmethod
     def _event(principal: Principal, meta: RequestMeta, kind: str, user: User, data: dict[str, Any]) -> Event:
         return Event(org_id=user.org_id, type=kind, data=data, meta=meta, actor_id=principal.subject)
-
-    @staticmethod
-    def _error_body(error: DomainError) -> dict[str, Any]:
-        return {
-            "code": error.code,
-            "message": error.message,
-            "details": [{"field": d.field, "message": d.message, "code": d.code} for d in error.details],
-            **error.context,
-        }

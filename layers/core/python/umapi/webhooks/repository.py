@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.db import GSI1_KEYS
-from umapi.errors import ConflictError, NotFoundError, ServiceUnavailableError
+from umapi.errors import ConflictError, NotFoundError
 from umapi.events import Event
 from umapi.keys import (
     created_sort_key,
@@ -30,6 +30,7 @@ from umapi.keys import (
     webhook_sk,
     webhooks_index_pk,
 )
+from umapi.outbox import audit_put, event_put
 from umapi.sealing import Sealer
 from umapi.webhooks.models import Webhook
 
@@ -194,11 +195,11 @@ class WebhookRepository:
 
     def create(self, webhook: Webhook, audit: AuditEntry) -> None:
         put = db.put_new(self._table, _to_item(webhook, self._sealer))
-        db.transact(self._dynamodb, [(put, None), (audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(put, None), (audit_put(self._table, audit), None)])
 
     def update(self, before: Webhook, after: Webhook, audit: AuditEntry) -> None:
         put = db.at_version("Put", self._table, before.version, Item=_to_item(after, self._sealer))
-        db.transact(self._dynamodb, [(put, _changed(before)), (audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(put, _changed(before)), (audit_put(self._table, audit), None)])
 
     def delete(self, webhook: Webhook, audit: AuditEntry) -> None:
         delete = {
@@ -208,11 +209,11 @@ class WebhookRepository:
                 "ConditionExpression": "attribute_exists(PK)",
             }
         }
-        db.transact(self._dynamodb, [(delete, _changed(webhook)), (audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(delete, _changed(webhook)), (audit_put(self._table, audit), None)])
 
     # ------------------------------------------------------------------ events
     def put_event(self, event: Event, audit: AuditEntry) -> None:
-        db.transact(self._dynamodb, [(event.transact_put(self._table), None), (audit.transact_put(self._table), None)])
+        db.transact(self._dynamodb, [(event_put(self._table, event), None), (audit_put(self._table, audit), None)])
 
     def get_event(self, org_id: str, event_id: str) -> dict[str, Any] | None:
         with db.translate_errors():
@@ -333,12 +334,8 @@ class WebhookRepository:
             event_key(org_id, event_id),
             webhook_key(org_id, webhook_id),
         ]
-        with db.translate_errors():
-            answer = self._dynamodb.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
-        if answer.get("UnprocessedKeys"):
-            raise ServiceUnavailableError("The database is busy; retry shortly.", retry_after=1)
         delivery, event, webhook = None, None, None
-        for item in answer["Responses"].get(self._table, []):
+        for item in db.batch_get(self._dynamodb, self._table, keys):
             entity = item.get("entity", {}).get("S")
             if entity == "delivery":
                 delivery = delivery_from_item(item)
