@@ -26,40 +26,8 @@ OUTPUTS = (ROOT / "openapi.json", ROOT / "layers" / "core" / "python" / "umapi" 
 TITLE = "User Management API"
 VERSION = "1.0.0"
 
-# What the resolvers cannot see: successes that are not 200 (the handlers build the Response).
-SUCCESS: dict[tuple[str, str], tuple[int, str]] = {
-    ("post", "/orgs"): (201, "Created"),
-    ("post", "/clients"): (201, "Created"),
-    ("post", "/users"): (201, "Created"),
-    ("post", "/roles"): (201, "Created"),
-    ("post", "/webhooks"): (201, "Created"),
-    ("post", "/users/{user_id}/roles"): (201, "Assigned"),
-    ("post", "/users/{user_id}/verification"): (202, "Accepted: the email is on its way"),
-    ("post", "/webhooks/{webhook_id}/test"): (202, "Accepted: the test event is on its way"),
-    ("post", "/webhooks/events/{event_id}/redeliver"): (202, "Accepted: a new delivery started"),
-    ("delete", "/clients/{client_id}"): (204, "Deleted"),
-    ("delete", "/roles/{role_id}"): (204, "Deleted"),
-    ("delete", "/webhooks/{webhook_id}"): (204, "Deleted"),
-    ("delete", "/users/{user_id}/roles/{role_id}"): (204, "Removed"),
-    ("post", "/oauth/authorize"): (302, "Signed in: redirect to redirect_uri with code and state"),
-}
-EXTRA_SUCCESS: dict[tuple[str, str], dict[int, str]] = {
-    ("delete", "/users/{user_id}"): {204: "Purged (?force=true)"},
-    ("get", "/users/{user_id}"): {304: "Not modified (If-None-Match)"},
-    ("get", "/users/me"): {304: "Not modified (If-None-Match)"},
-}
-# Operations that need no bearer token (the OAuth endpoints authenticate clients themselves).
-PUBLIC = {
-    ("get", "/health"),
-    ("get", "/openapi.json"),
-    ("post", "/auth/token"),
-    ("post", "/auth/revoke"),
-    ("get", "/oauth/authorize"),
-    ("post", "/oauth/authorize"),
-    ("get", "/.well-known/jwks.json"),
-    ("get", "/.well-known/oauth-authorization-server"),
-    ("post", "/auth/verify-email"),
-}
+# Success statuses (status_code=, responses= on each route's decorator) and who may call (the
+# route's caller dependency, requires(...); none means public) come from the routes themselves.
 OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke")}
 # The sign-in pages answer HTML (the form, or an error page) to a browser.
 HTML = {("get", "/oauth/authorize"), ("post", "/oauth/authorize")}
@@ -148,6 +116,7 @@ def build() -> dict[str, Any]:
             operation = paths.get(route.openapi_path, {}).get(route.method.lower())
             if declaration is not None and operation is not None:
                 # The route's own declaration: what its caller dependency checks.
+                operation["security"] = [{"bearer": []}]
                 operation["x-required-permissions"] = list(declaration.permissions)
                 if declaration.unless_self:
                     operation["x-required-permissions-unless-self"] = declaration.unless_self
@@ -188,14 +157,9 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)  # Powertools' validation answer; ours is 400 in the envelope
     responses.pop("500", None)
-    success = responses.pop("200", {"description": "OK"})
-    code, description = SUCCESS.get((method, path), (200, success.get("description", "OK")))
-    if code in (204, 302):
-        responses[str(code)] = {"description": description}
-    else:
-        responses[str(code)] = {**success, "description": description if code != 200 else success["description"]}
-    for extra_code, extra_description in EXTRA_SUCCESS.get((method, path), {}).items():
-        responses[str(extra_code)] = {"description": extra_description}
+    for status in ("204", "302", "304"):  # no body
+        if status in responses:
+            responses[status] = {"description": responses[status].get("description", "")}
     error_schema = "OAuthError" if (method, path) in OAUTH else "ErrorEnvelope"
     for status, text in ERRORS.items():
         responses.setdefault(
@@ -209,8 +173,6 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
         page = {"text/html": {"schema": {"type": "string"}}}
         for status in (s for s in HTML_STATUSES if s in responses):
             responses[status]["content"] = {**page, **responses[status].get("content", {})}
-    if (method, path) not in PUBLIC:
-        operation["security"] = [{"bearer": []}]
     operation["responses"] = dict(sorted(responses.items()))
 
 

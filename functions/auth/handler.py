@@ -102,7 +102,9 @@ def get_authorize() -> Response[str]:
     return sign_in_form(request.client.id, request.client.name, params)
 
 
-@app.post("/oauth/authorize")
+@app.post(
+    "/oauth/authorize", status_code=302, response_description="Signed in: redirect to redirect_uri with code and state"
+)
 @tracer.capture_method
 def post_authorize() -> Response[str]:
     event = app.current_event.raw_event

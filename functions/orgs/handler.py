@@ -57,7 +57,7 @@ def ok(body: Any, headers: dict[str, str] = PRIVATE) -> Response[Any]:
 
 
 # ------------------------------------------------------------------------ organizations
-@app.post("/orgs")
+@app.post("/orgs", status_code=201, response_description="Created")
 @idempotent(app)
 @tracer.capture_method
 def create_org(
@@ -84,7 +84,7 @@ def get_org(org_id: str, caller: Annotated[Principal, Depends(requires())]) -> R
 
 
 # ------------------------------------------------------------------------ clients
-@app.post("/clients")
+@app.post("/clients", status_code=201, response_description="Created")
 @idempotent(app)
 @tracer.capture_method
 def create_client(
@@ -123,7 +123,7 @@ def update_client(
     return ok(client_service().update(caller, client_id, patch, meta))
 
 
-@app.delete("/clients/<client_id>")
+@app.delete("/clients/<client_id>", status_code=204, response_description="Deleted")
 @tracer.capture_method
 def delete_client(
     client_id: str, caller: Annotated[Principal, Depends(requires("clients:write"))], meta: Meta

@@ -48,7 +48,7 @@ def list_roles(caller: Annotated[Principal, Depends(requires("roles:read"))]) ->
     return answer(role_service().list(caller), headers=CACHED)
 
 
-@app.post("/roles")
+@app.post("/roles", status_code=201, response_description="Created")
 @idempotent(app)
 @tracer.capture_method
 def create_role(
@@ -78,7 +78,7 @@ def update_role(
     return answer(role_service().update(caller, role_id, patch, meta))
 
 
-@app.delete("/roles/<role_id>")
+@app.delete("/roles/<role_id>", status_code=204, response_description="Deleted")
 @tracer.capture_method
 def delete_role(
     role_id: str, caller: Annotated[Principal, Depends(requires("roles:write"))], meta: Meta
@@ -120,7 +120,7 @@ def list_user_roles(
     return answer(assignment_service().list(caller, user_id))
 
 
-@app.post("/users/<user_id>/roles")
+@app.post("/users/<user_id>/roles", status_code=201, response_description="Assigned")
 @idempotent(app)
 @tracer.capture_method
 def assign_role(
@@ -132,7 +132,7 @@ def assign_role(
     return answer(assignment_service().assign(caller, user_id, request, meta), 201)
 
 
-@app.delete("/users/<user_id>/roles/<role_id>")
+@app.delete("/users/<user_id>/roles/<role_id>", status_code=204, response_description="Removed")
 @tracer.capture_method
 def remove_role(
     user_id: str, role_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta

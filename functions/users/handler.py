@@ -34,6 +34,14 @@ Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 Include = Annotated[str | None, Query(max_length=200, description="roles,permissions,audit_log")]
 Fields = Annotated[str | None, Query(max_length=500, description="comma-separated fields; id is always included")]
 PRIVATE = {"Cache-Control": "private, no-cache"}
+# A user as `include=` and `fields=` shape it.
+USER_VIEW: Any = {
+    "description": "Successful Response",
+    "content": {
+        "application/json": {"schema": {"anyOf": [{"additionalProperties": True, "type": "object"}, {"type": "null"}]}}
+    },
+}
+NOT_MODIFIED: Any = {"description": "Not modified (If-None-Match)"}
 
 
 def verify_url() -> str:
@@ -53,7 +61,7 @@ def user_answer(body: dict[str, Any], status: int = 200, headers: dict[str, str]
     )
 
 
-@app.post("/users")
+@app.post("/users", status_code=201, response_description="Created")
 @idempotent(app)
 @tracer.capture_method
 def create_user(
@@ -101,7 +109,7 @@ def list_users(
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page, headers=PRIVATE)
 
 
-@app.get("/users/me")
+@app.get("/users/me", responses={200: USER_VIEW, 304: NOT_MODIFIED})
 @tracer.capture_method
 def get_me(
     caller: Annotated[Principal, Depends(requires())], include: Include = None, fields: Fields = None
@@ -111,7 +119,7 @@ def get_me(
     return user_answer(service.representation(service.me(caller), wanted, chosen))
 
 
-@app.get("/users/<user_id>")
+@app.get("/users/<user_id>", responses={200: USER_VIEW, 304: NOT_MODIFIED})
 @tracer.capture_method
 def get_user(
     user_id: str,
@@ -148,7 +156,13 @@ def replace_user(
     return update_user(user_id, patch, caller, meta)
 
 
-@app.delete("/users/<user_id>")
+@app.delete(
+    "/users/<user_id>",
+    responses={
+        200: {"description": "Archived", "content": {"application/json": {"model": UserResponse}}},
+        204: {"description": "Purged (?force=true)"},
+    },
+)
 @tracer.capture_method
 def delete_user(
     user_id: str,
@@ -184,7 +198,7 @@ def activate_user(
     return user_answer(user_service().set_status(caller, user_id, "active", meta).model_dump())
 
 
-@app.post("/users/<user_id>/verification")
+@app.post("/users/<user_id>/verification", status_code=202, response_description="Accepted: the email is on its way")
 @idempotent(app)
 @tracer.capture_method
 def resend_verification(

@@ -73,7 +73,9 @@ def acknowledge_event(
     return answer(webhook_service().acknowledge(caller, event_id))
 
 
-@app.post("/webhooks/events/<event_id>/redeliver")
+@app.post(
+    "/webhooks/events/<event_id>/redeliver", status_code=202, response_description="Accepted: a new delivery started"
+)
 @idempotent(app)
 @tracer.capture_method
 def redeliver_event(
@@ -83,7 +85,7 @@ def redeliver_event(
 
 
 # ------------------------------------------------------------------------ subscriptions
-@app.post("/webhooks")
+@app.post("/webhooks", status_code=201, response_description="Created")
 @idempotent(app)
 @tracer.capture_method
 def create_webhook(
@@ -125,7 +127,7 @@ def update_webhook(
     return answer(webhook_service().update(caller, webhook_id, patch, meta))
 
 
-@app.delete("/webhooks/<webhook_id>")
+@app.delete("/webhooks/<webhook_id>", status_code=204, response_description="Deleted")
 @tracer.capture_method
 def delete_webhook(
     webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta
@@ -143,7 +145,7 @@ def rotate_webhook_secret(
     return answer(webhook_service().rotate_secret(caller, webhook_id, meta), headers=NO_STORE)
 
 
-@app.post("/webhooks/<webhook_id>/test")
+@app.post("/webhooks/<webhook_id>/test", status_code=202, response_description="Accepted: the test event is on its way")
 @idempotent(app)
 @tracer.capture_method
 def test_webhook(
