@@ -1,7 +1,7 @@
 """Auth function: the token endpoint and the published key and server metadata (RFC 6749, 7517, 8414)."""
 
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,7 +14,11 @@ from umapi.auth.oauth import SUPPORTED_GRANTS, parse_parameters
 from umapi.auth.pages import SECURITY_HEADERS, error_page, login_page
 from umapi.http import create_app, header, issuer_for, public_base_url, request_meta
 from umapi.observability import logger, metrics, tracer
-from umapi.services import login_service, public_keys, token_service
+from umapi.routing import Login, PublicKeys, Tokens
+
+if TYPE_CHECKING:
+    from umapi.auth.login import LoginService
+    from umapi.clients.entities import Client
 
 FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token", "/auth/revoke"))
@@ -23,12 +27,12 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 @app.post("/auth/token")
 @tracer.capture_method
-def post_token() -> Response[dict[str, Any]]:
+def post_token(tokens: Tokens) -> Response[dict[str, Any]]:
     event = app.current_event.raw_event
     media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
     params = parse_parameters(app.current_event.decoded_body, media_type)
     meta = request_meta(event, app.context["request_id"])
-    answer = token_service().token(
+    answer = tokens.token(
         params, header(event, "authorization") or None, issuer_for(event), app.context["response_headers"], meta
     )
     metrics.add_metric(name="TokensIssued", unit="Count", value=1)
@@ -37,12 +41,12 @@ def post_token() -> Response[dict[str, Any]]:
 
 @app.post("/auth/revoke")
 @tracer.capture_method
-def post_revoke() -> Response[None]:
+def post_revoke(tokens: Tokens) -> Response[None]:
     """RFC 7009: 200 whether or not the token was known."""
     event = app.current_event.raw_event
     media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
     params = parse_parameters(app.current_event.decoded_body, media_type)
-    token_service().revoke(params, header(event, "authorization") or None)
+    tokens.revoke(params, header(event, "authorization") or None)
     return Response(status_code=200, body=None, headers=NO_STORE)
 
 
@@ -69,13 +73,13 @@ def redirect(location: str) -> Response[str]:
 
 
 def sign_in_form(
-    client_id: str, client_name: str, params: dict[str, str], status: int = 200, **shown: str
+    login: "LoginService", client: "Client", params: dict[str, str], status: int = 200, **shown: str
 ) -> Response[str]:
     """The sign-in page, bound to this browser by a fresh cookie and form token."""
-    binding = login_service().bind_form(client_id)
+    binding = login.bind_form(client.id)
     secure = "; Secure" if public_base_url(app.current_event.raw_event).startswith("https:") else ""
     cookie = f"{FORM_COOKIE}={binding.cookie}; Max-Age={FORM_SECONDS}; HttpOnly; SameSite=Lax{secure}"
-    page = login_page(client_name, params | {"login_token": binding.token}, shown.get("error"), shown.get("email", ""))
+    page = login_page(client.name, params | {"login_token": binding.token}, shown.get("error"), shown.get("email", ""))
     return html(status, page, cookie)
 
 
@@ -90,27 +94,27 @@ def form_cookie(event: dict[str, Any]) -> str | None:
 
 @app.get("/oauth/authorize")
 @tracer.capture_method
-def get_authorize() -> Response[str]:
+def get_authorize(login: Login) -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     params = {name: query[name] for name in AUTHORIZE_PARAMS if name in query}
     try:
-        request = login_service().validate(params)
+        request = login.validate(params)
     except AuthorizeError as problem:
         return html(400, error_page(str(problem)))
     except RedirectError as problem:
         return redirect(_error_redirect(params, problem))
-    return sign_in_form(request.client.id, request.client.name, params)
+    return sign_in_form(login, request.client, params)
 
 
 @app.post(
     "/oauth/authorize", status_code=302, response_description="Signed in: redirect to redirect_uri with code and state"
 )
 @tracer.capture_method
-def post_authorize() -> Response[str]:
+def post_authorize(login: Login) -> Response[str]:
     event = app.current_event.raw_event
     form = parse_parameters(app.current_event.decoded_body, "application/x-www-form-urlencoded")
     params = {name: form[name] for name in AUTHORIZE_PARAMS if name in form}
-    service = login_service()
+    service = login
     try:
         request = service.validate(params)
     except AuthorizeError as problem:
@@ -122,13 +126,13 @@ def post_authorize() -> Response[str]:
     if not service.form_is_bound(client.id, form_cookie(event), form.get("login_token")):
         # Not the form this browser was shown (a cross-site post, or an expired page): show a fresh one.
         message = "This sign-in form expired or was not opened in this browser. Please sign in again."
-        return sign_in_form(client.id, client.name, params, 403, error=message, email=email)
+        return sign_in_form(login, client, params, 403, error=message, email=email)
     try:
         location = service.login(
             request, email, form.get("password", ""), request_meta(event, app.context["request_id"])
         )
     except LoginRefusedError as failure:
-        return sign_in_form(client.id, client.name, params, failure.status, error=failure.message, email=email)
+        return sign_in_form(login, client, params, failure.status, error=failure.message, email=email)
     return redirect(location)
 
 
@@ -140,11 +144,11 @@ def _error_redirect(params: dict[str, str], problem: RedirectError) -> str:
 
 @app.get("/.well-known/jwks.json")
 @tracer.capture_method
-def get_jwks() -> Response[dict[str, Any]]:
+def get_jwks(keys: PublicKeys) -> Response[dict[str, Any]]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body={"keys": public_keys().jwks()},
+        body={"keys": keys.jwks()},
         headers={"Cache-Control": "public, max-age=300"},
     )
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -12,23 +12,17 @@ from pydantic import BeforeValidator
 
 from umapi.access.permissions import PLATFORM_ADMIN
 from umapi.access.principal import Principal
-from umapi.audit import RequestMeta
 from umapi.audit_log import AuditQuery
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
-from umapi.dependencies import authenticate_event, current_request_meta, requires
-from umapi.http import create_app, public_base_url
+from umapi.dependencies import authenticate_event, requires
+from umapi.http import NO_STORE, create_app, json_response, location
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
-from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from umapi.services import audit_log_reader, client_service, org_service
+from umapi.pagination import DEFAULT_LIMIT, Page
+from umapi.routing import AuditLog, Clients, Cursor, Limit, Meta, Orgs
 
 app = create_app(authenticate=authenticate_event)
-
-Meta = Annotated[RequestMeta, Depends(current_request_meta)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
-PRIVATE = {"Cache-Control": "private, no-cache"}
 
 
 def _rfc3339(value: Any) -> Any:
@@ -39,21 +33,11 @@ def _rfc3339(value: Any) -> Any:
 
 
 Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def created(body: Any, path: str) -> Response[Any]:
-    location = f"{public_base_url(app.current_event.raw_event)}{path}"
-    return Response(
-        status_code=201,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={**NO_STORE, "Location": location},
-    )
-
-
-def ok(body: Any, headers: dict[str, str] = PRIVATE) -> Response[Any]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+    """201 with ``Location``; never cached (a new client's answer holds its secret)."""
+    return json_response(body, 201, {**NO_STORE, "Location": location(app.current_event.raw_event, path)})
 
 
 # ------------------------------------------------------------------------ organizations
@@ -64,23 +48,27 @@ def create_org(
     request: Annotated[CreateOrgRequest, Body()],
     caller: Annotated[Principal, Depends(requires(PLATFORM_ADMIN))],
     meta: Meta,
+    orgs: Orgs,
 ) -> Response[OrgResponse]:
-    org = org_service().create(caller, request, meta)
+    org = orgs.create(caller, request, meta)
     return created(org, f"/orgs/{org.id}")
 
 
 @app.get("/orgs")
 @tracer.capture_method
 def list_orgs(
-    caller: Annotated[Principal, Depends(requires(PLATFORM_ADMIN))], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    caller: Annotated[Principal, Depends(requires(PLATFORM_ADMIN))],
+    orgs: Orgs,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[Page[OrgResponse]]:
-    return ok(org_service().list_page(caller, limit, cursor))
+    return json_response(orgs.list_page(caller, limit, cursor))
 
 
 @app.get("/orgs/<org_id>")
 @tracer.capture_method
-def get_org(org_id: str, caller: Annotated[Principal, Depends(requires())]) -> Response[OrgResponse]:
-    return ok(org_service().get(caller, org_id))
+def get_org(org_id: str, caller: Annotated[Principal, Depends(requires())], orgs: Orgs) -> Response[OrgResponse]:
+    return json_response(orgs.get(caller, org_id))
 
 
 # ------------------------------------------------------------------------ clients
@@ -91,25 +79,29 @@ def create_client(
     request: Annotated[CreateClientRequest, Body()],
     caller: Annotated[Principal, Depends(requires("clients:write"))],
     meta: Meta,
+    clients: Clients,
 ) -> Response[ClientWithSecretResponse]:
-    client = client_service().create(caller, request, meta)
+    client = clients.create(caller, request, meta)
     return created(client, f"/clients/{client.id}")
 
 
 @app.get("/clients")
 @tracer.capture_method
 def list_clients(
-    caller: Annotated[Principal, Depends(requires("clients:read"))], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    caller: Annotated[Principal, Depends(requires("clients:read"))],
+    clients: Clients,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[Page[ClientResponse]]:
-    return ok(client_service().list_page(caller, limit, cursor))
+    return json_response(clients.list_page(caller, limit, cursor))
 
 
 @app.get("/clients/<client_id>")
 @tracer.capture_method
 def get_client(
-    client_id: str, caller: Annotated[Principal, Depends(requires("clients:read"))]
+    client_id: str, caller: Annotated[Principal, Depends(requires("clients:read"))], clients: Clients
 ) -> Response[ClientResponse]:
-    return ok(client_service().get(caller, client_id))
+    return json_response(clients.get(caller, client_id))
 
 
 @app.patch("/clients/<client_id>")
@@ -119,16 +111,17 @@ def update_client(
     patch: Annotated[UpdateClientRequest, Body()],
     caller: Annotated[Principal, Depends(requires("clients:write"))],
     meta: Meta,
+    clients: Clients,
 ) -> Response[ClientResponse]:
-    return ok(client_service().update(caller, client_id, patch, meta))
+    return json_response(clients.update(caller, client_id, patch, meta))
 
 
 @app.delete("/clients/<client_id>", status_code=204, response_description="Deleted")
 @tracer.capture_method
 def delete_client(
-    client_id: str, caller: Annotated[Principal, Depends(requires("clients:write"))], meta: Meta
+    client_id: str, caller: Annotated[Principal, Depends(requires("clients:write"))], meta: Meta, clients: Clients
 ) -> Response[None]:
-    client_service().delete(caller, client_id, meta)
+    clients.delete(caller, client_id, meta)
     return Response(status_code=204, body=None)
 
 
@@ -136,9 +129,9 @@ def delete_client(
 @idempotent(app)
 @tracer.capture_method
 def rotate_client_secret(
-    client_id: str, caller: Annotated[Principal, Depends(requires("clients:write"))], meta: Meta
+    client_id: str, caller: Annotated[Principal, Depends(requires("clients:write"))], meta: Meta, clients: Clients
 ) -> Response[ClientWithSecretResponse]:
-    return ok(client_service().rotate_secret(caller, client_id, meta), NO_STORE)
+    return json_response(clients.rotate_secret(caller, client_id, meta), headers=NO_STORE)
 
 
 # ------------------------------------------------------------------------ audit log
@@ -146,6 +139,7 @@ def rotate_client_secret(
 @tracer.capture_method
 def list_audit_log(
     caller: Annotated[Principal, Depends(requires("audit:read"))],
+    audit_log: AuditLog,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     actor_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -155,7 +149,7 @@ def list_audit_log(
     until: Annotated[Instant | None, Query(description="RFC 3339, e.g. 2026-11-23T12:00:00Z")] = None,
 ) -> Response[Page[dict[str, Any]]]:
     query = AuditQuery(limit, cursor, actor_id, target_id, action, since, until)
-    return ok(audit_log_reader().list_page(caller, query))
+    return json_response(audit_log.list_page(caller, query))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

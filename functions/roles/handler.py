@@ -2,16 +2,15 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.principal import Principal
-from umapi.audit import RequestMeta
-from umapi.dependencies import authenticate_event, current_request_meta, requires
-from umapi.http import create_app, public_base_url
+from umapi.dependencies import authenticate_event, requires
+from umapi.http import PRIVATE, create_app, json_response, location
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.roles.models import (
@@ -25,27 +24,19 @@ from umapi.roles.models import (
     UpdateRoleRequest,
     UserRoleList,
 )
-from umapi.services import assignment_service, role_service
+from umapi.routing import Assignments, Meta, Roles
 
 app = create_app(authenticate=authenticate_event)
 
-Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 # Roles change rarely; permissions are evaluated on every request regardless (contract §8).
 CACHED = {"Cache-Control": "private, max-age=3600"}
-PRIVATE = {"Cache-Control": "private, no-cache"}
-
-
-def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers or PRIVATE
-    )
 
 
 # ------------------------------------------------------------------------ roles
 @app.get("/roles")
 @tracer.capture_method
-def list_roles(caller: Annotated[Principal, Depends(requires("roles:read"))]) -> Response[RoleList]:
-    return answer(role_service().list(caller), headers=CACHED)
+def list_roles(caller: Annotated[Principal, Depends(requires("roles:read"))], roles: Roles) -> Response[RoleList]:
+    return json_response(roles.list(caller), headers=CACHED)
 
 
 @app.post("/roles", status_code=201, response_description="Created")
@@ -55,16 +46,19 @@ def create_role(
     request: Annotated[CreateRoleRequest, Body()],
     caller: Annotated[Principal, Depends(requires("roles:write"))],
     meta: Meta,
+    roles: Roles,
 ) -> Response[RoleResponse]:
-    role = role_service().create(caller, request, meta)
-    location = f"{public_base_url(app.current_event.raw_event)}/roles/{role.id}"
-    return answer(role, 201, {**PRIVATE, "Location": location})
+    role = roles.create(caller, request, meta)
+    where = location(app.current_event.raw_event, f"/roles/{role.id}")
+    return json_response(role, 201, {**PRIVATE, "Location": where})
 
 
 @app.get("/roles/<role_id>")
 @tracer.capture_method
-def get_role(role_id: str, caller: Annotated[Principal, Depends(requires("roles:read"))]) -> Response[RoleResponse]:
-    return answer(role_service().get(caller, role_id), headers=CACHED)
+def get_role(
+    role_id: str, caller: Annotated[Principal, Depends(requires("roles:read"))], roles: Roles
+) -> Response[RoleResponse]:
+    return json_response(roles.get(caller, role_id), headers=CACHED)
 
 
 @app.patch("/roles/<role_id>")
@@ -74,16 +68,17 @@ def update_role(
     patch: Annotated[UpdateRoleRequest, Body()],
     caller: Annotated[Principal, Depends(requires("roles:write"))],
     meta: Meta,
+    roles: Roles,
 ) -> Response[RoleResponse]:
-    return answer(role_service().update(caller, role_id, patch, meta))
+    return json_response(roles.update(caller, role_id, patch, meta))
 
 
 @app.delete("/roles/<role_id>", status_code=204, response_description="Deleted")
 @tracer.capture_method
 def delete_role(
-    role_id: str, caller: Annotated[Principal, Depends(requires("roles:write"))], meta: Meta
+    role_id: str, caller: Annotated[Principal, Depends(requires("roles:write"))], meta: Meta, roles: Roles
 ) -> Response[None]:
-    role_service().delete(caller, role_id, meta)
+    roles.delete(caller, role_id, meta)
     return Response(status_code=204, body=None)
 
 
@@ -95,10 +90,11 @@ def bulk_roles(
     request: Annotated[BulkRolesRequest, Body()],
     caller: Annotated[Principal, Depends(requires("users:update"))],
     meta: Meta,
+    assignments: Assignments,
 ) -> Response[BulkRolesResponse]:
-    result = assignment_service().bulk(caller, request, meta)
+    result = assignments.bulk(caller, request, meta)
     metrics.add_metric(name="BulkRoleChanges", unit="Count", value=result.successful)
-    return answer(result)
+    return json_response(result)
 
 
 @app.put("/users/bulk/roles")
@@ -107,17 +103,20 @@ def bulk_roles_put(
     request: Annotated[BulkRolesRequest, Body()],
     caller: Annotated[Principal, Depends(requires("users:update"))],
     meta: Meta,
+    assignments: Assignments,
 ) -> Response[BulkRolesResponse]:
     """``PUT`` is an alias of ``POST`` for clients of the v2 reference."""
-    return answer(assignment_service().bulk(caller, request, meta))
+    return json_response(assignments.bulk(caller, request, meta))
 
 
 @app.get("/users/<user_id>/roles")
 @tracer.capture_method
 def list_user_roles(
-    user_id: str, caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))]
+    user_id: str,
+    caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))],
+    assignments: Assignments,
 ) -> Response[UserRoleList]:
-    return answer(assignment_service().list(caller, user_id))
+    return json_response(assignments.list(caller, user_id))
 
 
 @app.post("/users/<user_id>/roles", status_code=201, response_description="Assigned")
@@ -128,16 +127,21 @@ def assign_role(
     request: Annotated[AssignRoleRequest, Body()],
     caller: Annotated[Principal, Depends(requires("users:update"))],
     meta: Meta,
+    assignments: Assignments,
 ) -> Response[AssignmentResponse]:
-    return answer(assignment_service().assign(caller, user_id, request, meta), 201)
+    return json_response(assignments.assign(caller, user_id, request, meta), 201)
 
 
 @app.delete("/users/<user_id>/roles/<role_id>", status_code=204, response_description="Removed")
 @tracer.capture_method
 def remove_role(
-    user_id: str, role_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta
+    user_id: str,
+    role_id: str,
+    caller: Annotated[Principal, Depends(requires("users:update"))],
+    meta: Meta,
+    assignments: Assignments,
 ) -> Response[None]:
-    assignment_service().remove(caller, user_id, role_id, meta)
+    assignments.remove(caller, user_id, role_id, meta)
     return Response(status_code=204, body=None)
 
 

@@ -2,20 +2,19 @@
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.principal import Principal
-from umapi.audit import RequestMeta
-from umapi.dependencies import authenticate_event, current_request_meta, requires
-from umapi.http import create_app, header, public_base_url
+from umapi.dependencies import authenticate_event, requires
+from umapi.http import PRIVATE, create_app, header, json_response, location, public_base_url
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from umapi.services import user_service
+from umapi.routing import Meta, Users
 from umapi.settings import get_settings
 from umapi.users.models import (
     BulkCreateRequest,
@@ -30,10 +29,8 @@ from umapi.users.service import ListQuery, etag_of
 
 app = create_app(authenticate=authenticate_event, public=("/auth/verify-email",))
 
-Meta = Annotated[RequestMeta, Depends(current_request_meta)]
 Include = Annotated[str | None, Query(max_length=200, description="roles,permissions,audit_log")]
 Fields = Annotated[str | None, Query(max_length=500, description="comma-separated fields; id is always included")]
-PRIVATE = {"Cache-Control": "private, no-cache"}
 # A user as `include=` and `fields=` shape it.
 USER_VIEW: Any = {
     "description": "Successful Response",
@@ -53,12 +50,7 @@ def user_answer(body: dict[str, Any], status: int = 200, headers: dict[str, str]
     etag = etag_of(body)
     if status == 200 and etag in [t.strip() for t in header(app.current_event.raw_event, "if-none-match").split(",")]:
         return Response(status_code=304, body=None, headers={**PRIVATE, "ETag": etag})
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={**PRIVATE, "ETag": etag, **(headers or {})},
-    )
+    return json_response(body, status, {**PRIVATE, "ETag": etag, **(headers or {})})
 
 
 @app.post("/users", status_code=201, response_description="Created")
@@ -68,11 +60,12 @@ def create_user(
     request: Annotated[CreateUserRequest, Body()],
     caller: Annotated[Principal, Depends(requires("users:create"))],
     meta: Meta,
+    users: Users,
 ) -> Response[UserResponse]:
-    user = user_service().create(caller, request, meta, verify_url())
-    location = f"{public_base_url(app.current_event.raw_event)}/users/{user.id}"
+    user = users.create(caller, request, meta, verify_url())
+    where = location(app.current_event.raw_event, f"/users/{user.id}")
     metrics.add_metric(name="UsersCreated", unit="Count", value=1)
-    return user_answer(user.model_dump(), 201, {"Location": location})
+    return user_answer(user.model_dump(), 201, {"Location": where})
 
 
 @app.post("/users/bulk")
@@ -82,15 +75,17 @@ def bulk_create_users(
     request: Annotated[BulkCreateRequest, Body()],
     caller: Annotated[Principal, Depends(requires("users:create"))],
     meta: Meta,
+    users: Users,
 ) -> Response[dict[str, Any]]:
-    body = user_service().bulk_create(caller, request, meta, verify_url())
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=PRIVATE)
+    body = users.bulk_create(caller, request, meta, verify_url())
+    return json_response(body)
 
 
 @app.get("/users")
 @tracer.capture_method
 def list_users(
     caller: Annotated[Principal, Depends(requires("users:read"))],
+    users: Users,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     status: Literal["pending_verification", "active", "suspended", "archived"] | None = None,
@@ -102,19 +97,19 @@ def list_users(
     include: Include = None,
     fields: Fields = None,
 ) -> Response[Page[dict[str, Any]]]:
-    service = user_service()
+    service = users
     wanted, chosen = service.parse_views(caller, include, fields)
     query = ListQuery(limit, cursor, status, role, department, search, sort, order)
     page = service.list_page(caller, query, wanted, chosen)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page, headers=PRIVATE)
+    return json_response(page)
 
 
 @app.get("/users/me", responses={200: USER_VIEW, 304: NOT_MODIFIED})
 @tracer.capture_method
 def get_me(
-    caller: Annotated[Principal, Depends(requires())], include: Include = None, fields: Fields = None
+    caller: Annotated[Principal, Depends(requires())], users: Users, include: Include = None, fields: Fields = None
 ) -> Response[dict[str, Any] | None]:
-    service = user_service()
+    service = users
     wanted, chosen = service.parse_views(caller, include, fields)
     return user_answer(service.representation(service.me(caller), wanted, chosen))
 
@@ -124,10 +119,11 @@ def get_me(
 def get_user(
     user_id: str,
     caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))],
+    users: Users,
     include: Include = None,
     fields: Fields = None,
 ) -> Response[dict[str, Any] | None]:
-    service = user_service()
+    service = users
     wanted, chosen = service.parse_views(caller, include, fields)
     return user_answer(service.representation(service.get(caller, user_id), wanted, chosen))
 
@@ -139,9 +135,10 @@ def update_user(
     patch: Annotated[UpdateUserRequest, Body()],
     caller: Annotated[Principal, Depends(requires("users:update", unless_self="user_id"))],
     meta: Meta,
+    users: Users,
 ) -> Response[UserResponse]:
     if_match = header(app.current_event.raw_event, "if-match") or None
-    return user_answer(user_service().update(caller, user_id, patch, if_match, meta, verify_url()).model_dump())
+    return user_answer(users.update(caller, user_id, patch, if_match, meta, verify_url()).model_dump())
 
 
 @app.put("/users/<user_id>")
@@ -151,9 +148,10 @@ def replace_user(
     patch: Annotated[UpdateUserRequest, Body()],
     caller: Annotated[Principal, Depends(requires("users:update", unless_self="user_id"))],
     meta: Meta,
+    users: Users,
 ) -> Response[UserResponse]:
     """``PUT`` is an alias of ``PATCH`` (merge semantics) for clients of the v2 reference."""
-    return update_user(user_id, patch, caller, meta)
+    return update_user(user_id, patch, caller, meta, users)
 
 
 @app.delete(
@@ -168,12 +166,13 @@ def delete_user(
     user_id: str,
     caller: Annotated[Principal, Depends(requires("users:delete"))],
     meta: Meta,
+    users: Users,
     force: Annotated[bool, Query()] = False,
 ) -> Response[UserResponse | None]:
     if force:
-        user_service().purge(caller, user_id, meta)
+        users.purge(caller, user_id, meta)
         return Response(status_code=204, body=None)
-    return user_answer(user_service().archive(caller, user_id, meta).model_dump())
+    return user_answer(users.archive(caller, user_id, meta).model_dump())
 
 
 @app.post("/users/<user_id>/deactivate")
@@ -183,9 +182,10 @@ def deactivate_user(
     user_id: str,
     caller: Annotated[Principal, Depends(requires("users:update"))],
     meta: Meta,
+    users: Users,
     request: Annotated[DeactivateRequest | None, Body()] = None,
 ) -> Response[UserResponse]:
-    user = user_service().set_status(caller, user_id, "suspended", meta, request or DeactivateRequest())
+    user = users.set_status(caller, user_id, "suspended", meta, request or DeactivateRequest())
     return user_answer(user.model_dump())
 
 
@@ -193,33 +193,36 @@ def deactivate_user(
 @idempotent(app)
 @tracer.capture_method
 def activate_user(
-    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta
+    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta, users: Users
 ) -> Response[UserResponse]:
-    return user_answer(user_service().set_status(caller, user_id, "active", meta).model_dump())
+    return user_answer(users.set_status(caller, user_id, "active", meta).model_dump())
 
 
 @app.post("/users/<user_id>/verification", status_code=202, response_description="Accepted: the email is on its way")
 @idempotent(app)
 @tracer.capture_method
 def resend_verification(
-    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta
+    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta, users: Users
 ) -> Response[dict[str, Any]]:
-    body = user_service().resend_verification(caller, user_id, meta, verify_url())
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
+    body = users.resend_verification(caller, user_id, meta, verify_url())
+    return json_response(body, 202)
 
 
 @app.get("/users/<user_id>/permissions/<permission>")
 @tracer.capture_method
 def check_permission(
-    user_id: str, permission: str, caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))]
+    user_id: str,
+    permission: str,
+    caller: Annotated[Principal, Depends(requires("users:read", unless_self="user_id"))],
+    users: Users,
 ) -> PermissionCheckResponse:
-    return user_service().check_permission(caller, user_id, permission)
+    return users.check_permission(caller, user_id, permission)
 
 
 @app.post("/auth/verify-email")
 @tracer.capture_method
-def verify_email(request: Annotated[VerifyEmailRequest, Body()], meta: Meta) -> Response[UserResponse]:
-    return user_answer(user_service().verify_email(request, meta).model_dump())
+def verify_email(request: Annotated[VerifyEmailRequest, Body()], meta: Meta, users: Users) -> Response[UserResponse]:
+    return user_answer(users.verify_email(request, meta).model_dump())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -2,20 +2,19 @@
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.principal import Principal
-from umapi.audit import RequestMeta
-from umapi.dependencies import authenticate_event, current_request_meta, requires
-from umapi.http import create_app, public_base_url
+from umapi.dependencies import authenticate_event, requires
+from umapi.http import NO_STORE, create_app, json_response, location
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
-from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from umapi.services import webhook_service
+from umapi.pagination import DEFAULT_LIMIT, Page
+from umapi.routing import Cursor, Limit, Meta, Webhooks
 from umapi.webhooks.models import (
     EVENT_TYPES,
     TEST_EVENT,
@@ -29,18 +28,7 @@ from umapi.webhooks.models import (
 
 app = create_app(authenticate=authenticate_event)
 
-Meta = Annotated[RequestMeta, Depends(current_request_meta)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 EventTypeFilter = Literal[(*EVENT_TYPES, TEST_EVENT)]  # type: ignore[valid-type]
-PRIVATE = {"Cache-Control": "private, no-cache"}
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers or PRIVATE
-    )
 
 
 # ------------------------------------------------------------------------ events (before /webhooks/{id})
@@ -48,29 +36,30 @@ def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) 
 @tracer.capture_method
 def list_events(
     caller: Annotated[Principal, Depends(requires("webhooks:read"))],
+    webhooks: Webhooks,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     status: Literal["pending", "delivered", "failed", "acknowledged"] | None = None,
     type: EventTypeFilter | None = None,
 ) -> Response[Page[EventResponse]]:
-    return answer(webhook_service().list_events(caller, status, type, limit, cursor))
+    return json_response(webhooks.list_events(caller, status, type, limit, cursor))
 
 
 @app.get("/webhooks/events/<event_id>")
 @tracer.capture_method
 def get_event(
-    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:read"))]
+    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:read"))], webhooks: Webhooks
 ) -> Response[EventResponse]:
-    return answer(webhook_service().get_event(caller, event_id))
+    return json_response(webhooks.get_event(caller, event_id))
 
 
 @app.post("/webhooks/events/<event_id>/acknowledge")
 @idempotent(app)
 @tracer.capture_method
 def acknowledge_event(
-    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))]
+    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], webhooks: Webhooks
 ) -> Response[EventResponse]:
-    return answer(webhook_service().acknowledge(caller, event_id))
+    return json_response(webhooks.acknowledge(caller, event_id))
 
 
 @app.post(
@@ -79,9 +68,9 @@ def acknowledge_event(
 @idempotent(app)
 @tracer.capture_method
 def redeliver_event(
-    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))]
+    event_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], webhooks: Webhooks
 ) -> Response[EventResponse]:
-    return answer(webhook_service().redeliver(caller, event_id), 202)
+    return json_response(webhooks.redeliver(caller, event_id), 202)
 
 
 # ------------------------------------------------------------------------ subscriptions
@@ -92,28 +81,30 @@ def create_webhook(
     request: Annotated[CreateWebhookRequest, Body()],
     caller: Annotated[Principal, Depends(requires("webhooks:write"))],
     meta: Meta,
+    webhooks: Webhooks,
 ) -> Response[WebhookWithSecretResponse]:
-    webhook = webhook_service().create(caller, request, meta)
-    location = f"{public_base_url(app.current_event.raw_event)}/webhooks/{webhook.id}"
-    return answer(webhook, 201, {**NO_STORE, "Location": location})
+    webhook = webhooks.create(caller, request, meta)
+    where = location(app.current_event.raw_event, f"/webhooks/{webhook.id}")
+    return json_response(webhook, 201, {**NO_STORE, "Location": where})
 
 
 @app.get("/webhooks")
 @tracer.capture_method
 def list_webhooks(
     caller: Annotated[Principal, Depends(requires("webhooks:read"))],
+    webhooks: Webhooks,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[Page[WebhookResponse]]:
-    return answer(webhook_service().list_page(caller, limit, cursor))
+    return json_response(webhooks.list_page(caller, limit, cursor))
 
 
 @app.get("/webhooks/<webhook_id>")
 @tracer.capture_method
 def get_webhook(
-    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:read"))]
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:read"))], webhooks: Webhooks
 ) -> Response[WebhookResponse]:
-    return answer(webhook_service().get(caller, webhook_id))
+    return json_response(webhooks.get(caller, webhook_id))
 
 
 @app.patch("/webhooks/<webhook_id>")
@@ -123,16 +114,17 @@ def update_webhook(
     patch: Annotated[UpdateWebhookRequest, Body()],
     caller: Annotated[Principal, Depends(requires("webhooks:write"))],
     meta: Meta,
+    webhooks: Webhooks,
 ) -> Response[WebhookResponse]:
-    return answer(webhook_service().update(caller, webhook_id, patch, meta))
+    return json_response(webhooks.update(caller, webhook_id, patch, meta))
 
 
 @app.delete("/webhooks/<webhook_id>", status_code=204, response_description="Deleted")
 @tracer.capture_method
 def delete_webhook(
-    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta, webhooks: Webhooks
 ) -> Response[None]:
-    webhook_service().delete(caller, webhook_id, meta)
+    webhooks.delete(caller, webhook_id, meta)
     return Response(status_code=204, body=None)
 
 
@@ -140,18 +132,18 @@ def delete_webhook(
 @idempotent(app)
 @tracer.capture_method
 def rotate_webhook_secret(
-    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta, webhooks: Webhooks
 ) -> Response[WebhookWithSecretResponse]:
-    return answer(webhook_service().rotate_secret(caller, webhook_id, meta), headers=NO_STORE)
+    return json_response(webhooks.rotate_secret(caller, webhook_id, meta), headers=NO_STORE)
 
 
 @app.post("/webhooks/<webhook_id>/test", status_code=202, response_description="Accepted: the test event is on its way")
 @idempotent(app)
 @tracer.capture_method
 def test_webhook(
-    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta
+    webhook_id: str, caller: Annotated[Principal, Depends(requires("webhooks:write"))], meta: Meta, webhooks: Webhooks
 ) -> Response[TestEventResponse]:
-    return answer(webhook_service().send_test(caller, webhook_id, meta), 202)
+    return json_response(webhooks.send_test(caller, webhook_id, meta), 202)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -13,8 +13,11 @@ import pytest
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field
 
+from tests.support.api import InProcessApi
 from tests.support.events import api_event, header, json_body
+from tests.support.users import Tenant
 from umapi import errors
+from umapi.errors import ServiceUnavailableError
 from umapi.http import ApiApp, create_app
 
 
@@ -190,3 +193,25 @@ def test_every_request_gets_its_own_request_id(app: ApiApp, lambda_context: Any)
     first = app.resolve(api_event("GET", "/nope"), lambda_context)
     second = app.resolve(api_event("GET", "/nope"), lambda_context)
     assert header(first, "X-Request-Id") != header(second, "X-Request-Id")
+
+
+def test_routes_take_their_services_as_dependencies_tests_can_override(api: InProcessApi, acme: Tenant) -> None:
+    """A route names its service in its signature (``users: Users``), so a test swaps it."""
+    from functions.users.handler import app
+    from umapi import services
+
+    class Unavailable:
+        def list_page(self, *_: Any) -> Any:
+            raise ServiceUnavailableError("swapped in by the test", retry_after=2)
+
+        def parse_views(self, *_: Any) -> Any:
+            return set(), None
+
+    app.dependency_overrides[services.user_service] = Unavailable
+    try:
+        swapped = api.get("/users", token=acme.access)
+    finally:
+        app.dependency_overrides.clear()
+    assert swapped.status == 503
+    assert swapped.error["message"] == "swapped in by the test"
+    assert api.get("/users", token=acme.access).status == 200

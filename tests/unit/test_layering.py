@@ -1,6 +1,7 @@
 """The layer package's import structure (an AST walk, no imports run): arrows point down only.
 
-    composition   services, dependencies, idempotency, bootstrap   wires everything together
+    composition   services, dependencies, routing, idempotency,    wires everything together
+                  bootstrap
     auth          umapi.auth.*                                     uses every domain
     domains       users, roles, clients, orgs, webhooks, audit_log one concern each
     access        umapi.access.*                                   Principal, permissions, no escalation
@@ -18,7 +19,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "python" / "umapi"
 DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log"}
-COMPOSITION = {"services", "dependencies", "idempotency", "bootstrap"}
+COMPOSITION = {"services", "dependencies", "routing", "idempotency", "bootstrap"}
 ORDER = {"kernel": 0, "access": 1, "domain": 2, "auth": 3, "composition": 4}
 
 

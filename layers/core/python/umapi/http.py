@@ -173,6 +173,26 @@ def _proxy_result(response: Response[Any]) -> dict[str, Any]:
     }
 
 
+PRIVATE: dict[str, str] = {"Cache-Control": "private, no-cache"}
+NO_STORE: dict[str, str] = {"Cache-Control": "no-store"}
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response[Any]:
+    """The one way routes answer JSON: ``body`` (a model or plain data), ``private, no-cache`` unless
+    ``headers`` say otherwise."""
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(PRIVATE if headers is None else headers),
+    )
+
+
+def location(event: Mapping[str, Any], path: str) -> str:
+    """The absolute URL of ``path`` on the API root the client called (for ``Location``)."""
+    return f"{public_base_url(event)}{path}"
+
+
 def public_base_url(event: Mapping[str, Any]) -> str:
     """The API root the client called: ``https://<api>.execute-api.<region>.amazonaws.com/v1`` when
     deployed (the stage is the part of the request path before the route), ``http://127.0.0.1:3000``

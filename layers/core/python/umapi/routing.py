@@ -1,0 +1,61 @@
+"""What routes ask for in their signatures: ``Annotated[..., Depends(...)]`` aliases.
+
+A route names the services it uses as parameters (``users: Users``) instead of fetching them
+in its body; tests swap any of them with Powertools' ``app.dependency_overrides[user_service]``.
+Query parameters shared by many routes (``Limit``, ``Cursor``) and the request's audit metadata
+(``Meta``) live here too; the caller and its declared permissions come from
+``umapi.dependencies.requires``.
+
+The services are built lazily (``umapi.services``), so a function imports only the services its
+routes use: for the type checker each alias names its service's class, at run time only the
+dependency matters and the class is not imported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from umapi import services
+from umapi.audit import RequestMeta
+from umapi.dependencies import current_request_meta
+from umapi.pagination import MAX_LIMIT
+
+Meta = Annotated[RequestMeta, Depends(current_request_meta)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+
+if TYPE_CHECKING:
+    from umapi.audit_log import AuditLogReader
+    from umapi.auth.login import LoginService
+    from umapi.auth.oauth import TokenService
+    from umapi.auth.signing import PublicKeyCache
+    from umapi.clients.service import ClientService
+    from umapi.orgs.service import OrgService
+    from umapi.roles.service import AssignmentService, RoleService
+    from umapi.users.service import UserService
+    from umapi.webhooks.service import WebhookService
+
+    Users = Annotated[UserService, Depends(services.user_service)]
+    Roles = Annotated[RoleService, Depends(services.role_service)]
+    Assignments = Annotated[AssignmentService, Depends(services.assignment_service)]
+    Clients = Annotated[ClientService, Depends(services.client_service)]
+    Orgs = Annotated[OrgService, Depends(services.org_service)]
+    AuditLog = Annotated[AuditLogReader, Depends(services.audit_log_reader)]
+    Webhooks = Annotated[WebhookService, Depends(services.webhook_service)]
+    Login = Annotated[LoginService, Depends(services.login_service)]
+    Tokens = Annotated[TokenService, Depends(services.token_service)]
+    PublicKeys = Annotated[PublicKeyCache, Depends(services.public_keys)]
+else:
+    Users = Annotated[object, Depends(services.user_service)]
+    Roles = Annotated[object, Depends(services.role_service)]
+    Assignments = Annotated[object, Depends(services.assignment_service)]
+    Clients = Annotated[object, Depends(services.client_service)]
+    Orgs = Annotated[object, Depends(services.org_service)]
+    AuditLog = Annotated[object, Depends(services.audit_log_reader)]
+    Webhooks = Annotated[object, Depends(services.webhook_service)]
+    Login = Annotated[object, Depends(services.login_service)]
+    Tokens = Annotated[object, Depends(services.token_service)]
+    PublicKeys = Annotated[object, Depends(services.public_keys)]
