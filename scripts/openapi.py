@@ -104,6 +104,7 @@ def build() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     modules = _function_modules()  # puts the layer on sys.path
+    from umapi.access.permissions import SCOPE_DESCRIPTIONS
     from umapi.dependencies import declared_permissions
 
     for name in modules:
@@ -116,7 +117,7 @@ def build() -> dict[str, Any]:
             operation = paths.get(route.openapi_path, {}).get(route.method.lower())
             if declaration is not None and operation is not None:
                 # The route's own declaration: what its caller dependency checks.
-                operation["security"] = [{"bearer": []}]
+                operation["security"] = [{"bearer": []}, {"oauth2": sorted(set(declaration.permissions))}]
                 operation["x-required-permissions"] = list(declaration.permissions)
                 if declaration.unless_self:
                     operation["x-required-permissions-unless-self"] = declaration.unless_self
@@ -137,6 +138,7 @@ def build() -> dict[str, Any]:
             "description": "Multi-tenant users, roles, OAuth2 tokens, rate limits, signed webhooks and an "
             "audit log. Errors use one envelope; every response carries X-Request-Id.",
         },
+        # GET /openapi.json answers with the root it was called on as the only server.
         "servers": [
             {"url": "http://127.0.0.1:3000", "description": "make dev"},
             {
@@ -148,7 +150,22 @@ def build() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                # Relative URLs here; GET /openapi.json answers them on the API root it was called on.
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Client credentials for API clients; authorization code with PKCE for users.",
+                    "flows": {
+                        "clientCredentials": {"tokenUrl": "/auth/token", "scopes": SCOPE_DESCRIPTIONS},
+                        "authorizationCode": {
+                            "authorizationUrl": "/oauth/authorize",
+                            "tokenUrl": "/auth/token",
+                            "scopes": SCOPE_DESCRIPTIONS,
+                        },
+                    },
+                },
+            },
         },
     }
 

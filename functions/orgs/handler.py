@@ -12,7 +12,7 @@ from pydantic import BeforeValidator
 
 from umapi.access.permissions import PLATFORM_ADMIN
 from umapi.access.principal import Principal
-from umapi.audit_log import AuditQuery
+from umapi.audit_log import AuditEntryResponse, AuditQuery
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
 from umapi.dependencies import authenticate_event, requires
 from umapi.http import NO_STORE, create_app, json_response, location
@@ -22,6 +22,7 @@ from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.pagination import DEFAULT_LIMIT, Page
 from umapi.routing import AuditLog, Clients, Cursor, Limit, Meta, Orgs
 
+AuditPage = Page[AuditEntryResponse]
 app = create_app(authenticate=authenticate_event)
 
 
@@ -135,7 +136,10 @@ def rotate_client_secret(
 
 
 # ------------------------------------------------------------------------ audit log
-@app.get("/audit-log")
+@app.get(
+    "/audit-log",
+    responses={200: {"description": "A page of audit entries", "content": {"application/json": {"model": AuditPage}}}},
+)
 @tracer.capture_method
 def list_audit_log(
     caller: Annotated[Principal, Depends(requires("audit:read"))],

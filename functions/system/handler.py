@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.aws import dynamodb_client
 from umapi.health import HealthResponse, HealthService
-from umapi.http import create_app
+from umapi.http import create_app, public_base_url
 from umapi.observability import logger, metrics, tracer
 from umapi.settings import get_settings
 
@@ -40,12 +40,35 @@ def openapi_document() -> dict[str, Any]:
 @app.get("/openapi.json")
 @tracer.capture_method
 def get_openapi() -> Response[dict[str, Any]]:
+    """The document, with this API's own root as its server and the OAuth endpoints on it, so a
+    generated client or Swagger UI talks to the API that served it (locally or deployed)."""
+    root = public_base_url(app.current_event.raw_event)
+    document = served_document(root)
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=openapi_document(),
+        body=document,
         headers={"Cache-Control": "public, max-age=300"},
     )
+
+
+def served_document(root: str) -> dict[str, Any]:
+    document = openapi_document()
+    oauth2 = document["components"]["securitySchemes"]["oauth2"]
+    flows = {
+        name: {
+            **flow,
+            **({"tokenUrl": f"{root}/auth/token"} if "tokenUrl" in flow else {}),
+            **({"authorizationUrl": f"{root}/oauth/authorize"} if "authorizationUrl" in flow else {}),
+        }
+        for name, flow in oauth2["flows"].items()
+    }
+    schemes = {**document["components"]["securitySchemes"], "oauth2": {**oauth2, "flows": flows}}
+    return {
+        **document,
+        "servers": [{"url": root, "description": "this API"}],
+        "components": {**document["components"], "securitySchemes": schemes},
+    }
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -23,6 +23,7 @@ from umapi.users.models import (
     PermissionCheckResponse,
     UpdateUserRequest,
     UserResponse,
+    UserView,
     VerifyEmailRequest,
 )
 from umapi.users.service import ListQuery, etag_of
@@ -31,13 +32,9 @@ app = create_app(authenticate=authenticate_event, public=("/auth/verify-email",)
 
 Include = Annotated[str | None, Query(max_length=200, description="roles,permissions,audit_log")]
 Fields = Annotated[str | None, Query(max_length=500, description="comma-separated fields; id is always included")]
-# A user as `include=` and `fields=` shape it.
-USER_VIEW: Any = {
-    "description": "Successful Response",
-    "content": {
-        "application/json": {"schema": {"anyOf": [{"additionalProperties": True, "type": "object"}, {"type": "null"}]}}
-    },
-}
+# What the shaped answers (include=, fields=) document: the typed views.
+USER_VIEW: Any = {"description": "The user", "content": {"application/json": {"model": UserView}}}
+USER_PAGE: Any = {"description": "A page of users", "content": {"application/json": {"model": Page[UserView]}}}
 NOT_MODIFIED: Any = {"description": "Not modified (If-None-Match)"}
 
 
@@ -81,7 +78,7 @@ def bulk_create_users(
     return json_response(body)
 
 
-@app.get("/users")
+@app.get("/users", responses={200: USER_PAGE})
 @tracer.capture_method
 def list_users(
     caller: Annotated[Principal, Depends(requires("users:read"))],

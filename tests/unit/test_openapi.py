@@ -46,7 +46,8 @@ def test_operations_carry_their_schemas_errors_and_security() -> None:
     post_users = document["paths"]["/users"]["post"]
     assert post_users["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateUserRequest")
     assert post_users["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("UserResponse")
-    assert post_users["security"] == [{"bearer": []}]
+    assert post_users["security"] == [{"bearer": []}, {"oauth2": ["users:create"]}]
+    assert post_users["x-required-permissions"] == ["users:create"]
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert operation["responses"]["400"]["content"], (method, path)
@@ -57,7 +58,16 @@ def test_operations_carry_their_schemas_errors_and_security() -> None:
     ].endswith("OAuthError")
 
 
-def test_the_document_is_served(api: InProcessApi) -> None:
-    response = api.get("/openapi.json")
+def test_the_document_is_served_with_its_own_root_as_server(api: InProcessApi) -> None:
+    response = api.get("/openapi.json", headers={"Host": "api.example.com", "X-Forwarded-Proto": "https"})
     assert response.status == 200
-    assert response.json() == json.loads((ROOT / "openapi.json").read_text())
+    served, generated = response.json(), json.loads((ROOT / "openapi.json").read_text())
+    root = served["servers"][0]["url"]
+    assert served["servers"] == [{"url": root, "description": "this API"}]
+    assert root.startswith(("http://", "https://"))
+    flows = served["components"]["securitySchemes"]["oauth2"]["flows"]
+    assert flows["clientCredentials"]["tokenUrl"] == f"{root}/auth/token"
+    assert flows["authorizationCode"]["authorizationUrl"] == f"{root}/oauth/authorize"
+    assert set(flows["clientCredentials"]["scopes"]) >= {"users:read", "platform:admin"}
+    assert served["paths"] == generated["paths"]
+    assert served["components"]["schemas"] == generated["components"]["schemas"]

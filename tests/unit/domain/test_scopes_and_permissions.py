@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN, format_scope, parse_scope
+from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN, SCOPE_DESCRIPTIONS, SCOPES, format_scope, parse_scope
 from umapi.access.principal import Principal
 from umapi.auth.oauth import user_token_scope
 from umapi.clients.entities import Client
@@ -64,3 +64,7 @@ def test_platform_admins_hold_everything() -> None:
 def test_subscribing_needs_the_read_permission_of_the_data() -> None:
     assert data_permissions(["user.created", "role.assigned", "job.completed"]) == {"users:read", "roles:read"}
     assert data_permissions(["webhook.test"]) == set()
+
+
+def test_every_scope_is_described_once() -> None:
+    assert list(SCOPE_DESCRIPTIONS) == list(SCOPES)

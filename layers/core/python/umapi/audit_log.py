@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from umapi import db
 from umapi.access.principal import Principal
 from umapi.ids import ulid_time_prefix
@@ -19,6 +21,26 @@ from umapi.pagination import CursorCodec, Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class AuditActorOrTarget(BaseModel):
+    type: str
+    id: str
+
+
+class AuditEntryResponse(BaseModel):
+    """One audit-log entry (contract §4): who did what to what, and from where; never a secret."""
+
+    id: str
+    actor: AuditActorOrTarget
+    action: str
+    target: AuditActorOrTarget
+    changes: dict[str, Any]
+    request_id: str | None
+    ip: str | None
+    user_agent: str | None
+    created_at: str
+
 
 ENTRY_FIELDS = ("id", "actor", "action", "target", "changes", "request_id", "ip", "user_agent", "created_at")
 

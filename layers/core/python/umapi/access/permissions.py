@@ -23,6 +23,22 @@ PERMISSIONS: Final = (
 # Scopes a client may hold: every permission, and platform:admin for platform clients.
 SCOPES: Final = (*PERMISSIONS, PLATFORM_ADMIN)
 
+# What each scope lets a token do (the OpenAPI document's oauth2 scheme shows them).
+SCOPE_DESCRIPTIONS: Final[dict[str, str]] = {
+    "users:read": "read users",
+    "users:create": "create users",
+    "users:update": "change users, their status and roles",
+    "users:delete": "archive and purge users",
+    "roles:read": "read roles",
+    "roles:write": "create, change and delete roles",
+    "clients:read": "read API clients",
+    "clients:write": "create, change, rotate and delete API clients",
+    "webhooks:read": "read webhook subscriptions and events",
+    "webhooks:write": "manage webhook subscriptions and deliveries",
+    "audit:read": "read the audit log",
+    PLATFORM_ADMIN: "act in every organization (platform clients only)",
+}
+
 SYSTEM_ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset(PERMISSIONS),
     "member": frozenset({"users:read", "roles:read"}),

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from umapi.audit_log import AuditEntryResponse
+
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
 
 _EMAIL = re.compile(
@@ -146,3 +148,28 @@ class PermissionCheckResponse(BaseModel):
     permission: str
     granted: bool
     via_roles: list[str]
+
+
+class UserView(BaseModel):
+    """A user as ``fields=`` and ``include=`` shape it: ``id`` always, every other field when
+    chosen (all of them without ``fields=``), and ``permissions`` / ``audit_log`` when included."""
+
+    id: str
+    org_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    roles: list[UserRoleResponse] | None = None
+    status: UserStatus | None = None
+    email_verified: bool | None = None
+    pending_email: str | None = None
+    phone: str | None = None
+    department: str | None = None
+    avatar_url: str | None = None
+    metadata: dict[str, str] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    last_login: str | None = None
+    archived_at: str | None = None
+    version: int | None = None
+    permissions: list[str] | None = None
+    audit_log: list[AuditEntryResponse] | None = None
