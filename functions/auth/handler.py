@@ -1,24 +1,19 @@
 """Auth function: the token endpoint and the published key and server metadata (RFC 6749, 7517, 8414)."""
 
-from http.cookies import CookieError, SimpleCookie
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.permissions import SCOPES
-from umapi.auth.login import FORM_COOKIE, FORM_SECONDS, AuthorizeError, LoginRefusedError, RedirectError
+from umapi.auth.login import AuthorizeError, LoginRefusedError, RedirectError
 from umapi.auth.oauth import SUPPORTED_GRANTS, parse_parameters
-from umapi.auth.pages import SECURITY_HEADERS, error_page, login_page
-from umapi.http import create_app, header, issuer_for, public_base_url, request_meta
+from umapi.auth.pages import error_page
+from umapi.auth.web import AUTHORIZE_PARAMS, error_redirect, form_cookie, html, redirect, sign_in_form
+from umapi.http import create_app, header, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
 from umapi.routing import Login, PublicKeys, Tokens
-
-if TYPE_CHECKING:
-    from umapi.auth.login import LoginService
-    from umapi.clients.entities import Client
 
 FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token", "/auth/revoke"))
@@ -50,48 +45,6 @@ def post_revoke(tokens: Tokens) -> Response[None]:
     return Response(status_code=200, body=None, headers=NO_STORE)
 
 
-AUTHORIZE_PARAMS = (
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-)
-
-
-def html(status: int, page: str, cookie: str | None = None) -> Response[str]:
-    headers = dict(SECURITY_HEADERS)
-    if cookie is not None:
-        headers["Set-Cookie"] = cookie
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=headers)
-
-
-def redirect(location: str) -> Response[str]:
-    return Response(status_code=302, body="", headers={"Location": location, "Cache-Control": "no-store"})
-
-
-def sign_in_form(
-    login: "LoginService", client: "Client", params: dict[str, str], status: int = 200, **shown: str
-) -> Response[str]:
-    """The sign-in page, bound to this browser by a fresh cookie and form token."""
-    binding = login.bind_form(client.id)
-    secure = "; Secure" if public_base_url(app.current_event.raw_event).startswith("https:") else ""
-    cookie = f"{FORM_COOKIE}={binding.cookie}; Max-Age={FORM_SECONDS}; HttpOnly; SameSite=Lax{secure}"
-    page = login_page(client.name, params | {"login_token": binding.token}, shown.get("error"), shown.get("email", ""))
-    return html(status, page, cookie)
-
-
-def form_cookie(event: dict[str, Any]) -> str | None:
-    try:
-        jar = SimpleCookie(header(event, "cookie"))
-    except CookieError:
-        return None
-    morsel = jar.get(FORM_COOKIE)
-    return morsel.value if morsel is not None else None
-
-
 @app.get("/oauth/authorize")
 @tracer.capture_method
 def get_authorize(login: Login) -> Response[str]:
@@ -102,8 +55,8 @@ def get_authorize(login: Login) -> Response[str]:
     except AuthorizeError as problem:
         return html(400, error_page(str(problem)))
     except RedirectError as problem:
-        return redirect(_error_redirect(params, problem))
-    return sign_in_form(login, request.client, params)
+        return error_redirect(params, problem)
+    return sign_in_form(app.current_event.raw_event, login, request.client, params)
 
 
 @app.post(
@@ -114,32 +67,23 @@ def post_authorize(login: Login) -> Response[str]:
     event = app.current_event.raw_event
     form = parse_parameters(app.current_event.decoded_body, "application/x-www-form-urlencoded")
     params = {name: form[name] for name in AUTHORIZE_PARAMS if name in form}
-    service = login
     try:
-        request = service.validate(params)
+        request = login.validate(params)
     except AuthorizeError as problem:
         return html(400, error_page(str(problem)))
     except RedirectError as problem:
-        return redirect(_error_redirect(params, problem))
+        return error_redirect(params, problem)
     client = request.client
     email = form.get("email", "")
-    if not service.form_is_bound(client.id, form_cookie(event), form.get("login_token")):
+    if not login.form_is_bound(client.id, form_cookie(event), form.get("login_token")):
         # Not the form this browser was shown (a cross-site post, or an expired page): show a fresh one.
         message = "This sign-in form expired or was not opened in this browser. Please sign in again."
-        return sign_in_form(login, client, params, 403, error=message, email=email)
+        return sign_in_form(event, login, client, params, 403, error=message, email=email)
     try:
-        location = service.login(
-            request, email, form.get("password", ""), request_meta(event, app.context["request_id"])
-        )
+        location = login.login(request, email, form.get("password", ""), request_meta(event, app.context["request_id"]))
     except LoginRefusedError as failure:
-        return sign_in_form(login, client, params, failure.status, error=failure.message, email=email)
+        return sign_in_form(event, login, client, params, failure.status, error=failure.message, email=email)
     return redirect(location)
-
-
-def _error_redirect(params: dict[str, str], problem: RedirectError) -> str:
-    query = {"error": problem.error, "error_description": problem.description, "state": params.get("state")}
-    uri = params["redirect_uri"]
-    return f"{uri}{'&' if '?' in uri else '?'}{urlencode({k: v for k, v in query.items() if v is not None})}"
 
 
 @app.get("/.well-known/jwks.json")

@@ -1,6 +1,5 @@
 """Organizations and API clients (contract §6)."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -8,37 +7,21 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BeforeValidator
 
 from umapi.access.permissions import PLATFORM_ADMIN
 from umapi.access.principal import Principal
 from umapi.audit_log import AuditEntryResponse, AuditQuery
 from umapi.clients.models import ClientResponse, ClientWithSecretResponse, CreateClientRequest, UpdateClientRequest
 from umapi.dependencies import authenticate_event, requires
-from umapi.http import NO_STORE, create_app, json_response, location
+from umapi.http import NO_STORE, create_app, created, json_response
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.pagination import DEFAULT_LIMIT, Page
-from umapi.routing import AuditLog, Clients, Cursor, Limit, Meta, Orgs
+from umapi.routing import AuditLog, Clients, Cursor, Instant, Limit, Meta, Orgs
 
 AuditPage = Page[AuditEntryResponse]
 app = create_app(authenticate=authenticate_event)
-
-
-def _rfc3339(value: Any) -> Any:
-    """Only RFC 3339 date-times (pydantic alone would also read ``0.5`` as a Unix time)."""
-    if not isinstance(value, str) or "T" not in value.upper():
-        raise ValueError("must be an RFC 3339 date-time such as 2026-11-23T12:00:00Z")
-    return value
-
-
-Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
-
-
-def created(body: Any, path: str) -> Response[Any]:
-    """201 with ``Location``; never cached (a new client's answer holds its secret)."""
-    return json_response(body, 201, {**NO_STORE, "Location": location(app.current_event.raw_event, path)})
 
 
 # ------------------------------------------------------------------------ organizations
@@ -52,7 +35,7 @@ def create_org(
     orgs: Orgs,
 ) -> Response[OrgResponse]:
     org = orgs.create(caller, request, meta)
-    return created(org, f"/orgs/{org.id}")
+    return created(app.current_event.raw_event, org, f"/orgs/{org.id}", NO_STORE)
 
 
 @app.get("/orgs")
@@ -83,7 +66,7 @@ def create_client(
     clients: Clients,
 ) -> Response[ClientWithSecretResponse]:
     client = clients.create(caller, request, meta)
-    return created(client, f"/clients/{client.id}")
+    return created(app.current_event.raw_event, client, f"/clients/{client.id}", NO_STORE)
 
 
 @app.get("/clients")

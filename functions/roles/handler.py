@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.principal import Principal
 from umapi.dependencies import authenticate_event, requires
-from umapi.http import PRIVATE, create_app, json_response, location
+from umapi.http import PRIVATE, create_app, created, json_response
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.roles.models import (
@@ -49,8 +49,7 @@ def create_role(
     roles: Roles,
 ) -> Response[RoleResponse]:
     role = roles.create(caller, request, meta)
-    where = location(app.current_event.raw_event, f"/roles/{role.id}")
-    return json_response(role, 201, {**PRIVATE, "Location": where})
+    return created(app.current_event.raw_event, role, f"/roles/{role.id}", PRIVATE)
 
 
 @app.get("/roles/<role_id>")

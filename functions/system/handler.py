@@ -1,14 +1,12 @@
 """System function: ``GET /health`` and ``GET /openapi.json``."""
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from umapi.apidocs import served_document
 from umapi.aws import dynamodb_client
 from umapi.health import HealthResponse, HealthService
 from umapi.http import create_app, public_base_url
@@ -31,12 +29,6 @@ def get_health() -> Response[HealthResponse]:
     )
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
-    """The whole API's OpenAPI document, generated from the code by scripts/openapi.py."""
-    return dict(json.loads((resources.files("umapi") / "openapi.json").read_text()))
-
-
 @app.get("/openapi.json")
 @tracer.capture_method
 def get_openapi() -> Response[dict[str, Any]]:
@@ -50,25 +42,6 @@ def get_openapi() -> Response[dict[str, Any]]:
         body=document,
         headers={"Cache-Control": "public, max-age=300"},
     )
-
-
-def served_document(root: str) -> dict[str, Any]:
-    document = openapi_document()
-    oauth2 = document["components"]["securitySchemes"]["oauth2"]
-    flows = {
-        name: {
-            **flow,
-            **({"tokenUrl": f"{root}/auth/token"} if "tokenUrl" in flow else {}),
-            **({"authorizationUrl": f"{root}/oauth/authorize"} if "authorizationUrl" in flow else {}),
-        }
-        for name, flow in oauth2["flows"].items()
-    }
-    schemes = {**document["components"]["securitySchemes"], "oauth2": {**oauth2, "flows": flows}}
-    return {
-        **document,
-        "servers": [{"url": root, "description": "this API"}],
-        "components": {**document["components"], "securitySchemes": schemes},
-    }
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

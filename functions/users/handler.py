@@ -10,12 +10,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.principal import Principal
 from umapi.dependencies import authenticate_event, requires
-from umapi.http import PRIVATE, create_app, header, json_response, location, public_base_url
+from umapi.http import create_app, etag_response, header, json_response, location
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from umapi.routing import Meta, Users
-from umapi.settings import get_settings
 from umapi.users.models import (
     BulkCreateRequest,
     CreateUserRequest,
@@ -23,31 +22,12 @@ from umapi.users.models import (
     PermissionCheckResponse,
     UpdateUserRequest,
     UserResponse,
-    UserView,
     VerifyEmailRequest,
 )
-from umapi.users.service import ListQuery, etag_of
+from umapi.users.params import NOT_MODIFIED, USER_PAGE, USER_VIEW, Fields, Include, verification_url
+from umapi.users.service import ListQuery
 
 app = create_app(authenticate=authenticate_event, public=("/auth/verify-email",))
-
-Include = Annotated[str | None, Query(max_length=200, description="roles,permissions,audit_log")]
-Fields = Annotated[str | None, Query(max_length=500, description="comma-separated fields; id is always included")]
-# What the shaped answers (include=, fields=) document: the typed views.
-USER_VIEW: Any = {"description": "The user", "content": {"application/json": {"model": UserView}}}
-USER_PAGE: Any = {"description": "A page of users", "content": {"application/json": {"model": Page[UserView]}}}
-NOT_MODIFIED: Any = {"description": "Not modified (If-None-Match)"}
-
-
-def verify_url() -> str:
-    return get_settings().verification_url or f"{public_base_url(app.current_event.raw_event)}/verify-email"
-
-
-def user_answer(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
-    """A user representation with its strong ETag; 304 when the client already has it."""
-    etag = etag_of(body)
-    if status == 200 and etag in [t.strip() for t in header(app.current_event.raw_event, "if-none-match").split(",")]:
-        return Response(status_code=304, body=None, headers={**PRIVATE, "ETag": etag})
-    return json_response(body, status, {**PRIVATE, "ETag": etag, **(headers or {})})
 
 
 @app.post("/users", status_code=201, response_description="Created")
@@ -59,10 +39,10 @@ def create_user(
     meta: Meta,
     users: Users,
 ) -> Response[UserResponse]:
-    user = users.create(caller, request, meta, verify_url())
+    user = users.create(caller, request, meta, verification_url(app.current_event.raw_event))
     where = location(app.current_event.raw_event, f"/users/{user.id}")
     metrics.add_metric(name="UsersCreated", unit="Count", value=1)
-    return user_answer(user.model_dump(), 201, {"Location": where})
+    return etag_response(app.current_event.raw_event, user.model_dump(), 201, {"Location": where})
 
 
 @app.post("/users/bulk")
@@ -74,7 +54,7 @@ def bulk_create_users(
     meta: Meta,
     users: Users,
 ) -> Response[dict[str, Any]]:
-    body = users.bulk_create(caller, request, meta, verify_url())
+    body = users.bulk_create(caller, request, meta, verification_url(app.current_event.raw_event))
     return json_response(body)
 
 
@@ -94,10 +74,9 @@ def list_users(
     include: Include = None,
     fields: Fields = None,
 ) -> Response[Page[dict[str, Any]]]:
-    service = users
-    wanted, chosen = service.parse_views(caller, include, fields)
+    wanted, chosen = users.parse_views(caller, include, fields)
     query = ListQuery(limit, cursor, status, role, department, search, sort, order)
-    page = service.list_page(caller, query, wanted, chosen)
+    page = users.list_page(caller, query, wanted, chosen)
     return json_response(page)
 
 
@@ -106,9 +85,8 @@ def list_users(
 def get_me(
     caller: Annotated[Principal, Depends(requires())], users: Users, include: Include = None, fields: Fields = None
 ) -> Response[dict[str, Any] | None]:
-    service = users
-    wanted, chosen = service.parse_views(caller, include, fields)
-    return user_answer(service.representation(service.me(caller), wanted, chosen))
+    wanted, chosen = users.parse_views(caller, include, fields)
+    return etag_response(app.current_event.raw_event, users.representation(users.me(caller), wanted, chosen))
 
 
 @app.get("/users/<user_id>", responses={200: USER_VIEW, 304: NOT_MODIFIED})
@@ -120,9 +98,8 @@ def get_user(
     include: Include = None,
     fields: Fields = None,
 ) -> Response[dict[str, Any] | None]:
-    service = users
-    wanted, chosen = service.parse_views(caller, include, fields)
-    return user_answer(service.representation(service.get(caller, user_id), wanted, chosen))
+    wanted, chosen = users.parse_views(caller, include, fields)
+    return etag_response(app.current_event.raw_event, users.representation(users.get(caller, user_id), wanted, chosen))
 
 
 @app.patch("/users/<user_id>")
@@ -135,7 +112,12 @@ def update_user(
     users: Users,
 ) -> Response[UserResponse]:
     if_match = header(app.current_event.raw_event, "if-match") or None
-    return user_answer(users.update(caller, user_id, patch, if_match, meta, verify_url()).model_dump())
+    return etag_response(
+        app.current_event.raw_event,
+        users.update(
+            caller, user_id, patch, if_match, meta, verification_url(app.current_event.raw_event)
+        ).model_dump(),
+    )
 
 
 @app.put("/users/<user_id>")
@@ -169,7 +151,7 @@ def delete_user(
     if force:
         users.purge(caller, user_id, meta)
         return Response(status_code=204, body=None)
-    return user_answer(users.archive(caller, user_id, meta).model_dump())
+    return etag_response(app.current_event.raw_event, users.archive(caller, user_id, meta).model_dump())
 
 
 @app.post("/users/<user_id>/deactivate")
@@ -183,7 +165,7 @@ def deactivate_user(
     request: Annotated[DeactivateRequest | None, Body()] = None,
 ) -> Response[UserResponse]:
     user = users.set_status(caller, user_id, "suspended", meta, request or DeactivateRequest())
-    return user_answer(user.model_dump())
+    return etag_response(app.current_event.raw_event, user.model_dump())
 
 
 @app.post("/users/<user_id>/activate")
@@ -192,7 +174,7 @@ def deactivate_user(
 def activate_user(
     user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta, users: Users
 ) -> Response[UserResponse]:
-    return user_answer(users.set_status(caller, user_id, "active", meta).model_dump())
+    return etag_response(app.current_event.raw_event, users.set_status(caller, user_id, "active", meta).model_dump())
 
 
 @app.post("/users/<user_id>/verification", status_code=202, response_description="Accepted: the email is on its way")
@@ -201,7 +183,7 @@ def activate_user(
 def resend_verification(
     user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta, users: Users
 ) -> Response[dict[str, Any]]:
-    body = users.resend_verification(caller, user_id, meta, verify_url())
+    body = users.resend_verification(caller, user_id, meta, verification_url(app.current_event.raw_event))
     return json_response(body, 202)
 
 
@@ -219,7 +201,7 @@ def check_permission(
 @app.post("/auth/verify-email")
 @tracer.capture_method
 def verify_email(request: Annotated[VerifyEmailRequest, Body()], meta: Meta, users: Users) -> Response[UserResponse]:
-    return user_answer(users.verify_email(request, meta).model_dump())
+    return etag_response(app.current_event.raw_event, users.verify_email(request, meta).model_dump())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.principal import Principal
 from umapi.dependencies import authenticate_event, requires
-from umapi.http import NO_STORE, create_app, json_response, location
+from umapi.http import NO_STORE, create_app, created, json_response
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, Page
@@ -84,8 +84,7 @@ def create_webhook(
     webhooks: Webhooks,
 ) -> Response[WebhookWithSecretResponse]:
     webhook = webhooks.create(caller, request, meta)
-    where = location(app.current_event.raw_event, f"/webhooks/{webhook.id}")
-    return json_response(webhook, 201, {**NO_STORE, "Location": where})
+    return created(app.current_event.raw_event, webhook, f"/webhooks/{webhook.id}", NO_STORE)
 
 
 @app.get("/webhooks")

@@ -32,6 +32,7 @@ from umapi import errors
 from umapi.audit import RequestMeta
 from umapi.ids import new_id
 from umapi.observability import logger
+from umapi.sealing import sha256_hex
 from umapi.settings import get_settings
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -186,6 +187,27 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
         body=body,
         headers=dict(PRIVATE if headers is None else headers),
     )
+
+
+def etag_of(body: Any) -> str:
+    """A strong ETag of one JSON representation."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return '"' + sha256_hex(canonical)[:32] + '"'
+
+
+def etag_response(
+    event: Mapping[str, Any], body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response[Any]:
+    """``body`` with its strong ``ETag``, or 304 when ``If-None-Match`` already names it."""
+    etag = etag_of(body)
+    if status == 200 and etag in [tag.strip() for tag in header(event, "if-none-match").split(",")]:
+        return Response(status_code=304, body=None, headers={**PRIVATE, "ETag": etag})
+    return json_response(body, status, {**PRIVATE, "ETag": etag, **(headers or {})})
+
+
+def created(event: Mapping[str, Any], body: Any, path: str, headers: Mapping[str, str] | None = None) -> Response[Any]:
+    """201 with the new resource's absolute ``Location`` (``path`` under the API root called)."""
+    return json_response(body, 201, {**(PRIVATE if headers is None else headers), "Location": location(event, path)})
 
 
 def location(event: Mapping[str, Any], path: str) -> str:

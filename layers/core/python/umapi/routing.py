@@ -2,7 +2,7 @@
 
 A route names the services it uses as parameters (``users: Users``) instead of fetching them
 in its body; tests swap any of them with Powertools' ``app.dependency_overrides[user_service]``.
-Query parameters shared by many routes (``Limit``, ``Cursor``) and the request's audit metadata
+Query parameters shared by many routes (``Limit``, ``Cursor``, ``Instant``) and the request's audit metadata
 (``Meta``) live here too; the caller and its declared permissions come from
 ``umapi.dependencies.requires``.
 
@@ -13,17 +13,28 @@ dependency matters and the class is not imported.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BeforeValidator
 
 from umapi import services
 from umapi.audit import RequestMeta
 from umapi.dependencies import current_request_meta
 from umapi.pagination import MAX_LIMIT
 
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 date-times (pydantic alone would also read ``0.5`` as a Unix time)."""
+    if not isinstance(value, str) or "T" not in value.upper():
+        raise ValueError("must be an RFC 3339 date-time such as 2026-11-23T12:00:00Z")
+    return value
+
+
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]
+Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 

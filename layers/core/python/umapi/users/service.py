@@ -32,6 +32,7 @@ from umapi.errors import (
     error_body,
 )
 from umapi.events import Event
+from umapi.http import etag_of
 from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
 from umapi.roles.catalog import RoleCatalog, active_roles, user_permissions
@@ -93,12 +94,6 @@ def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, An
     """Field changes for the audit log; personal data is named, never copied (it outlives a purge)."""
     changes = field_changes(before, after)
     return {name: ({"changed": True} if name in PERSONAL_FIELDS else change) for name, change in changes.items()}
-
-
-def etag_of(body: dict[str, Any]) -> str:
-    """A strong ETag of one representation."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return '"' + sha256_hex(canonical)[:32] + '"'
 
 
 class UserService:
