@@ -602,3 +602,25 @@ def test_native_loopback_redirects_match_on_any_port(world: LoginWorld, platform
     ):
         params = {"response_type": "code", "client_id": created["id"], "redirect_uri": other}
         assert api.get("/oauth/authorize", query=params).status == 400, other
+
+
+# ============================================================== found by schemathesis with the tighter schema
+def test_a_webhook_url_whose_host_is_no_host_name_is_a_validation_error(acme: Tenant) -> None:
+    for url in ("https://\u0101\u00fd\u000f\u0089\u000e\u00afn/in", "https://-bad-.example/in", "https://a b.example/"):
+        response = acme.api.post("/webhooks", token=acme.access, json_body={"url": url, "events": ["user.created"]})
+        assert response.status == 400, url
+        assert response.error["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", "5", '"text"'])
+def test_a_request_body_that_is_not_an_object_is_a_validation_error(acme: Tenant, body: str) -> None:
+    someone = acme.user("shape@example.com")
+    response = acme.api.post(
+        f"/users/{someone['id']}/deactivate",
+        token=acme.access,
+        raw_body=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 400
+    assert response.error["details"][0]["code"] == "object_expected"
+    assert acme.get(someone["id"]).json()["status"] != "suspended"

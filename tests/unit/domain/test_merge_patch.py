@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from umapi.users.service import merge_metadata
+from umapi.users.profile import merge_metadata
 
 
 def test_keys_not_named_stay_and_named_ones_are_set() -> None:

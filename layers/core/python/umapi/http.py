@@ -270,9 +270,9 @@ def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) 
 
 
 def check_json(payload: bytes) -> None:
-    """``ValidationError`` unless ``payload`` is JSON that every later parse can read too: no
-    nesting deeper than ``MAX_JSON_DEPTH`` (which would exhaust the stack) and no number with
-    more digits than Python converts (``ValueError``), reported before anything else runs."""
+    """``ValidationError`` unless ``payload`` is a JSON object (or ``null``) that every later parse
+    can read too: no nesting deeper than ``MAX_JSON_DEPTH`` (which would exhaust the stack) and no
+    number with more digits than Python converts (``ValueError``), reported before anything else runs."""
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -281,11 +281,16 @@ def check_json(payload: bytes) -> None:
     if brackets and max(accumulate(1 if b in "[{" else -1 for b in brackets)) > MAX_JSON_DEPTH:
         raise _invalid_json(f"nested deeper than {MAX_JSON_DEPTH} levels.")
     try:
-        json.loads(text)
+        parsed = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _invalid_json(f"{exc.msg} at position {exc.pos}.") from exc
     except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits
         raise _invalid_json("a number is too long.") from exc
+    if parsed is not None and not isinstance(parsed, dict):  # every request body is an object
+        raise errors.ValidationError(
+            "The request body must be a JSON object.",
+            details=[errors.ErrorDetail("body", f"got a JSON {type(parsed).__name__}", "object_expected")],
+        )
 
 
 def _invalid_json(reason: str) -> errors.ValidationError:

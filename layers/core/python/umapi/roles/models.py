@@ -38,7 +38,11 @@ def _future_instant(text: str) -> str:
     return to_iso(value)
 
 
-Permissions = Annotated[list[str], Field(max_length=len(PERMISSIONS) * 2), AfterValidator(_permissions)]
+Permissions = Annotated[
+    list[str],
+    Field(max_length=len(PERMISSIONS) * 2, json_schema_extra={"items": {"type": "string", "enum": list(PERMISSIONS)}}),
+    AfterValidator(_permissions),
+]
 ExpiresAt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_future_instant)]
 
 

@@ -55,11 +55,33 @@ def _metadata(value: dict[str, str | None]) -> dict[str, str | None]:
     return value
 
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+# Where a validator does the work, the schema says the same as a pattern (documentation only),
+# so generated clients and schemathesis send what the API accepts.
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254),
+    AfterValidator(_email),
+    Field(json_schema_extra={"format": "email", "pattern": _EMAIL.pattern}),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128), AfterValidator(_password)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_phone)]
-AvatarUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_https)]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=128),
+    AfterValidator(_password),
+    Field(json_schema_extra={"pattern": r"^(?=.*[A-Z])(?=.*[a-z])(?=.*\d)(?=.*[^A-Za-z0-9]).{8,128}$"}),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_phone),
+    Field(json_schema_extra={"pattern": _E164.pattern}),
+]
+AvatarUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2048),
+    AfterValidator(_https),
+    Field(json_schema_extra={"pattern": r"^https://[^\s/?#]+[^\s]*$"}),
+]
 Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MetadataValue = Annotated[str, StringConstraints(max_length=500)]

@@ -22,7 +22,11 @@ TEST_EVENT = "webhook.test"  # sent by POST /webhooks/{id}/test to that subscrip
 
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 EventStatus = Literal["pending", "delivered", "failed", "acknowledged"]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    Field(json_schema_extra={"format": "uri", "pattern": r"^https?://[^\s/?#]+[^\s]*$"}),
+]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 

@@ -15,6 +15,7 @@ connects to the address that was checked, so a DNS answer that changes in betwee
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -100,10 +101,24 @@ def parse(url: str, *, allow_loopback: bool) -> Target:
         if forbidden(literal):
             raise UnsafeUrlError(f"must not point to a private, loopback, link-local or metadata address ({literal})")
         return Target(target.scheme, host, target.port, path, (str(literal),))
+    if not _is_host_name(host):
+        raise UnsafeUrlError("must name a valid host (letters, digits and hyphens, or an internationalised name)")
     lowered = host.lower().rstrip(".")
     if any(lowered == name.lstrip(".") or lowered.endswith(name) for name in BLOCKED_NAMES):
         raise UnsafeUrlError(f"must not point to an internal host name ({host})")
     return target
+
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _is_host_name(host: str) -> bool:
+    """A DNS name (RFC 1123 labels), internationalised names encoded as IDNA first."""
+    try:
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return 0 < len(ascii_host) <= 253 and all(_LABEL.match(label) for label in ascii_host.split("."))
 
 
 def resolve(target: Target) -> Target:
@@ -113,7 +128,7 @@ def resolve(target: Target) -> Target:
         return target
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         raise UnsafeUrlError(f"the host {target.host} does not resolve") from exc
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:

@@ -1,0 +1,117 @@
+"""Reading users (contract §4): one user, shaped by ``include=`` and ``fields=``, pages, permission checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from umapi.access.principal import Principal
+from umapi.errors import (
+    ErrorDetail,
+    NotFoundError,
+    ValidationError,
+)
+from umapi.pagination import Page
+from umapi.roles.catalog import user_permissions
+from umapi.time import utc_now_iso
+from umapi.users.base import ListQuery, UserServiceBase
+from umapi.users.entities import User
+from umapi.users.models import PermissionCheckResponse, UserResponse
+from umapi.users.repository import UserFilters
+
+INCLUDES = frozenset({"roles", "permissions", "audit_log"})
+USER_FIELDS = frozenset(UserResponse.model_fields)
+
+
+class UserReads(UserServiceBase):
+    """One user, shaped by ``include=`` and ``fields=``; pages; permission checks."""
+
+    def representation(self, user: User, include: set[str], fields: set[str] | None) -> dict[str, Any]:
+        """The user as the API shows it, with ``include=`` extras and only the ``fields=`` asked for."""
+        body = self.to_response(user).model_dump()
+        if "permissions" in include:
+            body["permissions"] = sorted(user_permissions(user, self._catalog, utc_now_iso()))
+        if "audit_log" in include and self._audit_reader is not None:  # parse_views checked audit:read
+            body["audit_log"] = self._audit_reader.recent_for_target(user.org_id, user.id)
+        if fields is not None:
+            body = {name: value for name, value in body.items() if name in fields or name == "id"}
+        return body
+
+    @staticmethod
+    def parse_views(principal: Principal, include: str | None, fields: str | None) -> tuple[set[str], set[str] | None]:
+        wanted = {part.strip() for part in (include or "").split(",") if part.strip()}
+        unknown = wanted - INCLUDES
+        if unknown:
+            raise ValidationError(
+                "include names something unknown.",
+                details=[
+                    ErrorDetail(
+                        "include",
+                        f"Unknown: {', '.join(sorted(unknown))}; use {', '.join(sorted(INCLUDES))}.",
+                        "invalid_include",
+                    )
+                ],
+            )
+        if "audit_log" in wanted:
+            principal.require("audit:read")
+        if fields is None:
+            return wanted, None
+        chosen = {part.strip() for part in fields.split(",") if part.strip()}
+        unknown = chosen - USER_FIELDS - wanted
+        if unknown:
+            raise ValidationError(
+                "fields names something the user object does not have.",
+                details=[ErrorDetail("fields", f"Unknown: {', '.join(sorted(unknown))}.", "invalid_field")],
+            )
+        return wanted, chosen
+
+    def get(self, principal: Principal, user_id: str) -> User:
+        user = self._target(principal, user_id)
+        if principal.subject != user.id:
+            principal.require("users:read")
+        return user
+
+    def me(self, principal: Principal) -> User:
+        if not principal.subject.startswith("usr_"):
+            raise NotFoundError("This token belongs to an API client, not to a user: there is no /users/me.")
+        return self.get(principal, principal.subject)
+
+    def list_page(
+        self, principal: Principal, query: ListQuery, include: set[str] | None = None, fields: set[str] | None = None
+    ) -> Page[dict[str, Any]]:
+        principal.require("users:read")
+        archived = query.status == "archived"
+        role_id = None
+        if query.role:
+            role = self._catalog.resolve(principal.org_id, query.role)
+            if role is None:
+                return Page[dict[str, Any]](data=[], pagination=self._cursors.page_info(query.limit, None, ""))
+            role_id = role.id
+        filters = UserFilters(
+            status=None if archived else query.status,
+            role_id=role_id,
+            department=query.department,
+            search=query.search or None,
+        )
+        listing = "users:" + json.dumps([principal.org_id, query.status, filters, query.sort, query.order], default=str)
+        start = self._cursors.decode(query.cursor, listing) if query.cursor else None
+        users, next_key = self._repository.list_page(
+            principal.org_id,
+            archived=archived,
+            sort=query.sort,
+            descending=query.order == "desc",
+            limit=query.limit,
+            start_key=start,
+            filters=filters,
+        )
+        return Page[dict[str, Any]](
+            data=[self.representation(user, include or set(), fields) for user in users],
+            pagination=self._cursors.page_info(query.limit, next_key, listing),
+        )
+
+    def check_permission(self, principal: Principal, user_id: str, permission: str) -> PermissionCheckResponse:
+        user = self.get(principal, user_id)
+        via = user_permissions(user, self._catalog, utc_now_iso()).get(permission)
+        if not via:
+            raise NotFoundError(f"User {user_id} does not hold {permission}.")
+        return PermissionCheckResponse(permission=permission, granted=True, via_roles=via)
