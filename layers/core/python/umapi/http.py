@@ -30,9 +30,9 @@ from pydantic import ValidationError as PydanticValidationError
 
 from umapi import errors
 from umapi.audit import RequestMeta
+from umapi.digests import sha256_hex
 from umapi.ids import new_id
 from umapi.observability import logger
-from umapi.sealing import sha256_hex
 from umapi.settings import get_settings
 
 REQUEST_ID_HEADER = "X-Request-Id"

@@ -37,9 +37,9 @@ from pydantic import BaseModel
 from umapi import services
 from umapi.access.principal import Principal
 from umapi.aws import dynamodb_client
+from umapi.digests import sha256_hex
 from umapi.errors import ConflictError, ErrorDetail, IdempotencyKeyReusedError, ValidationError
 from umapi.http import ApiApp, header
-from umapi.sealing import sha256_hex
 from umapi.settings import get_settings
 
 HEADER = "idempotency-key"

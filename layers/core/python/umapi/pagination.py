@@ -9,12 +9,14 @@ way into another listing.
 from __future__ import annotations
 
 import json
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from umapi.errors import ErrorDetail, ValidationError
-from umapi.sealing import Sealer
+
+if TYPE_CHECKING:
+    from umapi.sealing import Sealer
 
 T = TypeVar("T")
 

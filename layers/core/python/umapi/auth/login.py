@@ -27,13 +27,14 @@ from umapi.clients.repository import ClientRepository
 from umapi.events import Event
 from umapi.keys import login_failures_ip_pk, login_failures_pk
 from umapi.roles.catalog import RoleCatalog, user_permissions
-from umapi.sealing import Sealer
 from umapi.time import utc_now_iso
 from umapi.users.passwords import verify_password
 from umapi.users.repository import UserRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from umapi.sealing import Sealer
 
 THROTTLE_WINDOW_SECONDS = 900
 MAX_FAILURES_PER_ACCOUNT = 5

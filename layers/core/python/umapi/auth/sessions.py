@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from umapi import db
+from umapi.digests import sha256_b64url, sha256_hex
 from umapi.ids import ulid
-from umapi.sealing import sha256_b64url, sha256_hex
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from umapi import db
+from umapi.digests import b64url, sha256_b64url
 from umapi.errors import ServiceUnavailableError
 from umapi.keys import JWKS_KEY
-from umapi.sealing import b64url, sha256_b64url
 from umapi.time import utc_now_iso
 
 if TYPE_CHECKING:

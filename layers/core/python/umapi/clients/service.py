@@ -21,10 +21,10 @@ from umapi.clients.models import (
     client_response,
 )
 from umapi.clients.repository import ClientRepository
+from umapi.digests import sha256_hex
 from umapi.errors import ConflictError, ErrorDetail, ForbiddenError, ValidationError, details_from_pydantic
 from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
-from umapi.sealing import sha256_hex
 from umapi.time import utc_now_iso
 
 # Compared against when the client id is unknown, so both failures take the same time.

@@ -11,6 +11,7 @@ from typing import Any
 
 from umapi.access.principal import Principal
 from umapi.audit import Actor, AuditEntry, RequestMeta, field_changes
+from umapi.digests import sha256_hex
 from umapi.email import EmailSender, verification_email
 from umapi.errors import (
     GoneError,
@@ -18,7 +19,6 @@ from umapi.errors import (
 from umapi.events import Event
 from umapi.pagination import CursorCodec
 from umapi.roles.catalog import RoleCatalog, active_roles, user_permissions
-from umapi.sealing import sha256_hex
 from umapi.time import utc_now_iso
 from umapi.users.entities import User
 from umapi.users.lookup import find_user

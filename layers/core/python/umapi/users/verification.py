@@ -8,13 +8,13 @@ from typing import Any
 from umapi.access.principal import Principal
 from umapi.audit import Actor, RequestMeta
 from umapi.db import Guarded
+from umapi.digests import sha256_hex
 from umapi.errors import (
     ConflictError,
     ErrorDetail,
     ValidationError,
 )
 from umapi.events import Event
-from umapi.sealing import sha256_hex
 from umapi.time import utc_now_iso
 from umapi.users.base import VERIFICATION_SECONDS, UserServiceBase, audit_changes
 from umapi.users.models import (

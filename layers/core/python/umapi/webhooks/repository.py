@@ -31,13 +31,14 @@ from umapi.keys import (
     webhooks_index_pk,
 )
 from umapi.outbox import audit_put, event_put
-from umapi.sealing import Sealer
 from umapi.webhooks.models import Webhook
 
 SECRET_PURPOSE = "webhook-secret"  # noqa: S105 - the HKDF purpose, not a secret
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from umapi.sealing import Sealer
 
 
 def webhook_key(org_id: str, webhook_id: str) -> dict[str, Any]:
