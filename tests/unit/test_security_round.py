@@ -300,7 +300,7 @@ def test_an_unexpected_exception_anywhere_is_the_500_envelope(acme: Tenant, monk
     def explode(*_: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(http, "check_body", explode)  # before routing, outside any route
+    monkeypatch.setattr(http, "check_body", explode)  # the body guard, before authentication
     response = acme.api.get("/users", token=acme.access)
     assert response.status == 500
     assert response.error["code"] == "internal_error"

@@ -3,7 +3,7 @@
 ``create_app()`` returns a Powertools REST resolver that
 - gives every response an ``X-Request-Id: req_<ULID>`` equal to the error envelope's ``request_id``;
 - rejects bodies over ``MAX_BODY_BYTES`` (413), bodies of another media type (415) and malformed
-  JSON (400) before any route runs;
+  JSON (400) first, on every route (unknown ones too), before authentication and validation;
 - maps every domain error, validation error and unexpected exception to the contract's envelope
   ``{"error": {"code", "message", "details", "request_id", ...context}}``, in this one place.
 """
@@ -92,6 +92,7 @@ class ApiApp(APIGatewayRestResolver):
         validate = self._request_validation_middleware
 
         def authenticate_then_validate(app: ApiApp, next_middleware: Any) -> Any:
+            guard_body(app)  # as API Gateway rejects an oversize body before any integration
             if app.authenticate is not None and app.current_event.resource not in app.public:
                 app.context["principal"] = app.authenticate(app.current_event.raw_event, app.context)
             return validate(app, next_middleware)
@@ -99,39 +100,31 @@ class ApiApp(APIGatewayRestResolver):
         self._request_validation_middleware = authenticate_then_validate  # type: ignore[assignment]
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        """Any exception, wherever it happens (the body guard, routing, a handler, an exception
-        handler), ends as the contract's envelope with ``X-Request-Id``, never the gateway's
-        bare ``Internal server error``."""
-        try:
-            return self._resolve_event(event, context)
-        except Exception:  # noqa: BLE001 - the last line of defence of the HTTP edge
-            logger.exception("unexpected error outside the routes")
-            result = _proxy_result(error_response(self, errors.DomainError(UNEXPECTED_MESSAGE)))
-            result["multiValueHeaders"][REQUEST_ID_HEADER] = [self.request_id or new_id("req")]
-            return result
-
-    def _resolve_event(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.request_id = new_id("req")
         logger.append_keys(request_id=self.request_id)
         # Headers that belong on whatever the answer is (rate-limit status, ...), set by dependencies.
         response_headers: dict[str, str] = {}
         self.context.update(request_id=self.request_id, response_headers=response_headers)
-        try:
-            check_body(event, self.accepted_media_types)
-        except errors.DomainError as problem:
-            # Rejected before routing, as API Gateway rejects an oversize body before any integration.
-            logger.warning("request body rejected", extra={"error_code": problem.code})
-            if event.get("path") in self.oauth_paths and not isinstance(problem, errors.PayloadTooLargeError):
-                result = _proxy_result(oauth_error_response(errors.OAuthError("invalid_request", problem.message)))
-            else:
-                result = _proxy_result(error_response(self, problem))
-        else:
-            result = super().resolve(_as_plain_json(event), context)
+        result = super().resolve(_as_plain_json(event, self.accepted_media_types), context)
         headers = result.setdefault("multiValueHeaders", {})
         for name, value in response_headers.items():
             headers.setdefault(name, [value])
         headers[REQUEST_ID_HEADER] = [self.request_id]
         return result
+
+
+def guard_body(app: ApiApp) -> None:
+    """The body guard, first on every route (unknown ones too), so whatever it raises, expected
+    or not, reaches the one set of exception handlers. OAuth endpoints answer a malformed body as
+    RFC 6749 does (``invalid_request``); an oversize body is 413 everywhere."""
+    event = app.current_event.raw_event
+    try:
+        check_body(event, app.accepted_media_types)
+    except errors.DomainError as problem:
+        logger.warning("request body rejected", extra={"error_code": problem.code})
+        if event.get("path") in app.oauth_paths and not isinstance(problem, errors.PayloadTooLargeError):
+            raise errors.OAuthError("invalid_request", problem.message) from problem
+        raise
 
 
 def oauth_error_response(error: errors.OAuthError) -> Response[Any]:
@@ -147,10 +140,11 @@ def oauth_error_response(error: errors.OAuthError) -> Response[Any]:
     )
 
 
-def _as_plain_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The event with a ``+json`` body labelled ``application/json``, which is what the body parser reads."""
+def _as_plain_json(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) -> Mapping[str, Any]:
+    """The event with an accepted ``+json`` body labelled ``application/json``, which is what the
+    body parser reads (any other media type stays as sent, for the body guard to refuse)."""
     media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
-    if media_type == "application/json" or not media_type.endswith("+json"):
+    if media_type == "application/json" or not media_type.endswith("+json") or media_type not in accepted_media_types:
         return event
     relabel = {
         name: "application/json" if name.lower() == "content-type" else value
@@ -161,17 +155,6 @@ def _as_plain_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
         for name, values in (event.get("multiValueHeaders") or {}).items()
     }
     return {**event, "headers": relabel, "multiValueHeaders": multi}
-
-
-def _proxy_result(response: Response[Any]) -> dict[str, Any]:
-    headers = {name: [value] for name, value in response.headers.items() if isinstance(value, str)}
-    headers["Content-Type"] = [response.content_type or content_types.APPLICATION_JSON]
-    return {
-        "statusCode": response.status_code,
-        "multiValueHeaders": headers,
-        "body": response.body,
-        "isBase64Encoded": False,
-    }
 
 
 PRIVATE: dict[str, str] = {"Cache-Control": "private, no-cache"}
@@ -372,6 +355,8 @@ def create_app(
     @app.exception_handler(Exception)
     def handle_unexpected_error(exc: Exception) -> Response[Any]:
         logger.exception("unexpected error")
-        return error_response(app, errors.DomainError(UNEXPECTED_MESSAGE))
+        return error_response(
+            app, errors.DomainError("The service failed to answer; please retry. Quote the request id to support.")
+        )
 
     return app

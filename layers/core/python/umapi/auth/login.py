@@ -244,12 +244,14 @@ class LoginService:
         buckets = self._throttle.keys(org_id, email_key, meta.ip)
         slots = [key for key, _ in buckets]
         self._throttle.reserve(buckets)
+        checked = False
         try:
             user = self._users.find_by_email(org_id, email_key)
             correct = verify_password(user.password_hash if user else None, password) and user is not None
-        except BaseException:
-            self._throttle.release(slots)
-            raise
+            checked = True
+        finally:
+            if not checked:  # the check never ran to its end: its slot is not a failure
+                self._throttle.release(slots)
         if not correct or user is None:
             self._throttle.failed(buckets)
             raise LoginRefusedError("The email or password is not correct.", 401)
