@@ -45,7 +45,7 @@ unit-fast: install ## pytest: the pure-domain tests only (no moto, no local runt
 bench: install ## Benchmark: cold imports, warm latency vs moto, DynamoDB calls, webhook rate (bench/results.json)
 	@$(BIN)/python bench/run.py
 
-openapi: install ## Regenerate openapi.json (and the layer's copy) from the code
+openapi: install ## Regenerate openapi.json from the code (the layer links to it)
 	@$(BIN)/python scripts/openapi.py
 
 build: install ## sam build (layer dependencies for arm64 from PyPI)

@@ -4,11 +4,12 @@
 Each function's Powertools resolver describes its own routes (request models, parameters,
 response models); this script merges them in template.yaml's order, documents what the
 resolvers cannot know (success status codes other than 200, the error envelope on every
-operation, bearer authentication), and writes the result to ``openapi.json`` and to the
-layer (``umapi/openapi.json``, served by ``GET /openapi.json``).
+operation, bearer authentication), and writes the result to ``openapi.json``. The layer's
+``umapi/openapi.json`` (served by ``GET /openapi.json``) is a symbolic link to it, which
+``sam build`` turns into a copy of the file.
 
-    .venv/bin/python scripts/openapi.py            # write both files
-    .venv/bin/python scripts/openapi.py --check    # exit 1 if either differs from the code
+    .venv/bin/python scripts/openapi.py            # write openapi.json
+    .venv/bin/python scripts/openapi.py --check    # exit 1 if it differs from the code
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUTS = (ROOT / "openapi.json", ROOT / "layers" / "core" / "python" / "umapi" / "openapi.json")
+OUTPUTS = (ROOT / "openapi.json",)
 TITLE = "User Management API"
 VERSION = "1.0.0"
 
@@ -32,6 +33,22 @@ OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke")}
 # The sign-in pages answer HTML (the form, or an error page) to a browser.
 HTML = {("get", "/oauth/authorize"), ("post", "/oauth/authorize")}
 HTML_STATUSES = ("200", "400", "401", "403", "429")
+# The sign-in pages read their parameters themselves (a bad one is an error page or an error
+# redirect, RFC 6749 §4.1.2.1, not the JSON envelope), so the document lists them here.
+AUTHORIZE: dict[str, tuple[dict[str, Any], bool, str]] = {
+    "response_type": ({"type": "string", "enum": ["code"]}, True, "code (the only response type)"),
+    "client_id": ({"type": "string"}, True, "a registered client with the authorization_code grant"),
+    "redirect_uri": ({"type": "string"}, True, "exactly one of the client's redirect URIs"),
+    "scope": ({"type": "string"}, False, "space-separated scopes"),
+    "state": ({"type": "string"}, False, "returned unchanged with the code"),
+    "code_challenge": ({"type": "string"}, False, "PKCE (RFC 7636): BASE64URL(SHA256(verifier)); public clients must"),
+    "code_challenge_method": ({"type": "string", "enum": ["S256"]}, False, "S256"),
+}
+SIGN_IN_FORM = {
+    "email": {"type": "string"},
+    "password": {"type": "string", "format": "password"},
+    "login_token": {"type": "string", "description": "from the sign-in form (bound to its cookie)"},
+}
 ERRORS = {
     "400": "validation_error: the request is not valid (details name the fields)",
     "401": "unauthenticated: no, or an invalid, expired or revoked token",
@@ -123,6 +140,8 @@ def build() -> dict[str, Any]:
                     operation["x-required-permissions-unless-self"] = declaration.unless_self
         for schema_name, schema in part.get("components", {}).get("schemas", {}).items():
             schemas.setdefault(schema_name, schema)
+    for schema in schemas.values():
+        _closed_maps(schema)
     for schema_name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(schema_name, None)  # Powertools' own shapes; ours is the ErrorEnvelope
     schemas["ErrorEnvelope"] = ENVELOPE
@@ -130,6 +149,7 @@ def build() -> dict[str, Any]:
     for path, operations in paths.items():
         for method, operation in operations.items():
             _document(method, path, operation)
+    _drop_unused(schemas, paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -170,6 +190,41 @@ def build() -> dict[str, Any]:
     }
 
 
+def _drop_unused(schemas: dict[str, Any], paths: dict[str, Any]) -> None:
+    """Schemas no operation reaches (a route's return annotation that its responses= replaced)."""
+    reached: set[str] = set()
+    pending = [paths]
+    while pending:
+        text = json.dumps(pending.pop())
+        for name in schemas:
+            if name not in reached and f'"#/components/schemas/{name}"' in text:
+                reached.add(name)
+                pending.append(schemas[name])
+    for name in set(schemas) - reached:
+        del schemas[name]
+
+
+def _closed_maps(schema: Any) -> None:
+    """pydantic writes ``dict[Key, Value]`` with a constrained key as ``patternProperties`` (the
+    key's pattern) beside ``propertyNames`` (its other constraints), which lets any other key
+    through as an additional property; the model accepts none. Say so: the key's pattern joins
+    ``propertyNames`` and every property takes the value schema."""
+    if isinstance(schema, list):
+        for item in schema:
+            _closed_maps(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    patterns = schema.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1 and "propertyNames" in schema:
+        [(pattern, value)] = patterns.items()
+        del schema["patternProperties"]
+        schema["propertyNames"] = {**schema["propertyNames"], "pattern": pattern}
+        schema["additionalProperties"] = value
+    for child in schema.values():
+        _closed_maps(child)
+
+
 def _document(method: str, path: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)  # Powertools' validation answer; ours is 400 in the envelope
@@ -187,10 +242,33 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
             },
         )
     if (method, path) in HTML:
+        _authorize_parameters(method, operation)
         page = {"text/html": {"schema": {"type": "string"}}}
         for status in (s for s in HTML_STATUSES if s in responses):
             responses[status]["content"] = {**page, **responses[status].get("content", {})}
     operation["responses"] = dict(sorted(responses.items()))
+
+
+def _authorize_parameters(method: str, operation: dict[str, Any]) -> None:
+    if method == "get":
+        operation["responses"]["302"] = {
+            "description": "An error sent back to redirect_uri (RFC 6749 §4.1.2.1: error, error_description, state)"
+        }
+        operation["parameters"] = [
+            {"name": name, "in": "query", "required": required, "description": text, "schema": schema}
+            for name, (schema, required, text) in AUTHORIZE.items()
+        ]
+        return
+    fields = {name: {**schema, "description": text} for name, (schema, _, text) in AUTHORIZE.items()}
+    form = {
+        "type": "object",
+        "properties": {**fields, **SIGN_IN_FORM},
+        "required": [*(name for name, (_, required, _) in AUTHORIZE.items() if required), *SIGN_IN_FORM],
+    }
+    operation["requestBody"] = {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": form}},
+    }
 
 
 def render(document: dict[str, Any]) -> str:

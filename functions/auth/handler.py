@@ -8,9 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.permissions import SCOPES
 from umapi.auth.login import AuthorizeError, LoginRefusedError, RedirectError
-from umapi.auth.oauth import SUPPORTED_GRANTS, parse_parameters
+from umapi.auth.models import TOKEN_ANSWER
+from umapi.auth.oauth import REVOKE_PARAMETERS, SUPPORTED_GRANTS, TOKEN_PARAMETERS, parse_parameters
 from umapi.auth.pages import error_page
-from umapi.auth.web import AUTHORIZE_PARAMS, error_redirect, form_cookie, html, redirect, sign_in_form
+from umapi.auth.web import AUTHORIZE_PARAMS, SIGN_IN_PARAMS, error_redirect, form_cookie, html, redirect, sign_in_form
+from umapi.errors import OAuthError
 from umapi.http import create_app, header, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
 from umapi.routing import Login, PublicKeys, Tokens
@@ -20,12 +22,12 @@ app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@app.post("/auth/token")
+@app.post("/auth/token", responses={200: TOKEN_ANSWER})
 @tracer.capture_method
 def post_token(tokens: Tokens) -> Response[dict[str, Any]]:
     event = app.current_event.raw_event
     media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
-    params = parse_parameters(app.current_event.decoded_body, media_type)
+    params = parse_parameters(app.current_event.decoded_body, media_type, TOKEN_PARAMETERS)
     meta = request_meta(event, app.context["request_id"])
     answer = tokens.token(
         params, header(event, "authorization") or None, issuer_for(event), app.context["response_headers"], meta
@@ -40,7 +42,7 @@ def post_revoke(tokens: Tokens) -> Response[None]:
     """RFC 7009: 200 whether or not the token was known."""
     event = app.current_event.raw_event
     media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
-    params = parse_parameters(app.current_event.decoded_body, media_type)
+    params = parse_parameters(app.current_event.decoded_body, media_type, REVOKE_PARAMETERS)
     tokens.revoke(params, header(event, "authorization") or None)
     return Response(status_code=200, body=None, headers=NO_STORE)
 
@@ -65,7 +67,10 @@ def get_authorize(login: Login) -> Response[str]:
 @tracer.capture_method
 def post_authorize(login: Login) -> Response[str]:
     event = app.current_event.raw_event
-    form = parse_parameters(app.current_event.decoded_body, "application/x-www-form-urlencoded")
+    try:
+        form = parse_parameters(app.current_event.decoded_body, FORM, SIGN_IN_PARAMS)
+    except OAuthError as problem:
+        return html(400, error_page(problem.description))
     params = {name: form[name] for name in AUTHORIZE_PARAMS if name in form}
     try:
         request = login.validate(params)

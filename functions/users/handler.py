@@ -24,7 +24,16 @@ from umapi.users.models import (
     UserResponse,
     VerifyEmailRequest,
 )
-from umapi.users.params import NOT_MODIFIED, USER_PAGE, USER_VIEW, Fields, Include, verification_url
+from umapi.users.params import (
+    BULK_RESULT,
+    NOT_MODIFIED,
+    USER_PAGE,
+    USER_VIEW,
+    VERIFICATION_SENT,
+    Fields,
+    Include,
+    verification_url,
+)
 from umapi.users.service import ListQuery
 
 app = create_app(authenticate=authenticate_event, public=("/auth/verify-email",))
@@ -45,7 +54,7 @@ def create_user(
     return etag_response(app.current_event.raw_event, user.model_dump(), 201, {"Location": where})
 
 
-@app.post("/users/bulk")
+@app.post("/users/bulk", responses={200: BULK_RESULT})
 @idempotent(app)
 @tracer.capture_method
 def bulk_create_users(
@@ -177,7 +186,7 @@ def activate_user(
     return etag_response(app.current_event.raw_event, users.set_status(caller, user_id, "active", meta).model_dump())
 
 
-@app.post("/users/<user_id>/verification", status_code=202, response_description="Accepted: the email is on its way")
+@app.post("/users/<user_id>/verification", status_code=202, responses={202: VERIFICATION_SENT})
 @idempotent(app)
 @tracer.capture_method
 def resend_verification(

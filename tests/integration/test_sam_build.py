@@ -33,7 +33,9 @@ def test_sam_build_packages_the_layer_and_functions(tmp_path: Path) -> None:
     # Then the layer holds our package and arm64 builds of its dependencies under python/
     layer = tmp_path / "build" / "CoreLayer" / "python"
     assert (layer / "umapi" / "http.py").is_file()
-    assert (layer / "umapi" / "openapi.json").is_file(), "GET /openapi.json reads it from the layer"
+    served = layer / "umapi" / "openapi.json"  # GET /openapi.json reads it from the layer
+    assert not served.is_symlink(), "sam build copies the document the checkout links to"
+    assert served.read_bytes() == (ROOT / "openapi.json").read_bytes()
     assert not (layer / "python").exists()
     assert list((layer / "pydantic_core").glob("*aarch64*.so"))
     assert list((layer / "cryptography" / "hazmat" / "bindings").glob("*.so"))

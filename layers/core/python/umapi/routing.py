@@ -24,13 +24,14 @@ from umapi import services
 from umapi.audit import RequestMeta
 from umapi.dependencies import current_request_meta
 from umapi.pagination import MAX_LIMIT
+from umapi.time import parse_rfc3339
 
 
 def _rfc3339(value: object) -> object:
     """Only RFC 3339 date-times (pydantic alone would also read ``0.5`` as a Unix time)."""
-    if not isinstance(value, str) or "T" not in value.upper():
+    if not isinstance(value, str):
         raise ValueError("must be an RFC 3339 date-time such as 2026-11-23T12:00:00Z")
-    return value
+    return parse_rfc3339(value)
 
 
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]

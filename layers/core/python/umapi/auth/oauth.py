@@ -14,7 +14,7 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
@@ -42,29 +42,41 @@ _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 §3.3 scope-token
 
 
-def parse_parameters(body: str | None, media_type: str) -> dict[str, str]:
-    """Form (RFC 6749) or JSON parameters; a repeated or non-string parameter is ``invalid_request``."""
+# What each endpoint reads (RFC 6749 §3.1: unrecognized parameters are ignored, recognized ones
+# must not repeat).
+TOKEN_PARAMETERS = frozenset(
+    {"grant_type", "client_id", "client_secret", "scope", "code", "redirect_uri", "code_verifier", "refresh_token"}
+)
+REVOKE_PARAMETERS = frozenset({"token", "token_type_hint", "client_id", "client_secret"})
+
+
+def parse_parameters(body: str | None, media_type: str, known: Collection[str]) -> dict[str, str]:
+    """The ``known`` parameters of a form (RFC 6749) or JSON body; one that repeats or is not a
+    string is ``invalid_request``; others are ignored."""
     if not body:
         return {}
     if media_type == "application/json":
-        repeated: list[str] = []
+        repeated: set[str] = set()
 
         def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             names = [name for name, _ in pairs]
-            repeated.extend(sorted({name for name in names if names.count(name) > 1}))
+            repeated.update(name for name in names if names.count(name) > 1)
             return dict(pairs)
 
         parsed = json.loads(body, object_pairs_hook=no_repeats)
-        if repeated:
-            raise OAuthError("invalid_request", f"Parameters must not repeat: {', '.join(repeated)}.")
-        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+        if not isinstance(parsed, dict):
             raise OAuthError("invalid_request", "The JSON body must be an object of string parameters.")
-        return {str(k): v for k, v in parsed.items()}
-    values = parse_qs(body, keep_blank_values=True)
-    repeated = sorted(name for name, given in values.items() if len(given) > 1)
-    if repeated:
-        raise OAuthError("invalid_request", f"Parameters must not repeat: {', '.join(repeated)}.")
-    return {name: given[0] for name, given in values.items()}
+        given = {name: [value] for name, value in parsed.items() if name in known}
+        if any(not isinstance(value, str) for [value] in given.values()):
+            raise OAuthError("invalid_request", "The JSON body must be an object of string parameters.")
+        for name in repeated & set(given):
+            given[name].append(given[name][0])
+    else:
+        given = {name: values for name, values in parse_qs(body, keep_blank_values=True).items() if name in known}
+    twice = sorted(name for name, values in given.items() if len(values) > 1)
+    if twice:
+        raise OAuthError("invalid_request", f"Parameters must not repeat: {', '.join(twice)}.")
+    return {name: values[0] for name, values in given.items()}
 
 
 def user_token_scope(granted: Mapping[str, Any] | frozenset[str], client: Client) -> frozenset[str]:

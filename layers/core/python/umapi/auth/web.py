@@ -27,6 +27,8 @@ AUTHORIZE_PARAMS = (
     "code_challenge",
     "code_challenge_method",
 )
+# What the sign-in form posts: the authorize parameters and the credentials.
+SIGN_IN_PARAMS = frozenset({*AUTHORIZE_PARAMS, "email", "password", "login_token"})
 
 
 def html(status: int, page: str, cookie: str | None = None) -> Response[str]:

@@ -3,45 +3,64 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from umapi.access.permissions import SCOPES
 from umapi.clients.entities import Client
-from umapi.clients.redirects import is_valid_redirect_uri
+from umapi.clients.redirects import REGISTRABLE_REDIRECT, is_registrable_redirect_uri
+from umapi.fields import NOT_BLANK, UNIQUE_ITEMS, Omittable, no_repeats
 
 GrantType = Literal["client_credentials", "authorization_code", "refresh_token"]
 Scope = Literal[SCOPES]  # type: ignore[valid-type]
-ClientName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ClientName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(json_schema_extra=NOT_BLANK)
+]
 RateLimit = Annotated[int, Field(ge=1, le=1_000_000)]
-_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
 def _check_redirect_uri(uri: str) -> str:
-    """Absolute https URIs without fragments; plain http only for loopback (RFC 8252 §7.3)."""
-    if not is_valid_redirect_uri(uri):
-        raise ValueError("must be an absolute URI (RFC 3986) without a fragment, spaces or control characters")
-    parts = urlsplit(uri)
-    if parts.fragment or not parts.netloc or parts.scheme not in ("https", "http"):
-        raise ValueError("must be an absolute https URI without a fragment")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
-        raise ValueError("http is allowed only for localhost, 127.0.0.1 and [::1]")
+    if not is_registrable_redirect_uri(uri):
+        raise ValueError(
+            "must be an https URI (plain http only for localhost, 127.0.0.1 and [::1]) without user info or a fragment"
+        )
     return uri
 
 
-RedirectUri = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_redirect_uri)]
+RedirectUri = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    Field(json_schema_extra={"pattern": REGISTRABLE_REDIRECT}),
+    AfterValidator(_check_redirect_uri),
+]
 
 
-def _unique(values: list[Any]) -> list[Any]:
-    if len(set(values)) != len(values):
-        raise ValueError("must not repeat a value")
-    return values
+GrantTypes = Annotated[list[GrantType], Field(min_length=1, json_schema_extra=UNIQUE_ITEMS), AfterValidator(no_repeats)]
+Scopes = Annotated[list[Scope], Field(json_schema_extra=UNIQUE_ITEMS), AfterValidator(no_repeats)]
+RedirectUris = Annotated[
+    list[RedirectUri], Field(max_length=20, json_schema_extra=UNIQUE_ITEMS), AfterValidator(no_repeats)
+]
 
 
-GrantTypes = Annotated[list[GrantType], Field(min_length=1), AfterValidator(_unique)]
-Scopes = Annotated[list[Scope], AfterValidator(_unique)]
-RedirectUris = Annotated[list[RedirectUri], Field(max_length=20), AfterValidator(_unique)]
+# The two rules _ClientRules checks, as JSON Schema (the grant types default to client_credentials).
+CLIENT_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"public": {"const": True}}, "required": ["public"]},
+            "then": {
+                "required": ["grant_types"],
+                "properties": {"grant_types": {"not": {"contains": {"const": "client_credentials"}}}},
+            },
+        },
+        {
+            "if": {
+                "properties": {"grant_types": {"contains": {"const": "authorization_code"}}},
+                "required": ["grant_types"],
+            },
+            "then": {"required": ["redirect_uris"], "properties": {"redirect_uris": {"minItems": 1}}},
+        },
+    ]
+}
 
 
 class _ClientRules(BaseModel):
@@ -56,7 +75,7 @@ class _ClientRules(BaseModel):
 
 
 class CreateClientRequest(_ClientRules):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=CLIENT_RULES)
 
     name: ClientName
     grant_types: GrantTypes = ["client_credentials"]
@@ -67,14 +86,31 @@ class CreateClientRequest(_ClientRules):
 
 
 class UpdateClientRequest(BaseModel):
-    """JSON Merge Patch of a client: omitted fields stay, ``null`` resets the rate limit to the default."""
+    """JSON Merge Patch of a client: omitted fields stay, ``null`` resets the rate limit to the default.
+    The service checks the grant rules on the patched client; a patch that breaks them by itself
+    (authorization_code with no redirect URIs) is refused here, as the document says."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {
+                "properties": {"grant_types": {"contains": {"const": "authorization_code"}}},
+                "required": ["grant_types", "redirect_uris"],
+            },
+            "then": {"properties": {"redirect_uris": {"minItems": 1}}},
+        },
+    )
 
-    name: ClientName | None = None
-    grant_types: GrantTypes | None = None
-    scopes: Scopes | None = None
-    redirect_uris: RedirectUris | None = None
+    @model_validator(mode="after")
+    def _redirects_for_codes(self) -> Any:
+        if "authorization_code" in (self.grant_types or []) and self.redirect_uris == []:
+            raise ValueError("authorization_code needs at least one redirect_uri")
+        return self
+
+    name: Omittable[ClientName] = None
+    grant_types: Omittable[GrantTypes] = None
+    scopes: Omittable[Scopes] = None
+    redirect_uris: Omittable[RedirectUris] = None
     rate_limit_per_minute: RateLimit | None = None
 
 

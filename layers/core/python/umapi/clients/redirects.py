@@ -11,6 +11,19 @@ LOOPBACK_IPS = ("127.0.0.1", "::1")
 # space, tab, CR, LF or other control characters, which urlsplit would silently drop).
 _RFC3986_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+\Z")
 
+# What may be registered, as one grammar (the OpenAPI document shows it as the pattern): https
+# to a host name, or plain http to a loopback host (RFC 8252 §7.3); an optional port up to
+# 65535; a path and query of RFC 3986 characters; no user info, no fragment.
+_PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+_HOST = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+"
+_REST = r"(?:[/?](?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?"
+REGISTRABLE_REDIRECT = rf"^(?:https://{_HOST}|http://(?:localhost|127\.0\.0\.1|\[::1\])){_PORT}{_REST}$"
+_REGISTRABLE = re.compile(REGISTRABLE_REDIRECT.removesuffix("$") + r"\Z")
+
+
+def is_registrable_redirect_uri(uri: str) -> bool:
+    return _REGISTRABLE.match(uri) is not None
+
 
 def is_valid_redirect_uri(uri: str) -> bool:
     """An RFC 3986 absolute URI with an authority and without a fragment."""

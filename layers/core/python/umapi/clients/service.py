@@ -110,23 +110,16 @@ class ClientService:
             self._check_grantable(principal, [], changes["rate_limit_per_minute"], rate_limit_sent=True)
         if changes.get("scopes") is not None:
             self._check_grantable(principal, changes["scopes"], None)
-        nulls = [
-            name
-            for name in ("name", "grant_types", "scopes", "redirect_uris")
-            if name in changes and changes[name] is None
-        ]
-        if nulls:
-            raise ValidationError(
-                "These fields cannot be cleared.",
-                details=[ErrorDetail(name, "Cannot be null.", "null_not_allowed") for name in nulls],
-            )
         updated = replace(current, **changes, updated_at=utc_now_iso(), version=current.version + 1)
         try:  # the combined result must still follow the grant rules
             CreateClientRequest.model_validate({**updated.audited_fields(), "rate_limit_per_minute": None})
         except PydanticValidationError as exc:
-            raise ValidationError(
+            raise ValidationError(  # its own code: what conflicts is the client as stored
                 "The change would leave the client inconsistent.",
-                details=details_from_pydantic(exc.errors()),
+                details=[
+                    ErrorDetail(d.field, d.message, "conflicts_with_client")
+                    for d in details_from_pydantic(exc.errors())
+                ],
             ) from exc
         audit = self._audit(
             principal,

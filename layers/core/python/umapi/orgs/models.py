@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-OrgName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+from umapi.fields import NOT_BLANK
+
+OrgName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(json_schema_extra=NOT_BLANK)
+]
 
 
 class CreateOrgRequest(BaseModel):

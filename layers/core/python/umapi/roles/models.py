@@ -6,15 +6,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from umapi.access.permissions import PERMISSIONS
-from umapi.time import to_iso
+from umapi.fields import NOT_BLANK, UNIQUE_ITEMS, Omittable, no_repeats
+from umapi.time import parse_rfc3339, to_iso
 
 RoleName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    Field(json_schema_extra={"allOf": [NOT_BLANK]}),
 ]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-RoleRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+RoleRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ActorId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(usr|cli)_[0-9A-Za-z]{1,64}$")]
 
 
@@ -26,15 +30,11 @@ def _permissions(value: list[str]) -> list[str]:
 
 
 def _future_instant(text: str) -> str:
-    """An RFC 3339 instant with an offset, in the future, as the API writes times (UTC, ms, ``Z``)."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError("must be an RFC 3339 date-time, e.g. 2030-01-31T12:00:00Z") from None
-    if value.tzinfo is None:
-        raise ValueError("must carry a time zone, e.g. 2030-01-31T12:00:00Z")
+    """An RFC 3339 instant in the future, as the API writes times (UTC, ms, ``Z``)."""
+    value = parse_rfc3339(text)
     if value <= datetime.now(UTC):
-        raise ValueError("must be in the future")
+        # Its own code: the document can say "a date-time", not "a date-time after now".
+        raise PydanticCustomError("not_in_future", "must be in the future")
     return to_iso(value)
 
 
@@ -43,7 +43,12 @@ Permissions = Annotated[
     Field(max_length=len(PERMISSIONS) * 2, json_schema_extra={"items": {"type": "string", "enum": list(PERMISSIONS)}}),
     AfterValidator(_permissions),
 ]
-ExpiresAt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_future_instant)]
+ExpiresAt = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    Field(json_schema_extra={"format": "date-time"}),
+    AfterValidator(_future_instant),
+]
 
 
 class CreateRoleRequest(BaseModel):
@@ -59,9 +64,9 @@ class UpdateRoleRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: RoleName | None = None
+    name: Omittable[RoleName] = None
     description: Description | None = None
-    permissions: Permissions | None = None
+    permissions: Omittable[Permissions] = None
 
 
 class RoleResponse(BaseModel):
@@ -108,19 +113,15 @@ class UserRoleList(BaseModel):
     data: list[UserRoleEntry]
 
 
-UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-
-
-def _unique(value: list[str]) -> list[str]:
-    if len(set(value)) != len(value):
-        raise ValueError("must not repeat a user id")
-    return value
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class BulkRolesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_ids: Annotated[list[UserId], Field(min_length=1, max_length=100), AfterValidator(_unique)]
+    user_ids: Annotated[
+        list[UserId], Field(min_length=1, max_length=100, json_schema_extra=UNIQUE_ITEMS), AfterValidator(no_repeats)
+    ]
     role_id: RoleRef
     action: Literal["assign", "remove"]
     expires_at: ExpiresAt | None = None

@@ -16,12 +16,10 @@ from umapi.audit import AuditEntry, RequestMeta, field_changes
 from umapi.errors import (
     ConflictError,
     DomainError,
-    ErrorDetail,
     ForbiddenError,
     GoneError,
     NotFoundError,
     UserSuspendedError,
-    ValidationError,
 )
 from umapi.events import Event
 from umapi.ids import new_id
@@ -120,12 +118,6 @@ class RoleService:
         role = self._custom(principal, ref, "changed")
         principal.require_over(role.permissions, f"role {role.id}")
         sent = patch.model_fields_set
-        for required in ("name", "permissions"):
-            if required in sent and getattr(patch, required) is None:
-                raise ValidationError(
-                    f"{required} cannot be cleared.",
-                    details=[ErrorDetail(required, "Cannot be null.", "null_not_allowed")],
-                )
         changes: dict[str, Any] = {}
         if "name" in sent and patch.name is not None and patch.name != role.name:
             if patch.name.lower() != role.name.lower():

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from umapi.audit_log import AuditEntryResponse
+from umapi.fields import NOT_BLANK, Omittable
 
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
 
@@ -63,7 +64,9 @@ Email = Annotated[
     AfterValidator(_email),
     Field(json_schema_extra={"format": "email", "pattern": _EMAIL.pattern}),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(json_schema_extra=NOT_BLANK)
+]
 Password = Annotated[
     str,
     StringConstraints(min_length=8, max_length=128),
@@ -82,10 +85,12 @@ AvatarUrl = Annotated[
     AfterValidator(_https),
     Field(json_schema_extra={"pattern": r"^https://[^\s/?#]+[^\s]*$"}),
 ]
-Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Department = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(json_schema_extra=NOT_BLANK)
+]
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MetadataValue = Annotated[str, StringConstraints(max_length=500)]
-RoleRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+RoleRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class CreateUserRequest(BaseModel):
@@ -107,8 +112,8 @@ class UpdateUserRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
-    email: Email | None = None
+    name: Omittable[Name] = None
+    email: Omittable[Email] = None
     password: Password | None = None
     phone: Phone | None = None
     department: Department | None = None
@@ -195,3 +200,32 @@ class UserView(BaseModel):
     version: int | None = None
     permissions: list[str] | None = None
     audit_log: list[AuditEntryResponse] | None = None
+
+
+class ErrorObject(BaseModel):
+    """The envelope's ``error`` object, as a bulk row carries it (no request id of its own)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    details: list[dict[str, str]]
+
+
+class BulkRow(BaseModel):
+    index: int
+    status: Literal["success", "error"]
+    user: UserResponse | None = None
+    error: ErrorObject | None = None
+
+
+class BulkCreateResult(BaseModel):
+    processed: int
+    successful: int
+    failed: int
+    results: list[BulkRow]
+
+
+class VerificationSent(BaseModel):
+    message: str
+    expires_in: int

@@ -64,12 +64,6 @@ class UserProfile(UserServiceBase):
         self._not_archived(user)
         if if_match is not None and if_match.strip() not in ("*", etag_of(self.to_response(user).model_dump())):
             raise PreconditionFailedError("The user changed since you read it (If-Match); read it again.")
-        for required in ("name", "email"):
-            if required in sent and getattr(patch, required) is None:
-                raise ValidationError(
-                    f"{required} cannot be cleared.",
-                    details=[ErrorDetail(required, "Cannot be null.", "null_not_allowed")],
-                )
 
         now = utc_now_iso()
         changes: dict[str, Any] = {

@@ -7,20 +7,16 @@ from typing import Any
 
 from umapi.access.principal import Principal
 from umapi.errors import (
-    ErrorDetail,
     NotFoundError,
-    ValidationError,
 )
 from umapi.pagination import Page
 from umapi.roles.catalog import user_permissions
 from umapi.time import utc_now_iso
 from umapi.users.base import ListQuery, UserServiceBase
 from umapi.users.entities import User
-from umapi.users.models import PermissionCheckResponse, UserResponse
+from umapi.users.models import PermissionCheckResponse
 from umapi.users.repository import UserFilters
-
-INCLUDES = frozenset({"roles", "permissions", "audit_log"})
-USER_FIELDS = frozenset(UserResponse.model_fields)
+from umapi.users.views import FIELDS, INCLUDES, parse_names
 
 
 class UserReads(UserServiceBase):
@@ -39,31 +35,10 @@ class UserReads(UserServiceBase):
 
     @staticmethod
     def parse_views(principal: Principal, include: str | None, fields: str | None) -> tuple[set[str], set[str] | None]:
-        wanted = {part.strip() for part in (include or "").split(",") if part.strip()}
-        unknown = wanted - INCLUDES
-        if unknown:
-            raise ValidationError(
-                "include names something unknown.",
-                details=[
-                    ErrorDetail(
-                        "include",
-                        f"Unknown: {', '.join(sorted(unknown))}; use {', '.join(sorted(INCLUDES))}.",
-                        "invalid_include",
-                    )
-                ],
-            )
+        wanted = parse_names(include, INCLUDES, "include", "invalid_include")
         if "audit_log" in wanted:
             principal.require("audit:read")
-        if fields is None:
-            return wanted, None
-        chosen = {part.strip() for part in fields.split(",") if part.strip()}
-        unknown = chosen - USER_FIELDS - wanted
-        if unknown:
-            raise ValidationError(
-                "fields names something the user object does not have.",
-                details=[ErrorDetail("fields", f"Unknown: {', '.join(sorted(unknown))}.", "invalid_field")],
-            )
-        return wanted, chosen
+        return wanted, None if fields is None else parse_names(fields, FIELDS, "fields", "invalid_field")
 
     def get(self, principal: Principal, user_id: str) -> User:
         user = self._target(principal, user_id)

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from umapi.fields import UNIQUE_ITEMS, Omittable, no_repeats
+
 EVENT_TYPES = (
     "user.created",
     "user.updated",
@@ -24,19 +26,17 @@ EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 EventStatus = Literal["pending", "delivered", "failed", "acknowledged"]
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    StringConstraints(min_length=1, max_length=2000),
     Field(json_schema_extra={"format": "uri", "pattern": r"^https?://[^\s/?#]+[^\s]*$"}),
 ]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
-def _unique(values: list[str]) -> list[str]:
-    if len(set(values)) != len(values):
-        raise ValueError("must not repeat an event type")
-    return values
-
-
-EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES)), AfterValidator(_unique)]
+EventTypes = Annotated[
+    list[EventType],
+    Field(min_length=1, max_length=len(EVENT_TYPES), json_schema_extra=UNIQUE_ITEMS),
+    AfterValidator(no_repeats),
+]
 
 
 class CreateWebhookRequest(BaseModel):
@@ -53,10 +53,10 @@ class UpdateWebhookRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: Url | None = None
-    events: EventTypes | None = None
+    url: Omittable[Url] = None
+    events: Omittable[EventTypes] = None
     description: Description | None = None
-    active: StrictBool | None = None
+    active: Omittable[StrictBool] = None
 
 
 class WebhookResponse(BaseModel):

@@ -123,12 +123,6 @@ class WebhookService:
         principal.require("webhooks:write")
         webhook = self._find(principal, webhook_id)
         sent = patch.model_fields_set
-        nulls = [name for name in ("url", "events", "active") if name in sent and getattr(patch, name) is None]
-        if nulls:
-            raise ValidationError(
-                "These fields cannot be cleared.",
-                details=[ErrorDetail(name, "Cannot be null.", "null_not_allowed") for name in nulls],
-            )
         changes: dict[str, Any] = {}
         if "url" in sent and patch.url is not None:
             changes["url"] = self._safe(patch.url)
