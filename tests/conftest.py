@@ -3,6 +3,7 @@ and one ``lambda_context``."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 # Powertools reads these when a handler module is imported (as Lambda's environment has them
@@ -18,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -33,6 +36,18 @@ from umapi.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 moto_patches.install()  # transactions that do not copy the whole table (see the module)
+
+
+@functools.cache
+def _shared_loader(data_path: str | None) -> botocore.loaders.Loader:
+    return _create_loader(data_path)
+
+
+# mock_aws() clears boto3's default session, so every test would build a new one and parse the
+# service models (JSON, megabytes) again: one loader for the whole run serves them all, as a
+# long-lived Lambda process's session does.
+_create_loader = botocore.session.create_loader
+botocore.session.create_loader = _shared_loader
 
 
 @pytest.fixture(autouse=True)

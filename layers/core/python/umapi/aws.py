@@ -1,4 +1,6 @@
-"""Cached boto3 clients. Repositories take these in their constructors; tests pass their own."""
+"""Cached boto3 clients, one per service, endpoint and region: a process keeps them for its
+lifetime, and settings that point elsewhere (tests, the local runtime) get clients of their own.
+Repositories take these in their constructors; tests pass their own."""
 
 from __future__ import annotations
 
@@ -25,36 +27,29 @@ _CLIENT_CONFIG = Config(
 )
 
 
-def _client(service: str) -> Any:
-    settings = get_settings()
+@cache
+def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
     return boto3.client(  # type: ignore[call-overload]
-        service, endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region, config=_CLIENT_CONFIG
+        service, endpoint_url=endpoint_url, region_name=region, config=_CLIENT_CONFIG
     )
 
 
-@cache
+def _configured(service: str) -> Any:
+    settings = get_settings()  # cached itself: cheap on every call
+    return _client(service, settings.aws_endpoint_url, settings.aws_region)
+
+
 def dynamodb_client() -> DynamoDBClient:
-    return cast("DynamoDBClient", _client("dynamodb"))
+    return cast("DynamoDBClient", _configured("dynamodb"))
 
 
-@cache
 def secretsmanager_client() -> SecretsManagerClient:
-    return cast("SecretsManagerClient", _client("secretsmanager"))
+    return cast("SecretsManagerClient", _configured("secretsmanager"))
 
 
-@cache
 def ses_client() -> SESClient:
-    return cast("SESClient", _client("ses"))
+    return cast("SESClient", _configured("ses"))
 
 
-@cache
 def sqs_client() -> SQSClient:
-    return cast("SQSClient", _client("sqs"))
-
-
-def reset_clients() -> None:
-    """Forget cached clients (after the environment changed, e.g. in tests)."""
-    dynamodb_client.cache_clear()
-    secretsmanager_client.cache_clear()
-    ses_client.cache_clear()
-    sqs_client.cache_clear()
+    return cast("SQSClient", _configured("sqs"))

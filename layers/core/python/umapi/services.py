@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from umapi.aws import dynamodb_client, reset_clients, secretsmanager_client, ses_client, sqs_client
+from umapi.aws import dynamodb_client, secretsmanager_client, ses_client, sqs_client
 from umapi.settings import get_settings
 
 if TYPE_CHECKING:
@@ -276,4 +276,3 @@ def reset() -> None:
         deliverer,
     ):
         factory.cache_clear()
-    reset_clients()
