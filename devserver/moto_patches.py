@@ -1,4 +1,4 @@
-"""A faster ``TransactWriteItems`` for moto, with DynamoDB's semantics.
+"""A faster ``TransactWriteItems`` and faster index queries for moto, with DynamoDB's semantics.
 
 moto 5.2.5 makes a transaction atomic by deep-copying the whole table once per transaction
 item before applying anything, and restoring the copy on failure. Every request of this API
@@ -11,11 +11,16 @@ depend on another item's write. This version therefore checks every condition fi
 writes nothing unless all hold, then applies the writes. Only the touched items are saved,
 to be put back if a write itself fails (a malformed update expression). The answers, the
 cancellation reasons and the stream records are moto's own.
+
+A query of a secondary index starts, in moto, by sorting every item of the table by its keys,
+comparing moto's typed values in Python: seconds per query once a table holds ten thousand
+items. ``all_items`` here sorts by the keys' plain values (numbers as numbers), the same order.
 """
 
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -28,6 +33,7 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 
 _OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
 
@@ -107,6 +113,21 @@ def _apply(self: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict[st
         self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"], **context)
 
 
+def _plain(value: Any) -> tuple[str, Any]:
+    if value is None:
+        return ("", "")
+    return (value.type, Decimal(value.value) if value.type == "N" else value.value)
+
+
+def all_items(self: Table) -> list[Any]:
+    """moto's ``Table.all_items``: every item, ordered by hash key then range key."""
+    items = [
+        item for hash_set in self.items.values() for item in (hash_set.values() if self.range_key_attr else [hash_set])
+    ]
+    return sorted(items, key=lambda item: (_plain(item.hash_key), _plain(item.range_key)))
+
+
 def install() -> None:
-    """Use the faster transactions in this process (idempotent)."""
+    """Use the faster transactions and index queries in this process (idempotent)."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]

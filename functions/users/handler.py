@@ -77,7 +77,15 @@ def list_users(
     status: Literal["pending_verification", "active", "suspended", "archived"] | None = None,
     role: Annotated[str | None, Query(max_length=64)] = None,
     department: Annotated[str | None, Query(max_length=100)] = None,
-    search: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=100,
+            description="case-insensitive prefix of the email, the name or any word of either; "
+            "answers in the order of the word it matches (order= applies, sort= does not)",
+        ),
+    ] = None,
     sort: Literal["created_at", "name", "email", "last_login"] = "created_at",
     order: Literal["asc", "desc"] = "desc",
     include: Include = None,

@@ -13,6 +13,7 @@ from tests.support.api import InProcessApi
 from tests.support.backend import FakeLambdaContext, provision, seed_platform
 from tests.support.users import Tenant, new_tenant
 from umapi.bootstrap import AdminCredentials
+from umapi.users.search import search_words
 
 NAMES = ["alice", "Bob", "carol", "Dave", "eve", "Frank", "grace"]
 
@@ -94,25 +95,69 @@ def test_default_order_is_newest_first(crowd: tuple[Tenant, list[dict[str, Any]]
             {"role": "role_viewer", "department": "Sales"},
             lambda u: u["roles"][0]["name"] == "viewer" and u["department"] == "Sales",
         ),
-        ({"search": "CORP"}, lambda u: "corp" in u["email"]),
-        ({"search": "bob"}, lambda u: "bob" in u["name"].lower()),
         ({"status": "pending_verification"}, lambda u: True),
         ({"status": "active"}, lambda u: False),
     ],
 )
+@pytest.mark.parametrize(("sort", "order"), [("email", "asc"), ("created_at", "desc"), ("created_at", "asc")])
 def test_filters_give_full_pages_of_matches(
-    crowd: tuple[Tenant, list[dict[str, Any]]], query: dict[str, str], predicate: Any
+    crowd: tuple[Tenant, list[dict[str, Any]]], query: dict[str, str], predicate: Any, sort: str, order: str
 ) -> None:
     tenant, users = crowd
-    seen = walk(tenant, sort="email", order="asc", **query)
-    expected = sorted((u for u in users if predicate(u)), key=SORT_KEYS["email"])
+    seen = walk(tenant, sort=sort, order=order, **query)
+    expected = sorted((u for u in users if predicate(u)), key=SORT_KEYS[sort], reverse=order == "desc")
     assert [u["id"] for u in seen] == [u["id"] for u in expected]
+
+
+def first_word(user: dict[str, Any], term: str, descending: bool) -> str:
+    words = [w for w in search_words(user["name"], user["email"]) if w.startswith(term)]
+    return max(words) if descending else min(words)
+
+
+@pytest.mark.parametrize(
+    ("term", "predicate"),
+    [
+        ("CORP", lambda u: u["email"].endswith("@corp.com")),  # a word of the email
+        ("bob", lambda u: u["name"].startswith("Bob")),  # a word of the name
+        ("user1", lambda u: u["email"].startswith("user1")),  # a prefix of the email
+        ("alice 0", lambda u: u["name"].startswith("alice 0")),  # a prefix of the name
+        ("04", lambda u: u["name"].endswith(" 04")),  # a word of the name, not the email's
+        ("orp", lambda u: False),  # inside a word: not a prefix
+    ],
+)
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_search_finds_prefixes_each_match_once_in_word_order(
+    crowd: tuple[Tenant, list[dict[str, Any]]], term: str, predicate: Any, order: str
+) -> None:
+    tenant, users = crowd
+    seen = walk(tenant, search=term, order=order)
+    wanted = term.casefold()
+    expected = sorted(
+        (u for u in users if predicate(u)),
+        key=lambda u: (first_word(u, wanted, order == "desc"), u["id"]),
+        reverse=order == "desc",
+    )
+    assert [u["id"] for u in seen] == [u["id"] for u in expected]
+
+
+def test_search_and_filters_together(crowd: tuple[Tenant, list[dict[str, Any]]]) -> None:
+    tenant, users = crowd
+    seen = walk(tenant, search="example", department="Sales", role="viewer")
+    expected = [
+        u
+        for u in users
+        if "@example" in u["email"] and u["department"] == "Sales" and u["roles"][0]["name"] == "viewer"
+    ]
+    assert sorted(u["id"] for u in seen) == sorted(u["id"] for u in expected)
+    assert expected
 
 
 @pytest.mark.parametrize(
     "query",
     [
         {"limit": "0"},
+        {"search": "a"},  # 2 to 100 characters
+        {"search": "a" * 101},
         {"limit": "101"},
         {"sort": "password"},
         {"order": "up"},

@@ -155,6 +155,12 @@ def transact_failures(dynamodb: Any, items: list[dict[str, Any]]) -> list[int]:
     return []
 
 
+# A listing reads at most this many items per request (DynamoDB's ScannedCount: what a filter
+# dropped counts too). A page that reaches it holds the matches found so far, has_more is true,
+# and the cursor resumes exactly where the reading stopped (contract §4).
+READ_BUDGET = 1000
+
+
 def query_page(
     dynamodb: Any,
     request: dict[str, Any],
@@ -163,27 +169,34 @@ def query_page(
     key_names: tuple[str, ...],
     *,
     filtered: bool = False,
+    budget: int = READ_BUDGET,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """One full page of a ``Query``: up to ``limit`` items after ``start_key``, and the key to
-    resume after the page (``None`` on the last page).
+    """One page of a ``Query``: up to ``limit`` items after ``start_key``, and the key to resume
+    after the page (``None`` on the last page).
 
     Asks for one item more than the page, so the last page is recognised exactly (DynamoDB's
     own ``LastEvaluatedKey`` may point past the last item). It reads on until the page is full
     or the partition ends: past DynamoDB's 1 MB answers, and past items a ``FilterExpression``
-    (``filtered``: read in larger steps) dropped. ``key_names`` are
-    the table's and the index's key attributes, which together locate an item in an index.
+    (``filtered``: read in larger steps) dropped, but never more than ``budget`` items: then
+    the page is short and the key is where the reading stopped. ``key_names`` are the table's
+    and the index's key attributes, which together locate an item in an index.
     """
-    request = {**request, "Limit": max(limit + 1, 100) if filtered else limit + 1}
+    request = dict(request)
+    step = min(max(limit + 1, 100), budget) if filtered else limit + 1
     items: list[dict[str, Any]] = []
+    read = 0
     while len(items) <= limit:
         if start_key:
             request["ExclusiveStartKey"] = start_key
         with translate_errors():
-            answer = dynamodb.query(**request)
+            answer = dynamodb.query(**request, Limit=min(step, budget - read))
         items += answer["Items"]
+        read += int(answer.get("ScannedCount", len(answer["Items"])))
         start_key = answer.get("LastEvaluatedKey")
         if not start_key:
             break
+        if read >= budget and len(items) <= limit:
+            return items, start_key  # the budget is spent: resume where the reading stopped
     page = items[:limit]
     if len(items) <= limit:
         return page, None

@@ -93,6 +93,26 @@ def users_index_pk(org_id: str, *, archived: bool = False) -> str:
     return f"ORG#{org_id}#USERS#ARCHIVED" if archived else f"ORG#{org_id}#USERS"
 
 
+def user_search_pk(org_id: str, *, archived: bool = False) -> str:
+    """The partition of an organization's search entries (``SK=<word>#<usr>``); archived users'
+    entries live apart, as their listings do."""
+    return f"ORG#{org_id}#SEARCH#ARCHIVED" if archived else f"ORG#{org_id}#SEARCH"
+
+
+def user_search_sk(word: str, user_id: str) -> str:
+    return f"{word}#{user_id}"
+
+
+def users_filter_pk(org_id: str, kind: str, value: str) -> str:
+    """The partition of the entries of an organization's unarchived users with one ``status``,
+    ``department`` or ``role`` (``SK=<created_at>#<usr>``: newest or oldest first)."""
+    return f"ORG#{org_id}#USERS#{kind.upper()}#{value}"
+
+
+def users_filter_sk(created_at: str, user_id: str) -> str:
+    return f"{created_at}#{user_id}"
+
+
 def user_lookup_pk(user_id: str) -> str:
     """GSI5: find a user's organization by the user's id (platform admins)."""
     return f"USER#{user_id}"

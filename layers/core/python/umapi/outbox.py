@@ -4,6 +4,9 @@ transaction as the change they record (contract §4, §7). The entities (``Audit
 
     audit entry   PK=ORG#<org>#AUDIT  SK=<aud id>   GSI1 by actor, GSI2 by target
     event         PK=ORG#<org>#EVENTS SK=<evt id>   GSI1 by status (pending first)
+
+Both expire by TTL: audit entries ``AUDIT_RETENTION_DAYS`` after they were written, events
+``EVENT_RETENTION_DAYS`` (contract §4, §7).
 """
 
 from __future__ import annotations
@@ -14,6 +17,15 @@ from umapi import db
 from umapi.audit import AuditEntry
 from umapi.events import Event
 from umapi.keys import audit_actor_pk, audit_pk, audit_target_pk, events_pk, events_status_pk
+from umapi.settings import get_retention
+from umapi.time import parse_rfc3339
+
+DAY = 86_400
+
+
+def expires(created_at: str, days: int) -> int:
+    """The TTL (epoch seconds) of an item written at ``created_at`` and kept ``days``."""
+    return int(parse_rfc3339(created_at).timestamp()) + days * DAY
 
 
 def audit_put(table: str, entry: AuditEntry) -> dict[str, Any]:
@@ -36,6 +48,7 @@ def audit_put(table: str, entry: AuditEntry) -> dict[str, Any]:
         "ip": entry.meta.ip,
         "user_agent": entry.meta.user_agent,
         "created_at": entry.created_at,
+        "ttl": expires(entry.created_at, get_retention().audit_days),
     }
     return db.put_new(table, db.serialize(item))
 
@@ -53,5 +66,6 @@ def event_put(table: str, event: Event) -> dict[str, Any]:
         "envelope": event.envelope(),
         "webhook_id": event.webhook_id,
         "created_at": event.created_at,
+        "ttl": expires(event.created_at, get_retention().event_days),
     }
     return db.put_new(table, db.serialize(item))

@@ -66,3 +66,19 @@ def get_settings() -> Settings:
     environ = dict(os.environ)
     environ.setdefault("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "us-east-1"))
     return Settings.model_validate(environ)
+
+
+class Retention(BaseModel):
+    """How long audit entries and webhook events are kept (DynamoDB TTL). Apart from
+    ``Settings``: every writer needs it, including code that runs before a table is configured
+    (the local runtime's bootstrap)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    audit_days: int = Field(default=365, validation_alias="AUDIT_RETENTION_DAYS", ge=1, le=3650)
+    event_days: int = Field(default=35, validation_alias="EVENT_RETENTION_DAYS", ge=1, le=3650)
+
+
+def get_retention() -> Retention:
+    """Read on every call (a few microseconds): nothing to clear when the environment changes."""
+    return Retention.model_validate(os.environ)

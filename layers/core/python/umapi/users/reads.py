@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from umapi.access.principal import Principal
@@ -15,7 +17,7 @@ from umapi.time import utc_now_iso
 from umapi.users.base import ListQuery, UserServiceBase
 from umapi.users.entities import User
 from umapi.users.models import PermissionCheckResponse
-from umapi.users.repository import UserFilters
+from umapi.users.repository import UserFilters, matches
 from umapi.users.views import FIELDS, INCLUDES, parse_names
 
 
@@ -70,6 +72,42 @@ class UserReads(UserServiceBase):
         )
         listing = "users:" + json.dumps([principal.org_id, query.status, filters, query.sort, query.order], default=str)
         start = self._cursors.decode(query.cursor, listing) if query.cursor else None
+        if filters.search:  # the search entries lead; the other filters are checked on the users found
+            users, next_key = self._repository.search_page(
+                principal.org_id,
+                archived=archived,
+                term=filters.search,
+                descending=query.order == "desc",
+                limit=query.limit,
+                start_key=start,
+                keep=partial(matches, replace(filters, search=None), utc_now_iso()),
+            )
+            return Page[dict[str, Any]](
+                data=[self.representation(user, include or set(), fields) for user in users],
+                pagination=self._cursors.page_info(query.limit, next_key, listing),
+            )
+        indexed = [
+            (kind, value)
+            for kind, value in (("role", role_id), ("department", filters.department), ("status", filters.status))
+            if value
+        ]
+        if indexed and query.sort == "created_at" and not archived:
+            # The first of role, department and status leads (the most selective, as a rule);
+            # the others are checked on the users found.
+            kind, value = indexed[0]
+            users, next_key = self._repository.filter_page(
+                principal.org_id,
+                kind=kind,
+                value=value,
+                descending=query.order == "desc",
+                limit=query.limit,
+                start_key=start,
+                keep=partial(matches, filters, utc_now_iso()),
+            )
+            return Page[dict[str, Any]](
+                data=[self.representation(user, include or set(), fields) for user in users],
+                pagination=self._cursors.page_info(query.limit, next_key, listing),
+            )
         users, next_key = self._repository.list_page(
             principal.org_id,
             archived=archived,

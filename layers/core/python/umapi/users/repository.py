@@ -4,6 +4,9 @@
     email claim     PK=ORG#<org>  SK=EMAIL#<email, lower-case>   (attribute_not_exists: unique per org)
     listings        GSI1..GSI4    PK=ORG#<org>#USERS[#ARCHIVED]  SK=<created_at|name|email|last_login>#<usr>
     by id           GSI5          PK=USER#<usr>                  (platform admins across organizations)
+    search entry    PK=ORG#<org>#SEARCH[#ARCHIVED]  SK=<word>#<usr>  (one per search word: users.search)
+    filter entry    PK=ORG#<org>#USERS#<STATUS|DEPARTMENT|ROLE>#<value>  SK=<created_at>#<usr>
+                    (unarchived users: one per status, department and role held)
     verification    PK=VERIFY#<sha256(token)>  SK=VERIFY         (single use: deleted on a condition)
 
 Every change goes out in one transaction with its audit entry and its outbox event; the user's
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from umapi import db
@@ -27,7 +31,11 @@ from umapi.keys import (
     org_pk,
     role_id_of,
     user_lookup_pk,
+    user_search_pk,
+    user_search_sk,
     user_sk,
+    users_filter_pk,
+    users_filter_sk,
     users_index_pk,
     verification_pk,
 )
@@ -38,6 +46,7 @@ from umapi.roles.entities import is_custom_role_id
 from umapi.roles.repository import RoleRepository
 from umapi.time import utc_now_iso
 from umapi.users.entities import RoleAssignment, User
+from umapi.users.search import answered_under, normalize, search_words
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,6 +60,16 @@ class UserFilters:
     search: str | None = None
 
 
+def matches(filters: UserFilters, now_iso: str, user: User) -> bool:
+    """Whether ``user`` passes ``filters`` (status, an unexpired role, department): what a
+    listing's FilterExpression checks, for users read another way."""
+    if filters.status and user.status != filters.status:
+        return False
+    if filters.department and user.department != filters.department:
+        return False
+    return not filters.role_id or any(a.role_id == filters.role_id for a in unexpired(user, now_iso))
+
+
 # Sort field -> (index, how the sort key starts)
 SORT_INDEXES: dict[str, tuple[str, Callable[[User], str]]] = {
     "created_at": ("GSI1", lambda user: user.created_at),
@@ -60,9 +79,10 @@ SORT_INDEXES: dict[str, tuple[str, Callable[[User], str]]] = {
 }
 VERIFY_SK = "VERIFY"
 
-# A user change is at most 4 items of its own (user, audit entry, event, role holder) plus the
-# email claim or verification token; two more are shared (the role, the admin roster).
-CHANGES_PER_TRANSACTION = 16
+# A transaction holds at most 100 items; user changes are grouped up to that (a change is its
+# user, audit entry, events, role holders, email claim and search entries; the roles it
+# newly holds and the admin roster are checked once per transaction).
+MAX_TRANSACTION_ITEMS = 100
 MAX_ATTEMPTS = 4
 
 
@@ -100,7 +120,51 @@ def user_key(org_id: str, user_id: str) -> dict[str, Any]:
     return {"PK": {"S": org_pk(org_id)}, "SK": {"S": user_sk(user_id)}}
 
 
-def _to_item(user: User) -> dict[str, Any]:
+FILTERS = ("status", "department", "role")
+
+
+def listing_entries(user: User | None) -> dict[str, dict[str, Any]]:
+    """Every entry ``user`` is listed by (search words, and unarchived, its status, department
+    and roles), by key (``PK|SK``); none for a purged user."""
+    entries = search_entries(user)
+    if user is None or user.status == "archived":
+        return entries
+    sk = users_filter_sk(user.created_at, user.id)
+    listed: list[tuple[str, str, dict[str, Any]]] = [("status", user.status, {})]
+    if user.department:
+        listed.append(("department", user.department, {}))
+    listed += [("role", a.role_id, {"expires_at": a.expires_at}) for a in user.roles]
+    for kind, value, extra in listed:
+        pk = users_filter_pk(user.org_id, kind, value)
+        entries[f"{pk}|{sk}"] = {"PK": pk, "SK": sk, "entity": f"user_{kind}", "user_id": user.id, **extra}
+    return entries
+
+
+def search_entries(user: User | None) -> dict[str, dict[str, Any]]:
+    """The search entries of ``user`` by key (``PK|SK``); none for a purged user."""
+    if user is None:
+        return {}
+    words = search_words(user.name, user.email)
+    partition = user_search_pk(user.org_id, archived=user.status == "archived")
+    entries = {}
+    for word in words:
+        values = {
+            "PK": partition,
+            "SK": user_search_sk(word, user.id),
+            "entity": "user_search",
+            "user_id": user.id,
+            "word": word,
+            "words": list(words),
+        }
+        entries[f"{values['PK']}|{values['SK']}"] = values
+    return entries
+
+
+def _answers_search(entry: dict[str, Any], term: str, descending: bool) -> bool:
+    return answered_under(entry["word"], entry["words"], term, descending=descending)
+
+
+def user_item(user: User) -> dict[str, Any]:
     partition = users_index_pk(user.org_id, archived=user.status == "archived")
     values: dict[str, Any] = {
         "PK": org_pk(user.org_id),
@@ -260,6 +324,91 @@ class UserRepository:
         )
         return [user_from_item(item) for item in items], next_key
 
+    def search_page(
+        self,
+        org_id: str,
+        *,
+        archived: bool,
+        term: str,
+        descending: bool,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        keep: Callable[[User], bool],
+        budget: int = db.READ_BUDGET,
+    ) -> tuple[list[User], dict[str, Any] | None]:
+        """A page of users a search ``term`` finds (users.search), in the order of the word it
+        matches, that ``keep`` (the other filters) accepts; the key to resume after it. Reads
+        entries, then the users they name (one ``BatchGetItem`` per step), within ``budget``."""
+        term = normalize(term)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :term)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": user_search_pk(org_id, archived=archived)},
+                ":term": {"S": term},
+            },
+            "ScanIndexForward": not descending,
+        }
+        answered = partial(_answers_search, term=term, descending=descending)
+        return self._entries_page(org_id, request, answered, limit, start_key, keep, budget)
+
+    def filter_page(
+        self,
+        org_id: str,
+        *,
+        kind: str,
+        value: str,
+        descending: bool,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        keep: Callable[[User], bool],
+        budget: int = db.READ_BUDGET,
+    ) -> tuple[list[User], dict[str, Any] | None]:
+        """A page of the unarchived users with one status, department or role, newest (or
+        oldest) first, that ``keep`` accepts; the key to resume after it."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": users_filter_pk(org_id, kind, value)}},
+            "ScanIndexForward": not descending,
+        }
+        return self._entries_page(org_id, request, lambda _: True, limit, start_key, keep, budget)
+
+    def _entries_page(
+        self,
+        org_id: str,
+        request: dict[str, Any],
+        answered: Callable[[dict[str, Any]], bool],
+        limit: int,
+        start_key: dict[str, Any] | None,
+        keep: Callable[[User], bool],
+        budget: int,
+    ) -> tuple[list[User], dict[str, Any] | None]:
+        """Entries of one partition, then the users they name (one ``BatchGetItem`` per step),
+        until ``limit`` users pass ``keep``, the partition ends or ``budget`` items were read."""
+        found: list[tuple[User, dict[str, Any]]] = []
+        read = 0
+        while len(found) <= limit and read < budget:
+            if start_key:
+                request["ExclusiveStartKey"] = start_key
+            with db.translate_errors():
+                answer = self._dynamodb.query(**request, Limit=min(max(limit + 1 - len(found), 25), budget - read))
+            read += int(answer.get("ScannedCount", 0))
+            entries = [db.deserialize(item) for item in answer["Items"]]
+            entries = [e for e in entries if answered(e)]
+            users = self.get_many(org_id, [e["user_id"] for e in entries]) if entries else {}
+            read += len(users)
+            for entry in entries:
+                user = users.get(entry["user_id"])
+                if user is not None and keep(user):
+                    found.append((user, {"PK": {"S": entry["PK"]}, "SK": {"S": entry["SK"]}}))
+            start_key = answer.get("LastEvaluatedKey")
+            if not start_key:
+                break
+        if len(found) > limit:
+            return [user for user, _ in found[:limit]], found[limit - 1][1]
+        return [user for user, _ in found], start_key
+
     # ------------------------------------------------------------------ writes
     def create(self, user: User, audit: AuditEntry, event: Event, extra: list[Guarded]) -> None:
         self.commit(UserChange(None, user, audit, [event], extra))
@@ -322,12 +471,11 @@ class UserRepository:
             raise outcome
 
     def commit_many(self, changes: list[UserChange]) -> list[Exception | None]:
-        """Each change with what it implies (role holders, the admin roster), in as few
-        transactions as fit; one change failing its conditions never blocks the others.
+        """Each change with what it implies (role holders, search entries, the admin roster), in
+        as few transactions as fit; one change failing its conditions never blocks the others.
         Returns, per change, ``None`` when it was written or the error that refused it."""
         outcomes: list[Exception | None] = [None] * len(changes)
-        for start in range(0, len(changes), CHANGES_PER_TRANSACTION):
-            chunk = list(range(start, min(start + CHANGES_PER_TRANSACTION, len(changes))))
+        for chunk in self._chunks(changes):
             for _ in range(MAX_ATTEMPTS):
                 pending = [i for i in chunk if outcomes[i] is None]
                 if not pending or self._attempt(changes, pending, outcomes):
@@ -337,6 +485,20 @@ class UserRepository:
                     if outcomes[i] is None:
                         outcomes[i] = ConflictError("The organization changed meanwhile; retry.")
         return outcomes
+
+    def _chunks(self, changes: list[UserChange]) -> list[list[int]]:
+        """Consecutive changes whose items (and the shared checks) fit one transaction."""
+        now = utc_now_iso()
+        chunks: list[list[int]] = []
+        size = 0
+        for i, change in enumerate(changes):
+            own = len(self._items(change, now, set())) + len(change.new_custom_roles())
+            if not chunks or size + own + 1 > MAX_TRANSACTION_ITEMS:  # + 1: the admin roster
+                chunks.append([])
+                size = 0
+            chunks[-1].append(i)
+            size += own
+        return chunks
 
     def _attempt(self, changes: list[UserChange], pending: list[int], outcomes: list[Exception | None]) -> bool:
         """One transaction of the ``pending`` changes: ``True`` when it is settled (written, or
@@ -387,10 +549,10 @@ class UserRepository:
                 f"A user with email {after.email} already exists in this organization.",
                 context={"conflicting_field": "email"},
             )
-            put = db.put_new(self._table, _to_item(after))
+            put = db.put_new(self._table, user_item(after))
             items += [(self.claim_email(after.org_id, after.email_key, after.id), taken), (put, _changed(after))]
         elif before is not None and after is not None:
-            items.append((db.at_version("Put", self._table, before.version, Item=_to_item(after)), _changed(after)))
+            items.append((db.at_version("Put", self._table, before.version, Item=user_item(after)), _changed(after)))
         elif before is not None:
             delete = db.at_version("Delete", self._table, before.version, Key=user_key(before.org_id, before.id))
             items += [(delete, _changed(before)), (self.release_email(before.org_id, before.email_key), None)]
@@ -403,9 +565,25 @@ class UserRepository:
             if role_id not in held or held[role_id] != expires_at:
                 items.append((self._roles.holder_put(user.org_id, role_id, user.id, expires_at), None))
         new_holds |= holds.keys() - held.keys()
+        items += self._entry_changes(before, after)
         items.append((audit_put(self._table, change.audit), None))
         items += [(event_put(self._table, event), None) for event in change.events]
         return items + list(change.extra)
+
+    def _entry_changes(self, before: User | None, after: User | None) -> list[Guarded]:
+        """Deletes of the entries ``after`` no longer has, puts of the new and the changed."""
+        old, new = listing_entries(before), listing_entries(after)
+        deletes: list[Guarded] = [
+            ({"Delete": {"TableName": self._table, "Key": db.serialize({"PK": e["PK"], "SK": e["SK"]})}}, None)
+            for key, e in old.items()
+            if key not in new
+        ]
+        puts: list[Guarded] = [
+            ({"Put": {"TableName": self._table, "Item": db.serialize(e)}}, None)
+            for key, e in new.items()
+            if old.get(key) != e
+        ]
+        return deletes + puts
 
     def put_with_audit(self, item: dict[str, Any], audit: AuditEntry) -> None:
         db.transact(self._dynamodb, [(item, None), (audit_put(self._table, audit), None)])

@@ -30,7 +30,9 @@ from umapi.keys import (
     webhook_sk,
     webhooks_index_pk,
 )
-from umapi.outbox import audit_put, event_put
+from umapi.outbox import DAY, audit_put, event_put
+from umapi.settings import get_retention
+from umapi.time import epoch_seconds
 from umapi.webhooks.models import Webhook
 
 SECRET_PURPOSE = "webhook-secret"  # noqa: S105 - the HKDF purpose, not a secret
@@ -146,6 +148,7 @@ def new_delivery_put(table: str, org_id: str, event_id: str, webhook_id: str, ge
         "status": "pending",
         "next_attempt": 1,
         "scheduled_attempt": 0,
+        "ttl": int(epoch_seconds()) + get_retention().event_days * DAY,  # kept as long as events
     }
     return {"Put": {"TableName": table, "Item": db.serialize(item)}}
 

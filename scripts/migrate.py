@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Data migrations of a deployed table, resumable.
+
+    .venv/bin/python scripts/migrate.py --table <TableName> listing-entries
+
+``listing-entries`` writes the search and filter entries (GET /users' search, status,
+department and role) of users created before they existed. Each user's entries go out in one
+transaction on the condition that the user is unchanged since it was read, so a change made
+meanwhile (which writes its own entries) is never overwritten. The position in the table is
+saved after each page to ``--checkpoint``; run the same command again to go on from there.
+Entries are keyed by the user, so running it twice writes nothing new.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+sys.path.append(str(Path(__file__).resolve().parents[1] / "layers" / "core" / "python"))
+
+from umapi import db
+from umapi.users.repository import listing_entries, user_from_item, user_key
+
+PAGE = 100
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/migrate.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--table", required=True, help="the DynamoDB table (the stack's TableName output)")
+    parser.add_argument("--region", help="AWS region [from your AWS configuration]")
+    parser.add_argument("--profile", help="AWS profile [from your AWS configuration]")
+    parser.add_argument("--endpoint-url", help="a local DynamoDB (e.g. make backend's http://127.0.0.1:5000)")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=Path(".migrate-checkpoint.json"),
+        help="where the position is saved between pages [%(default)s]",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("listing-entries", help="write the search and filter entries of existing users")
+    return parser.parse_args(argv)
+
+
+def backfill(dynamodb: Any, table: str, checkpoint: Path) -> tuple[int, int]:
+    """(users seen, users whose entries were written); resumes from ``checkpoint``."""
+    start = json.loads(checkpoint.read_text()) if checkpoint.exists() else None
+    seen = written = 0
+    while True:
+        request: dict[str, Any] = {
+            "TableName": table,
+            "FilterExpression": "entity = :user",
+            "ExpressionAttributeValues": {":user": {"S": "user"}},
+            "Limit": PAGE,
+        }
+        if start:
+            request["ExclusiveStartKey"] = start
+        answer = dynamodb.scan(**request)
+        for item in answer["Items"]:
+            seen += 1
+            written += _write_entries(dynamodb, table, item)
+        start = answer.get("LastEvaluatedKey")
+        print(f"\r{seen} users read, entries written for {written}", end="", file=sys.stderr, flush=True)
+        if not start:
+            checkpoint.unlink(missing_ok=True)
+            print(file=sys.stderr)
+            return seen, written
+        checkpoint.write_text(json.dumps(start))
+
+
+def _write_entries(dynamodb: Any, table: str, item: dict[str, Any]) -> int:
+    user = user_from_item(item)
+    entries = [{"Put": {"TableName": table, "Item": db.serialize(e)}} for e in listing_entries(user).values()]
+    unchanged = {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": user_key(user.org_id, user.id),
+            "ConditionExpression": "version = :version",
+            "ExpressionAttributeValues": {":version": {"N": str(user.version)}},
+        }
+    }
+    try:
+        dynamodb.transact_write_items(TransactItems=[unchanged, *entries])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        return 0  # changed meanwhile: that change wrote its own entries
+    return 1
+
+
+def main(argv: list[str] | None = None, session: Any = None) -> int:
+    args = parse_args(argv)
+    session = session or boto3.session.Session(region_name=args.region, profile_name=args.profile)
+    dynamodb = session.client("dynamodb", endpoint_url=args.endpoint_url)
+    seen, written = backfill(dynamodb, args.table, args.checkpoint)
+    print(f"Done: {seen} users, entries written for {written}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""scripts/migrate.py listing-entries: users written before search and filter entries existed
+are found again, the command resumes from its checkpoint, and a second run changes nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.backend import REGION
+from tests.support.users import Tenant
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRIES = ("user_search", "user_status", "user_department", "user_role")
+
+
+def load_script() -> Any:
+    spec = importlib.util.spec_from_file_location("migrate_script", ROOT / "scripts" / "migrate.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def entries() -> list[dict[str, Any]]:
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    return [i for i in dynamodb.scan(TableName="Table")["Items"] if i.get("entity", {}).get("S") in ENTRIES]
+
+
+def found(tenant: Tenant, **query: str) -> list[str]:
+    return [u["email"] for u in tenant.api.get("/users", token=tenant.access, query=query).json()["data"]]
+
+
+def test_backfill_restores_search_and_filters_and_resumes(
+    acme: Tenant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(5):
+        acme.user(f"old{index}@example.com", name=f"Old Timer {index}", department="Legacy")
+    written = entries()
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    for item in written:  # as a table from before the entries
+        dynamodb.delete_item(TableName="Table", Key={"PK": item["PK"], "SK": item["SK"]})
+    assert found(acme, search="timer") == []
+    assert found(acme, department="Legacy") == []
+
+    script = load_script()
+    monkeypatch.setattr(script, "PAGE", 2)  # several pages: the checkpoint moves
+    checkpoint = tmp_path / "checkpoint.json"
+    calls = 0
+    scan = dynamodb.scan
+
+    def interrupted(**request: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+        return scan(**request)
+
+    session = SimpleNamespace(client=lambda *_, **__: dynamodb)
+    monkeypatch.setattr(dynamodb, "scan", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        script.main(["--table", "Table", "--checkpoint", str(checkpoint), "listing-entries"], session)
+    assert checkpoint.exists()
+    monkeypatch.setattr(dynamodb, "scan", scan)
+    assert script.main(["--table", "Table", "--checkpoint", str(checkpoint), "listing-entries"], session) == 0
+    assert not checkpoint.exists()
+
+    assert sorted(found(acme, search="timer")) == [f"old{i}@example.com" for i in range(5)]
+    assert sorted(found(acme, department="Legacy")) == [f"old{i}@example.com" for i in range(5)]
+    restored = {(i["PK"]["S"], i["SK"]["S"]) for i in entries()}
+    assert restored == {(i["PK"]["S"], i["SK"]["S"]) for i in written}
+    assert script.main(["--table", "Table", "--checkpoint", str(checkpoint), "listing-entries"], session) == 0
+    assert {(i["PK"]["S"], i["SK"]["S"]) for i in entries()} == restored
