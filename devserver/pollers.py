@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from devserver.event_filter import matches
 from devserver.template import EventSourceMapping
 
 LOG = logging.getLogger(__name__)
@@ -76,10 +77,11 @@ class StreamPoller(_Poller):
                 self._stop.wait(1.0)
                 continue
             records = [stream_record(record, self.mapping.source_arn, self._region) for record in answer["Records"]]
+            records = [record for record in records if matches(list(self.mapping.filters), record)]  # FilterCriteria
             if records:
                 self._deliver(records)
-            else:
-                self._stop.wait(0.1)
+            elif not answer["Records"]:
+                self._stop.wait(0.1)  # nothing new (filtered-out records are read past at once)
             iterator = answer.get("NextShardIterator")
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
@@ -139,11 +141,18 @@ class QueuePoller(_Poller):
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         records = [queue_record(message, self.mapping.source_arn, self._region) for message in messages]
-        try:
-            answer = self._invoke(self.mapping.function_id, {"Records": records})
-        except FunctionFailedError:
-            return  # every message becomes visible again after its visibility timeout
-        failed = set(_failed_ids(answer)) if self.mapping.report_batch_item_failures else set()
+        # FilterCriteria: Lambda deletes the messages that match no filter without invoking.
+        passing = {r["messageId"] for r in records if matches(list(self.mapping.filters), r)}
+        failed: set[str] = set()
+        if passing:
+            try:
+                answer = self._invoke(
+                    self.mapping.function_id, {"Records": [r for r in records if r["messageId"] in passing]}
+                )
+            except FunctionFailedError:
+                failed = passing  # they become visible again after their visibility timeout
+            else:
+                failed = set(_failed_ids(answer)) if self.mapping.report_batch_item_failures else set()
         done = [message for message in messages if message["MessageId"] not in failed]
         if done:
             self._client.delete_message_batch(

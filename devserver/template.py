@@ -9,6 +9,8 @@ from typing import Any
 
 from samcli.yamlhelper import yaml_parse
 
+from devserver.event_filter import UnsupportedFilterError, parse_filters
+
 ACCOUNT_ID = "123456789012"
 
 
@@ -106,6 +108,7 @@ class EventSourceMapping:
     bisect_on_error: bool = False
     report_batch_item_failures: bool = False
     maximum_concurrency: int = 5
+    filters: tuple[dict[str, Any], ...] = ()  # FilterCriteria patterns (devserver.event_filter)
 
 
 def event_source_mappings(template: Template, intrinsics: Intrinsics) -> list[EventSourceMapping]:
@@ -115,11 +118,10 @@ def event_source_mappings(template: Template, intrinsics: Intrinsics) -> list[Ev
             kind, props = event.get("Type"), event.get("Properties", {})
             if kind not in ("DynamoDB", "SQS") or props.get("Enabled", True) is False:
                 continue
-            if "FilterCriteria" in props:
-                raise NotImplementedError(
-                    f"{function_id}.{event_name}: FilterCriteria is not evaluated by the local runtime; "
-                    "filter in the function instead."
-                )
+            try:
+                filters = tuple(parse_filters(props.get("FilterCriteria", {})))
+            except UnsupportedFilterError as error:
+                raise NotImplementedError(f"{function_id}.{event_name}: {error} by the local runtime") from error
             source = intrinsics.resolve(props["Stream"] if kind == "DynamoDB" else props["Queue"])
             mappings.append(
                 EventSourceMapping(
@@ -132,6 +134,7 @@ def event_source_mappings(template: Template, intrinsics: Intrinsics) -> list[Ev
                     bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
                     report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                     maximum_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 5)),
+                    filters=filters,
                 )
             )
     return mappings

@@ -96,6 +96,19 @@ def test_stream_records_reach_the_stream_function(throwaway: LocalRuntime) -> No
     assert item["source_arn"]["S"] == throwaway.intrinsics.attributes["SourceTable"]["StreamArn"]
 
 
+def test_stream_records_the_filter_criteria_drop_never_reach_the_function(throwaway: LocalRuntime) -> None:
+    # Given a record the mapping's FilterCriteria drops, then one it lets through
+    key = uuid.uuid4().hex
+    table = throwaway.intrinsics.attributes["SourceTable"]["Ref"]
+    dynamodb = throwaway.backend.client("dynamodb")
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": key}, "SK": {"S": "dropped"}, "skip": {"S": "yes"}})
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": key}, "SK": {"S": "kept"}})
+
+    # Then only the second is delivered (records of a shard arrive in order)
+    wait_for(lambda: sink_item(throwaway, "stream", f"{key}|kept"))
+    assert sink_item(throwaway, "stream", f"{key}|dropped") is None
+
+
 def test_stream_item_failures_are_retried_from_the_failed_record(throwaway: LocalRuntime) -> None:
     # Given a record the function rejects twice before accepting, followed by another record
     key = uuid.uuid4().hex
