@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -12,18 +10,12 @@ import pytest
 
 from tests.support.api import InProcessApi
 from tests.support.flows import token
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.scripts import load_script
 
 
 @pytest.fixture
 def admin_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("admin_script", ROOT / "scripts" / "admin.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("admin")
 
 
 @pytest.fixture

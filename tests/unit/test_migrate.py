@@ -3,7 +3,6 @@ are found again, the command resumes from its checkpoint, and a second run chang
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,19 +11,10 @@ import boto3
 import pytest
 
 from tests.support.backend import REGION
+from tests.support.scripts import load_script
 from tests.support.users import Tenant
 
-ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = ("user_search", "user_status", "user_department", "user_role")
-
-
-def load_script() -> Any:
-    spec = importlib.util.spec_from_file_location("migrate_script", ROOT / "scripts" / "migrate.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def entries() -> list[dict[str, Any]]:
@@ -48,7 +38,7 @@ def test_backfill_restores_search_and_filters_and_resumes(
     assert found(acme, search="timer") == []
     assert found(acme, department="Legacy") == []
 
-    script = load_script()
+    script = load_script("migrate")
     monkeypatch.setattr(script, "PAGE", 2)  # several pages: the checkpoint moves
     checkpoint = tmp_path / "checkpoint.json"
     calls = 0

@@ -17,7 +17,7 @@ from umapi.time import utc_now_iso
 from umapi.users.base import ListQuery, UserServiceBase
 from umapi.users.entities import User
 from umapi.users.models import PermissionCheckResponse
-from umapi.users.repository import UserFilters, matches
+from umapi.users.repository import Lead, UserFilters, matches
 from umapi.users.views import FIELDS, INCLUDES, parse_names
 
 
@@ -72,55 +72,41 @@ class UserReads(UserServiceBase):
         )
         listing = "users:" + json.dumps([principal.org_id, query.status, filters, query.sort, query.order], default=str)
         start = self._cursors.decode(query.cursor, listing) if query.cursor else None
-        if filters.search:  # the search entries lead; the other filters are checked on the users found
-            users, next_key = self._repository.search_page(
+        lead = self._lead(filters, role_id, archived, query.sort)
+        if lead is not None:  # its entries are read; the other filters are checked on the users found
+            users, next_key = self._repository.entry_page(
                 principal.org_id,
-                archived=archived,
-                term=filters.search,
+                lead,
                 descending=query.order == "desc",
                 limit=query.limit,
                 start_key=start,
                 keep=partial(matches, replace(filters, search=None), utc_now_iso()),
             )
-            return Page[dict[str, Any]](
-                data=[self.representation(user, include or set(), fields) for user in users],
-                pagination=self._cursors.page_info(query.limit, next_key, listing),
-            )
-        indexed = [
-            (kind, value)
-            for kind, value in (("role", role_id), ("department", filters.department), ("status", filters.status))
-            if value
-        ]
-        if indexed and query.sort == "created_at" and not archived:
-            # The first of role, department and status leads (the most selective, as a rule);
-            # the others are checked on the users found.
-            kind, value = indexed[0]
-            users, next_key = self._repository.filter_page(
+        else:  # another sort: its index, the filters checked within the read budget
+            users, next_key = self._repository.list_page(
                 principal.org_id,
-                kind=kind,
-                value=value,
+                archived=archived,
+                sort=query.sort,
                 descending=query.order == "desc",
                 limit=query.limit,
                 start_key=start,
-                keep=partial(matches, filters, utc_now_iso()),
+                filters=filters,
             )
-            return Page[dict[str, Any]](
-                data=[self.representation(user, include or set(), fields) for user in users],
-                pagination=self._cursors.page_info(query.limit, next_key, listing),
-            )
-        users, next_key = self._repository.list_page(
-            principal.org_id,
-            archived=archived,
-            sort=query.sort,
-            descending=query.order == "desc",
-            limit=query.limit,
-            start_key=start,
-            filters=filters,
-        )
         return Page[dict[str, Any]](
             data=[self.representation(user, include or set(), fields) for user in users],
             pagination=self._cursors.page_info(query.limit, next_key, listing),
         )
+
+    @staticmethod
+    def _lead(filters: UserFilters, role_id: str | None, archived: bool, sort: str) -> Lead | None:
+        """The entries that lead a page: a search term; else, with the default sort, the first
+        of role, department and status given (the most selective, as a rule)."""
+        if filters.search:
+            return Lead("search", filters.search, archived)
+        if sort != "created_at" or archived:
+            return None
+        given = [("role", role_id), ("department", filters.department), ("status", filters.status)]
+        return next((Lead(kind, value) for kind, value in given if value), None)
 
     def check_permission(self, principal: Principal, user_id: str, permission: str) -> PermissionCheckResponse:
         user = self.get(principal, user_id)

@@ -70,6 +70,16 @@ def matches(filters: UserFilters, now_iso: str, user: User) -> bool:
     return not filters.role_id or any(a.role_id == filters.role_id for a in unexpired(user, now_iso))
 
 
+@dataclass(frozen=True)
+class Lead:
+    """What an entry-led page reads: a ``search`` term, or one ``status``, ``department`` or
+    ``role`` value (``archived`` only for search: archived users have no filter entries)."""
+
+    kind: str
+    value: str
+    archived: bool = False
+
+
 # Sort field -> (index, how the sort key starts)
 SORT_INDEXES: dict[str, tuple[str, Callable[[User], str]]] = {
     "created_at": ("GSI1", lambda user: user.created_at),
@@ -324,55 +334,35 @@ class UserRepository:
         )
         return [user_from_item(item) for item in items], next_key
 
-    def search_page(
+    def entry_page(
         self,
         org_id: str,
+        lead: Lead,
         *,
-        archived: bool,
-        term: str,
         descending: bool,
         limit: int,
         start_key: dict[str, Any] | None,
         keep: Callable[[User], bool],
         budget: int = db.READ_BUDGET,
     ) -> tuple[list[User], dict[str, Any] | None]:
-        """A page of users a search ``term`` finds (users.search), in the order of the word it
-        matches, that ``keep`` (the other filters) accepts; the key to resume after it. Reads
-        entries, then the users they name (one ``BatchGetItem`` per step), within ``budget``."""
-        term = normalize(term)
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :term)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": user_search_pk(org_id, archived=archived)},
+        """A page of the users ``lead`` names that ``keep`` (the other filters) accepts, and the
+        key to resume after it: a search term's matches in the order of the word they match
+        (users.search), or the unarchived users with one status, department or role, newest
+        (or oldest) first."""
+        request: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": not descending}
+        answered: Callable[[dict[str, Any]], bool] = lambda _: True  # noqa: E731
+        if lead.kind == "search":
+            term = normalize(lead.value)
+            request["KeyConditionExpression"] = "PK = :pk AND begins_with(SK, :term)"
+            request["ExpressionAttributeValues"] = {
+                ":pk": {"S": user_search_pk(org_id, archived=lead.archived)},
                 ":term": {"S": term},
-            },
-            "ScanIndexForward": not descending,
-        }
-        answered = partial(_answers_search, term=term, descending=descending)
+            }
+            answered = partial(_answers_search, term=term, descending=descending)
+        else:
+            request["KeyConditionExpression"] = "PK = :pk"
+            request["ExpressionAttributeValues"] = {":pk": {"S": users_filter_pk(org_id, lead.kind, lead.value)}}
         return self._entries_page(org_id, request, answered, limit, start_key, keep, budget)
-
-    def filter_page(
-        self,
-        org_id: str,
-        *,
-        kind: str,
-        value: str,
-        descending: bool,
-        limit: int,
-        start_key: dict[str, Any] | None,
-        keep: Callable[[User], bool],
-        budget: int = db.READ_BUDGET,
-    ) -> tuple[list[User], dict[str, Any] | None]:
-        """A page of the unarchived users with one status, department or role, newest (or
-        oldest) first, that ``keep`` accepts; the key to resume after it."""
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": users_filter_pk(org_id, kind, value)}},
-            "ScanIndexForward": not descending,
-        }
-        return self._entries_page(org_id, request, lambda _: True, limit, start_key, keep, budget)
 
     def _entries_page(
         self,
