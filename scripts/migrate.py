@@ -2,6 +2,7 @@
 """Data migrations of a deployed table, resumable.
 
     .venv/bin/python scripts/migrate.py --table <TableName> listing-entries
+    .venv/bin/python scripts/migrate.py --table <TableName> history-indexes
 
 ``listing-entries`` writes the search and filter entries (GET /users' search, status,
 department and role) of users created before they existed. Each user's entries go out in one
@@ -9,6 +10,10 @@ transaction on the condition that the user is unchanged since it was read, so a 
 meanwhile (which writes its own entries) is never overwritten. The position in the table is
 saved after each page to ``--checkpoint``; run the same command again to go on from there.
 Entries are keyed by the user, so running it twice writes nothing new.
+
+``history-indexes`` gives audit entries written before GET /audit-log?action= had its index
+their GSI3 keys, and webhook events written before GET /webhooks/events?type= had its index
+their GSI2 keys (conditional updates: an item that has them is left alone).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from botocore.exceptions import ClientError
 sys.path.append(str(Path(__file__).resolve().parents[1] / "layers" / "core" / "python"))
 
 from umapi import db
+from umapi.keys import audit_action_pk, events_type_pk, org_id_of
 from umapi.users.repository import listing_entries, user_from_item, user_key
 
 PAGE = 100
@@ -44,18 +50,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("listing-entries", help="write the search and filter entries of existing users")
+    commands.add_parser("history-indexes", help="index keys of existing audit entries (action) and events (type)")
     return parser.parse_args(argv)
 
 
-def backfill(dynamodb: Any, table: str, checkpoint: Path) -> tuple[int, int]:
-    """(users seen, users whose entries were written); resumes from ``checkpoint``."""
+def backfill(
+    dynamodb: Any, table: str, checkpoint: Path, entities: tuple[str, ...], write: Any = None
+) -> tuple[int, int]:
+    """(items seen, items written) of the ``entities`` given; resumes from ``checkpoint``."""
+    write = write or _write_entries
     start = json.loads(checkpoint.read_text()) if checkpoint.exists() else None
     seen = written = 0
+    names = {f":e{i}": {"S": entity} for i, entity in enumerate(entities)}
     while True:
         request: dict[str, Any] = {
             "TableName": table,
-            "FilterExpression": "entity = :user",
-            "ExpressionAttributeValues": {":user": {"S": "user"}},
+            "FilterExpression": f"entity IN ({', '.join(names)})",
+            "ExpressionAttributeValues": names,
             "Limit": PAGE,
         }
         if start:
@@ -63,9 +74,9 @@ def backfill(dynamodb: Any, table: str, checkpoint: Path) -> tuple[int, int]:
         answer = dynamodb.scan(**request)
         for item in answer["Items"]:
             seen += 1
-            written += _write_entries(dynamodb, table, item)
+            written += write(dynamodb, table, item)
         start = answer.get("LastEvaluatedKey")
-        print(f"\r{seen} users read, entries written for {written}", end="", file=sys.stderr, flush=True)
+        print(f"\r{seen} items read, {written} written", end="", file=sys.stderr, flush=True)
         if not start:
             checkpoint.unlink(missing_ok=True)
             print(file=sys.stderr)
@@ -93,12 +104,38 @@ def _write_entries(dynamodb: Any, table: str, item: dict[str, Any]) -> int:
     return 1
 
 
+def _write_index_keys(dynamodb: Any, table: str, item: dict[str, Any]) -> int:
+    org_id = org_id_of(item["PK"]["S"])  # ORG#<org>#AUDIT or ORG#<org>#EVENTS
+    if item["entity"]["S"] == "audit":
+        keys = {"GSI3PK": audit_action_pk(org_id, item["action"]["S"]), "GSI3SK": item["SK"]["S"]}
+    else:
+        keys = {"GSI2PK": events_type_pk(org_id, item["type"]["S"]), "GSI2SK": item["SK"]["S"]}
+    name = next(iter(keys))
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="SET " + ", ".join(f"{key} = :{key}" for key in keys),
+            ConditionExpression=f"attribute_exists(PK) AND attribute_not_exists({name})",
+            ExpressionAttributeValues={f":{key}": {"S": value} for key, value in keys.items()},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return 0
+    return 1
+
+
 def main(argv: list[str] | None = None, session: Any = None) -> int:
     args = parse_args(argv)
     session = session or boto3.session.Session(region_name=args.region, profile_name=args.profile)
     dynamodb = session.client("dynamodb", endpoint_url=args.endpoint_url)
-    seen, written = backfill(dynamodb, args.table, args.checkpoint)
-    print(f"Done: {seen} users, entries written for {written}.")
+    if args.command == "listing-entries":
+        seen, written = backfill(dynamodb, args.table, args.checkpoint, ("user",))
+        print(f"Done: {seen} users, entries written for {written}.")
+    else:
+        seen, written = backfill(dynamodb, args.table, args.checkpoint, ("audit", "event"), _write_index_keys)
+        print(f"Done: {seen} audit entries and events, {written} indexed.")
     return 0
 
 

@@ -66,3 +66,26 @@ def test_backfill_restores_search_and_filters_and_resumes(
     assert restored == {(i["PK"]["S"], i["SK"]["S"]) for i in written}
     assert script.main(["--table", "Table", "--checkpoint", str(checkpoint), "listing-entries"], session) == 0
     assert {(i["PK"]["S"], i["SK"]["S"]) for i in entries()} == restored
+
+
+def test_history_indexes_backfill_action_and_type_keys(acme: Tenant, tmp_path: Path) -> None:
+    acme.api.post(
+        "/webhooks", token=acme.access, json_body={"url": "https://hooks.example.com/x", "events": ["user.created"]}
+    )
+    acme.user("history@example.com")
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    items = [i for i in dynamodb.scan(TableName="Table")["Items"] if i.get("entity", {}).get("S") in ("audit", "event")]
+    for item in items:  # as written before the indexes
+        dynamodb.update_item(
+            TableName="Table",
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="REMOVE GSI3PK, GSI3SK, GSI2PK, GSI2SK",
+        )
+    assert acme.api.get("/audit-log", token=acme.access, query={"action": "user.created"}).json()["data"] == []
+    script = load_script("migrate")
+    session = SimpleNamespace(client=lambda *_, **__: dynamodb)
+    arguments = ["--table", "Table", "--checkpoint", str(tmp_path / "c.json"), "history-indexes"]
+    assert script.main(arguments, session) == 0
+    assert len(acme.api.get("/audit-log", token=acme.access, query={"action": "user.created"}).json()["data"]) == 1
+    assert len(acme.api.get("/webhooks/events", token=acme.access, query={"type": "user.created"}).json()["data"]) == 1
+    assert script.main(arguments, session) == 0  # again: every item has its keys, nothing changes

@@ -15,6 +15,7 @@ from moto import mock_aws
 from devserver.template import Template
 from tests.support.api import InProcessApi
 from tests.support.backend import REGION, FakeLambdaContext, provision, seed_platform
+from tests.support.costs import Reads
 from tests.support.users import Tenant, new_tenant
 from umapi import db
 from umapi.aws import dynamodb_client
@@ -65,25 +66,6 @@ def orgs(template: Template) -> Iterator[dict[int, Tenant]]:
         for size, tenant in tenants.items():
             seed_users(tenant.org_id, size)
         yield tenants
-
-
-class Reads:
-    """DynamoDB calls of the handlers and the items each read."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.items = 0
-
-    def __call__(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name == "GetItem":
-            return  # the signing keys, refreshed now and then: not the listing's cost
-        self.calls.append(model.name)
-        if "ScannedCount" in parsed:
-            self.items += int(parsed["ScannedCount"])
-        elif "Responses" in parsed:
-            self.items += sum(len(found) for found in parsed["Responses"].values())
-        elif "Item" in parsed:
-            self.items += 1
 
 
 def cost(tenant: Tenant, query: dict[str, str]) -> tuple[Reads, dict[str, Any]]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from umapi import db
 from umapi.access.principal import Principal
 from umapi.ids import ulid_time_prefix
-from umapi.keys import audit_actor_pk, audit_pk, audit_target_pk
+from umapi.keys import audit_action_pk, audit_actor_pk, audit_pk, audit_target_pk
 from umapi.pagination import CursorCodec, Page
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ class AuditLogReader:
             index, pk_name, sk_name, pk = "GSI1", "GSI1PK", "GSI1SK", audit_actor_pk(org, query.actor_id)
         elif query.target_id:
             index, pk_name, sk_name, pk = "GSI2", "GSI2PK", "GSI2SK", audit_target_pk(org, query.target_id)
+        elif query.action:
+            index, pk_name, sk_name, pk = "GSI3", "GSI3PK", "GSI3SK", audit_action_pk(org, query.action)
         else:
             index, pk_name, sk_name, pk = "", "PK", "SK", audit_pk(org)
         low = f"aud_{_time_prefix(query.since)}" if query.since else "aud_"
@@ -87,7 +89,7 @@ class AuditLogReader:
         if index:
             request["IndexName"] = index
         filters = []
-        if query.action:
+        if query.action and index != "GSI3":  # another index leads: the action is checked on it
             filters.append("#action = :action")
             request["ExpressionAttributeNames"] = {"#action": "action"}
             request["ExpressionAttributeValues"][":action"] = {"S": query.action}

@@ -56,6 +56,11 @@ def audit_target_pk(org_id: str, target_id: str) -> str:
     return f"{audit_pk(org_id)}#TARGET#{target_id}"
 
 
+def audit_action_pk(org_id: str, action: str) -> str:
+    """GSI3 partition of the audit entries of one action."""
+    return f"{audit_pk(org_id)}#ACTION#{action}"
+
+
 def org_id_of(partition: str) -> str:
     """The organization of an ``ORG#<org_id>`` partition key."""
     return partition.removeprefix("ORG#").split("#", 1)[0]
@@ -168,6 +173,11 @@ def webhooks_index_pk(org_id: str) -> str:
 def events_status_pk(org_id: str, status: str) -> str:
     """GSI1 partition of an organization's events in one delivery status."""
     return f"{events_pk(org_id)}#STATUS#{status}"
+
+
+def events_type_pk(org_id: str, event_type: str) -> str:
+    """GSI2 partition of an organization's events of one type."""
+    return f"{events_pk(org_id)}#TYPE#{event_type}"
 
 
 def deliveries_pk(org_id: str) -> str:

@@ -2,8 +2,8 @@
 transaction as the change they record (contract §4, §7). The entities (``AuditEntry``,
 ``Event``) know nothing of DynamoDB; this module alone turns them into items.
 
-    audit entry   PK=ORG#<org>#AUDIT  SK=<aud id>   GSI1 by actor, GSI2 by target
-    event         PK=ORG#<org>#EVENTS SK=<evt id>   GSI1 by status (pending first)
+    audit entry   PK=ORG#<org>#AUDIT  SK=<aud id>   GSI1 by actor, GSI2 by target, GSI3 by action
+    event         PK=ORG#<org>#EVENTS SK=<evt id>   GSI1 by status (pending first), GSI2 by type
 
 Both expire by TTL: audit entries ``AUDIT_RETENTION_DAYS`` after they were written, events
 ``EVENT_RETENTION_DAYS`` (contract §4, §7).
@@ -16,7 +16,15 @@ from typing import Any
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.events import Event
-from umapi.keys import audit_actor_pk, audit_pk, audit_target_pk, events_pk, events_status_pk
+from umapi.keys import (
+    audit_action_pk,
+    audit_actor_pk,
+    audit_pk,
+    audit_target_pk,
+    events_pk,
+    events_status_pk,
+    events_type_pk,
+)
 from umapi.settings import get_retention
 from umapi.time import parse_rfc3339
 
@@ -37,6 +45,8 @@ def audit_put(table: str, entry: AuditEntry) -> dict[str, Any]:
         "GSI1SK": entry.id,
         "GSI2PK": audit_target_pk(entry.org_id, entry.target_id),
         "GSI2SK": entry.id,
+        "GSI3PK": audit_action_pk(entry.org_id, entry.action),
+        "GSI3SK": entry.id,
         "entity": "audit",
         "id": entry.id,
         "org_id": entry.org_id,
@@ -60,6 +70,8 @@ def event_put(table: str, event: Event) -> dict[str, Any]:
         "SK": event.id,
         "GSI1PK": events_status_pk(event.org_id, "pending"),
         "GSI1SK": event.id,
+        "GSI2PK": events_type_pk(event.org_id, event.type),
+        "GSI2SK": event.id,
         "entity": "event",
         "status": "pending",
         "type": event.type,

@@ -26,6 +26,7 @@ from umapi.keys import (
     delivery_sk,
     events_pk,
     events_status_pk,
+    events_type_pk,
     org_pk,
     webhook_sk,
     webhooks_index_pk,
@@ -229,7 +230,8 @@ class WebhookRepository:
     def list_events(
         self, org_id: str, status: str | None, event_type: str | None, limit: int, start_key: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """Newest first; ``status`` reads its own index partition, ``type`` filters."""
+        """Newest first; ``status`` (GSI1) or else ``type`` (GSI2) reads its own index partition,
+        a ``type`` beside a ``status`` is checked on it (within the read budget)."""
         request: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": False}
         if status:
             request |= {
@@ -238,18 +240,25 @@ class WebhookRepository:
                 "ExpressionAttributeValues": {":pk": {"S": events_status_pk(org_id, status)}},
             }
             keys: tuple[str, ...] = GSI1_KEYS
+        elif event_type:
+            request |= {
+                "IndexName": "GSI2",
+                "KeyConditionExpression": "GSI2PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": events_type_pk(org_id, event_type)}},
+            }
+            keys = ("PK", "SK", "GSI2PK", "GSI2SK")
         else:
             request |= {
                 "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": events_pk(org_id)}},
             }
             keys = ("PK", "SK")
-        if event_type:
+        if event_type and status:
             request["FilterExpression"] = "#type = :type"
             request["ExpressionAttributeNames"] = {"#type": "type"}
             request["ExpressionAttributeValues"][":type"] = {"S": event_type}
         items, next_key = db.query_page(
-            self._dynamodb, request, limit, start_key, keys, filtered=event_type is not None
+            self._dynamodb, request, limit, start_key, keys, filtered=bool(event_type and status)
         )
         return [db.deserialize(item) for item in items], next_key
 
