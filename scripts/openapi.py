@@ -250,6 +250,11 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
 
 
 def _authorize_parameters(method: str, operation: dict[str, Any]) -> None:
+    from umapi.auth.web import AUTHORIZE_PARAMS, SIGN_IN_PARAMS
+
+    # The pages read AUTHORIZE_PARAMS (and the form SIGN_IN_PARAMS): document exactly those.
+    assert tuple(AUTHORIZE) == AUTHORIZE_PARAMS, "AUTHORIZE documents other parameters than the pages read"
+    assert set(SIGN_IN_FORM) == SIGN_IN_PARAMS - set(AUTHORIZE_PARAMS), "SIGN_IN_FORM is out of step"
     if method == "get":
         operation["responses"]["302"] = {
             "description": "An error sent back to redirect_uri (RFC 6749 §4.1.2.1: error, error_description, state)"

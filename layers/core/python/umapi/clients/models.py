@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
@@ -42,7 +43,19 @@ RedirectUris = Annotated[
 ]
 
 
-# The two rules _ClientRules checks, as JSON Schema (the grant types default to client_credentials).
+def _codes_need_redirects(*required: str) -> dict[str, Any]:
+    """The redirect rule as JSON Schema: with authorization_code, at least one redirect URI
+    (``required``: the fields the rule applies to only when both are present)."""
+    return {
+        "if": {
+            "properties": {"grant_types": {"contains": {"const": "authorization_code"}}},
+            "required": ["grant_types", *required],
+        },
+        "then": {"required": ["redirect_uris"], "properties": {"redirect_uris": {"minItems": 1}}},
+    }
+
+
+# The grant rules (broken_grant_rule) as JSON Schema (the grant types default to client_credentials).
 CLIENT_RULES: dict[str, Any] = {
     "allOf": [
         {
@@ -52,25 +65,29 @@ CLIENT_RULES: dict[str, Any] = {
                 "properties": {"grant_types": {"not": {"contains": {"const": "client_credentials"}}}},
             },
         },
-        {
-            "if": {
-                "properties": {"grant_types": {"contains": {"const": "authorization_code"}}},
-                "required": ["grant_types"],
-            },
-            "then": {"required": ["redirect_uris"], "properties": {"redirect_uris": {"minItems": 1}}},
-        },
+        _codes_need_redirects(),
     ]
 }
+
+
+def broken_grant_rule(public: bool | None, grants: Sequence[str], redirect_uris: Sequence[str] | None) -> str | None:
+    """What a client's grants break, if anything; ``None`` for ``public`` or ``redirect_uris``
+    means not known (a patch that leaves them), and the rule on them is not checked."""
+    if public and "client_credentials" in grants:
+        return "a public client cannot use client_credentials (it cannot keep a secret)"
+    if "authorization_code" in grants and redirect_uris is not None and not redirect_uris:
+        return "authorization_code needs at least one redirect_uri"
+    return None
 
 
 class _ClientRules(BaseModel):
     @model_validator(mode="after")
     def _grant_rules(self) -> Any:
-        grants = getattr(self, "grant_types", None) or []
-        if getattr(self, "public", False) and "client_credentials" in grants:
-            raise ValueError("a public client cannot use client_credentials (it cannot keep a secret)")
-        if "authorization_code" in grants and not getattr(self, "redirect_uris", None):
-            raise ValueError("authorization_code needs at least one redirect_uri")
+        broken = broken_grant_rule(
+            getattr(self, "public", False), getattr(self, "grant_types", None) or [], getattr(self, "redirect_uris", [])
+        )
+        if broken:
+            raise ValueError(broken)
         return self
 
 
@@ -90,21 +107,13 @@ class UpdateClientRequest(BaseModel):
     The service checks the grant rules on the patched client; a patch that breaks them by itself
     (authorization_code with no redirect URIs) is refused here, as the document says."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "if": {
-                "properties": {"grant_types": {"contains": {"const": "authorization_code"}}},
-                "required": ["grant_types", "redirect_uris"],
-            },
-            "then": {"properties": {"redirect_uris": {"minItems": 1}}},
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_codes_need_redirects("redirect_uris"))
 
     @model_validator(mode="after")
     def _redirects_for_codes(self) -> Any:
-        if "authorization_code" in (self.grant_types or []) and self.redirect_uris == []:
-            raise ValueError("authorization_code needs at least one redirect_uri")
+        broken = broken_grant_rule(None, self.grant_types or [], self.redirect_uris)
+        if broken:
+            raise ValueError(broken)
         return self
 
     name: Omittable[ClientName] = None
