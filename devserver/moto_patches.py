@@ -12,6 +12,12 @@ writes nothing unless all hold, then applies the writes. Only the touched items 
 to be put back if a write itself fails (a malformed update expression). The answers, the
 cancellation reasons and the stream records are moto's own.
 
+Each DynamoDB request is atomic: a single-item write never loses a concurrent one (two
+``list_append`` updates of one item both land), and no read sees half a transaction. moto
+applies a request in Python without a lock, so concurrent requests (the threaded moto server
+of the local runtime, threaded tests) could interleave; here every request of the DynamoDB
+handler (its answer included) runs under one lock, as if the table served them one at a time.
+
 A query of a secondary index starts, in moto, by sorting every item of the table by its keys,
 comparing moto's typed values in Python: seconds per query once a table holds ten thousand
 items. ``all_items`` here sorts by the keys' plain values (numbers as numbers), the same order.
@@ -20,6 +26,9 @@ items. ``all_items`` here sorts by the keys' plain values (numbers as numbers), 
 from __future__ import annotations
 
 import copy
+import functools
+import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +43,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 _OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
 
@@ -127,7 +137,26 @@ def all_items(self: Table) -> list[Any]:
     return sorted(items, key=lambda item: (_plain(item.hash_key), _plain(item.range_key)))
 
 
+_REQUEST_LOCK = threading.RLock()
+
+
+def _one_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(method, "_one_at_a_time", False):
+        return method
+
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _REQUEST_LOCK:
+            return method(*args, **kwargs)
+
+    locked._one_at_a_time = True  # type: ignore[attr-defined]
+    return locked
+
+
 def install() -> None:
-    """Use the faster transactions and index queries in this process (idempotent)."""
+    """Use the faster transactions and index queries in this process, and make each request
+    atomic (idempotent)."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
+    # The whole request, answer included: moto builds ``ReturnValues`` from the live item.
+    DynamoHandler.call_action = _one_at_a_time(DynamoHandler.call_action)  # type: ignore[method-assign]

@@ -76,3 +76,26 @@ def test_two_operations_on_one_item_are_refused(aws: Any) -> None:
         dynamodb.transact_write_items(TransactItems=[put("SAME"), put("SAME", condition=False)])
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert "Item" not in dynamodb.get_item(TableName="Table", Key={"PK": {"S": "SAME"}, "SK": {"S": "X"}})
+
+
+def test_concurrent_updates_of_one_item_each_land_and_each_answer_its_own_result(aws: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": "HOT"}, "SK": {"S": "X"}}
+
+    def bump(i: int) -> int:
+        answer = dynamodb.update_item(
+            TableName="Table",
+            Key=key,
+            UpdateExpression="ADD hits :one SET seen = list_append(if_not_exists(seen, :empty), :me)",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":empty": {"L": []}, ":me": {"L": [{"N": str(i)}]}},
+            ReturnValues="ALL_NEW",
+        )
+        return int(answer["Attributes"]["hits"]["N"])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        counts = list(pool.map(bump, range(60)))
+    item = dynamodb.get_item(TableName="Table", Key=key)["Item"]
+    assert sorted(int(v["N"]) for v in item["seen"]["L"]) == list(range(60))  # no update lost
+    assert sorted(counts) == list(range(1, 61))  # each answer is the item right after its own update

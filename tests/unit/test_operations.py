@@ -102,7 +102,7 @@ def test_a_dynamodb_timeout_is_503(acme: Tenant) -> None:
 
 
 def test_throttled_authentication_and_rate_limiting_are_503(acme: Tenant) -> None:
-    with dynamodb_fails("BatchGetItem", THROUGHPUT):
+    with dynamodb_fails("UpdateItem", THROUGHPUT):
         assert_unavailable(acme.api.get("/users", token=acme.access))
     with dynamodb_fails("UpdateItem", {"Code": "ThrottlingException", "Message": "Throttled"}):
         assert_unavailable(acme.api.get("/users", token=acme.access))

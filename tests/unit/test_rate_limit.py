@@ -104,3 +104,54 @@ def test_default_limit_comes_from_the_environment(
     ok = api.get("/clients", token=access)
     assert ok.header("X-RateLimit-Limit") == "2"
     assert api.get("/clients", token=access).status == 429
+
+
+def test_a_client_that_changes_itself_keeps_its_window(api: InProcessApi, platform: AdminCredentials) -> None:
+    # Given a client that may change clients, limited to 3 requests a minute, with 1 left
+    admin = admin_token(api, platform)
+    org = new_org(api, admin)
+    limited = new_client(api, admin, org, ["clients:read", "clients:write"], rate_limit_per_minute=3)
+    access = token(api, limited.client_id, limited.client_secret)  # 1
+    assert api.get("/clients", token=access).status == 200  # 2
+
+    # When it renames itself (3), the window it is counted in is not emptied by the change
+    renamed = api.patch(f"/clients/{limited.client_id}", token=access, json_body={"name": "renamed"})
+    assert renamed.status == 200, renamed.body
+    assert renamed.header("X-RateLimit-Remaining") == "0"
+    assert api.get("/clients", token=access).status == 429
+
+
+def test_a_changed_limit_applies_to_the_next_request(api: InProcessApi, platform: AdminCredentials) -> None:
+    admin = admin_token(api, platform)
+    org = new_org(api, admin)
+    limited = new_client(api, admin, org, ["clients:read"], rate_limit_per_minute=2)
+    access = token(api, limited.client_id, limited.client_secret)
+    assert api.get("/clients", token=access).status == 200
+    assert api.get("/clients", token=access).status == 429
+    raised = api.patch(
+        f"/clients/{limited.client_id}", token=admin, query={"org_id": org}, json_body={"rate_limit_per_minute": 10}
+    )
+    assert raised.status == 200, raised.body
+    allowed = api.get("/clients", token=access)
+    assert allowed.status == 200
+    assert allowed.header("X-RateLimit-Limit") == "10"
+    assert allowed.header("X-RateLimit-Remaining") == "7"  # the window still holds the 3 admitted requests
+
+
+def test_a_deleted_clients_token_is_refused_and_counts_nowhere(api: InProcessApi, platform: AdminCredentials) -> None:
+    from umapi.aws import dynamodb_client
+    from umapi.keys import CLIENT_SK, client_pk
+    from umapi.settings import get_settings
+
+    admin = admin_token(api, platform)
+    org = new_org(api, admin)
+    doomed = new_client(api, admin, org, ["clients:read"])
+    access = token(api, doomed.client_id, doomed.client_secret)
+    assert api.delete(f"/clients/{doomed.client_id}", token=admin, query={"org_id": org}).status == 204
+    refused = api.get("/clients", token=access)
+    assert refused.status == 401
+    assert 'error="invalid_token"' in (refused.header("WWW-Authenticate") or "")
+    left = dynamodb_client().get_item(
+        TableName=get_settings().table_name, Key={"PK": {"S": client_pk(doomed.client_id)}, "SK": {"S": CLIENT_SK}}
+    )
+    assert "Item" not in left  # the count did not bring the deleted client's item back

@@ -9,19 +9,19 @@ from tests.support.users import Tenant
 from umapi.bootstrap import AdminCredentials
 
 
-def test_get_user_is_three_calls_with_authentication(acme: Tenant, dynamodb_calls: list[str]) -> None:
+def test_get_user_is_two_calls_with_authentication(acme: Tenant, dynamodb_calls: list[str]) -> None:
     user = acme.user("cost@example.com")
     acme.get(user["id"])  # warm container
     dynamodb_calls.clear()
     assert acme.get(user["id"]).status == 200
-    assert dynamodb_calls == ["BatchGetItem", "UpdateItem", "GetItem"]
+    assert dynamodb_calls == ["UpdateItem", "GetItem"]
 
 
 def test_create_user_is_one_transaction(acme: Tenant, dynamodb_calls: list[str]) -> None:
     acme.user("warm@example.com")
     dynamodb_calls.clear()
     acme.user("tx@example.com")
-    assert dynamodb_calls == ["BatchGetItem", "UpdateItem", "TransactWriteItems"]
+    assert dynamodb_calls == ["UpdateItem", "TransactWriteItems"]
 
 
 def test_every_change_leaves_an_audit_entry_without_secrets(acme: Tenant) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -570,3 +571,142 @@ def test_a_bug_fails_the_batch_instead_of_looking_like_a_transient_failure(
     }
     with pytest.raises(KeyError):
         pump.deliver([pump.message(body)])
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_one_event_to_25_subscriptions_over_10_threads_is_posted_and_recorded_once_each(
+    acme: Tenant, pump: Pump, dynamodb_calls: list[str], run: int
+) -> None:
+    # Given one event for 25 subscriptions, its 25 messages queued
+    with receiver(delay=0.02) as hook:
+        hooks = [subscribe(acme, f"{hook.url}/{i}")["id"] for i in range(25)]
+        acme.user(f"crowd{run}@example.com")
+        pump.fan_out()
+        messages: list[dict[str, Any]] = []
+        while batch := pump.receive():
+            messages += batch
+        assert len(messages) == 25
+
+        # When 10 delivery functions take them at once, one message each
+        dynamodb_calls.clear()
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            answers = list(pool.map(lambda message: pump.deliver([message]), messages))
+        calls = list(dynamodb_calls)
+
+    # Then each subscription got exactly one post, each was recorded, and nothing is retried
+    assert all(answer["batchItemFailures"] == [] for answer in answers)
+    assert sorted(r.headers["webhook-id"] for r in hook.received) == [hook.received[0].headers["webhook-id"]] * 25
+    assert len(hook.received) == 25
+    shown = event(acme, hook.received[0].headers["webhook-id"])
+    assert shown["status"] == "delivered"
+    assert sorted(a["webhook_id"] for a in shown["delivery_attempts"]) == sorted(hooks)
+    assert pump.receive() == []
+    # And no transaction: an attempt is one conditional update of the event (plus the lease)
+    assert "TransactWriteItems" not in calls
+    # 3 calls an attempt (read, lease, record), and one more ends the event
+    assert (calls.count("BatchGetItem"), calls.count("UpdateItem"), len(calls)) == (25, 25 * 2 + 1, 25 * 3 + 1)
+
+
+def test_a_crash_before_the_event_ends_is_mended_by_the_next_copy(
+    acme: Tenant, pump: Pump, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from umapi.webhooks.repository import WebhookRepository
+
+    real = WebhookRepository.finish_if_done
+    crashes = [ServiceUnavailableError("the function timed out", retry_after=1)]
+
+    def crash_once(self: WebhookRepository, *args: Any) -> None:
+        if crashes:
+            raise crashes.pop()
+        real(self, *args)
+
+    monkeypatch.setattr(WebhookRepository, "finish_if_done", crash_once)
+    with receiver() as hook:
+        subscribe(acme, hook.url)
+        acme.user("mended@example.com")
+        pump.fan_out()
+        message = pump.receive()
+        assert pump.deliver(message)["batchItemFailures"], "recorded, then the crash"
+        event_id = hook.received[0].headers["webhook-id"]
+        assert event(acme, event_id)["status"] == "pending"
+        pump.deliver(message)  # the queue hands it again
+    assert len(hook.received) == 1, "not posted twice"
+    shown = event(acme, event_id)
+    assert shown["status"] == "delivered"
+    assert len(shown["delivery_attempts"]) == 1
+
+
+def test_an_event_fanned_out_before_states_moved_to_the_event_is_delivered(acme: Tenant, pump: Pump) -> None:
+    # Given an event fanned out by the previous version: each delivery's state on its own item
+    from umapi.aws import dynamodb_client
+
+    with receiver(500, 200) as hook:
+        subscribe(acme, hook.url)
+        acme.user("legacy@example.com")
+        pump.fan_out()
+        message = pump.receive()
+        table = get_settings().table_name
+        dynamodb = dynamodb_client()
+        event_key = {"PK": {"S": f"ORG#{acme.org_id}#EVENTS"}, "SK": {"S": json.loads(message[0]["Body"])["event_id"]}}
+        old = dynamodb.update_item(
+            TableName=table, Key=event_key, UpdateExpression="REMOVE progress, generation", ReturnValues="ALL_OLD"
+        )
+        assert "progress" in old["Attributes"]
+        (delivery,) = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"ORG#{acme.org_id}#DELIVERIES"}},
+        )["Items"]
+        dynamodb.update_item(
+            TableName=table,
+            Key={"PK": delivery["PK"], "SK": delivery["SK"]},
+            UpdateExpression="SET next_attempt = :one, #status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":pending": {"S": "pending"}},
+        )
+
+        # When its messages are delivered by this version
+        pump.deliver(message)
+        pump.run()
+
+    # Then every attempt is posted once and recorded, and the event ends
+    assert len(hook.received) == 2
+    shown = event(acme, hook.received[0].headers["webhook-id"])
+    assert [a["status_code"] for a in shown["delivery_attempts"]] == [500, 200]
+    assert shown["status"] == "delivered"
+
+
+def test_rate_limit_and_idempotency_writes_give_the_fan_out_no_input(acme: Tenant, pump: Pump) -> None:
+    from pathlib import Path
+
+    from devserver.event_filter import matches, parse_filters
+    from devserver.template import Template
+
+    template = Template.load(Path(__file__).resolve().parents[2] / "template.yaml")
+    stream = template.body["Resources"]["WebhookFanoutFunction"]["Properties"]["Events"]["TableStream"]
+    filters = parse_filters(stream["Properties"]["FilterCriteria"])
+    pump.new_stream_records()  # what the set-up wrote
+
+    # Reads (each one a rate-limit count on the client's item) and a refused idempotent POST
+    for _ in range(5):
+        assert acme.api.get("/users", token=acme.access).status == 200
+    for _ in range(2):
+        refused = acme.api.post(
+            "/roles", token=acme.access, json_body={"name": ""}, headers={"Idempotency-Key": "again"}
+        )
+        assert refused.status == 400
+    quiet = pump.new_stream_records()
+    assert quiet, "the table's stream has their records"
+    assert [r for r in quiet if matches(filters, r)] == []
+
+    # While one change gives exactly its event, repeated with the same Idempotency-Key or not
+    for _ in range(2):
+        created = acme.api.post(
+            "/users",
+            token=acme.access,
+            json_body={"email": "once@example.com", "name": "Once"},
+            headers={"Idempotency-Key": "user-once"},
+        )
+        assert created.status == 201
+    passed = [r for r in pump.new_stream_records() if matches(filters, r)]
+    assert [r["dynamodb"]["NewImage"]["type"]["S"] for r in passed] == ["user.created"]

@@ -4,8 +4,10 @@
 verifies the JWT, checks that its client still exists (deleting a client revokes its tokens at
 once), for user tokens that the user is still active and its sessions were not ended, counts
 the request against the client's rate limit, and resolves ``?org_id=`` for platform admins.
-Cost: one consistent read (the client, and the user for user tokens, in one ``BatchGetItem``)
-and one ``UpdateItem`` (the rate-limit window); public keys are cached per container.
+Cost: one ``UpdateItem`` for a client token, the rate-limit count on the client's own item,
+which answers the client as it is now (a consistent read in the same call); a user token adds
+one consistent ``GetItem`` of the user, before the count, so a revoked token is never counted.
+Public keys are cached per container.
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ from typing import TYPE_CHECKING
 from umapi import db
 from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN, parse_scope
 from umapi.access.principal import Principal
-from umapi.auth.ratelimit import RateLimiter
+from umapi.auth.ratelimit import RateLimiter, WindowGoneError, client_window
 from umapi.auth.signing import PublicKeyCache
 from umapi.auth.tokens import verify_access_token
-from umapi.clients.entities import Client
-from umapi.clients.repository import client_from_item, client_key
+from umapi.clients.repository import client_from_item
 from umapi.errors import ForbiddenError, InvalidTokenError, NotFoundError, UnauthenticatedError
-from umapi.keys import CLIENT_SK
 from umapi.orgs.repository import OrgRepository
 from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.time import utc_now_iso
@@ -74,13 +74,18 @@ class Authenticator:
         response_headers: dict[str, str],
     ) -> Principal:
         claims = verify_access_token(bearer_token(headers), self._keys, issuer=issuer, audience=issuer)
-        is_user = claims.subject.startswith("usr_")
-        client, user = self._load(claims.client_id, claims.org_id, claims.subject if is_user else None)
-        if client is None or client.org_id != claims.org_id:
-            raise InvalidTokenError("The access token was revoked.")
-        if is_user and not _user_may_act(user, claims.session_version):
-            raise InvalidTokenError("The access token was revoked.")
-        self._limiter.admit(client.id, client.rate_limit_per_minute or self._default_rate_limit, response_headers)
+        user = None
+        if claims.subject.startswith("usr_"):
+            user = self._user(claims.org_id, claims.subject)
+            if not _user_may_act(user, claims.session_version):
+                raise InvalidTokenError("The access token was revoked.")
+        try:
+            item = self._limiter.admit(
+                client_window(claims.client_id, claims.org_id), self._default_rate_limit, response_headers
+            )
+        except WindowGoneError:
+            raise InvalidTokenError("The access token was revoked.") from None
+        client = client_from_item(item)
 
         scope = parse_scope(claims.scope)
         if user is not None:
@@ -103,16 +108,10 @@ class Authenticator:
             token_id=claims.token_id,
         )
 
-    def _load(self, client_id: str, org_id: str, user_id: str | None) -> tuple[Client | None, User | None]:
-        """The token's client and (for user tokens) user, in one consistent ``BatchGetItem``."""
-        keys = [client_key(client_id)] + ([user_key(org_id, user_id)] if user_id else [])
-        client, user = None, None
-        for item in db.batch_get(self._dynamodb, self._table, keys):
-            if item["SK"]["S"] == CLIENT_SK:
-                client = client_from_item(item)
-            else:
-                user = user_from_item(item)
-        return client, user
+    def _user(self, org_id: str, user_id: str) -> User | None:
+        with db.translate_errors():
+            item = self._dynamodb.get_item(TableName=self._table, Key=user_key(org_id, user_id), ConsistentRead=True)
+        return user_from_item(item["Item"]) if "Item" in item else None
 
     def _acting_org(self, home_org_id: str, permissions: frozenset[str], requested: str | None) -> str:
         if not requested or requested == home_org_id:

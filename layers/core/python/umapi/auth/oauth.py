@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote_plus
 
 from umapi.access.permissions import format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
-from umapi.auth.ratelimit import RateLimiter
+from umapi.auth.ratelimit import RateLimiter, Window, WindowGoneError, bucket_window, client_window
 from umapi.auth.sessions import RefreshRecord, ReuseError, SessionStore, s256
 from umapi.auth.signing import SigningKeyCache
 from umapi.auth.tokens import issue_access_token
@@ -140,22 +140,28 @@ class TokenService:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type} is not supported.")
         try:
             client = self._authenticate_client(params, authorization)
-            limit = client.rate_limit_per_minute or self._default_rate_limit
+            window = client_window(client.id, client.org_id)
             if client.public:  # anyone can name it: it is counted only once the grant succeeds
-                self._limiter.peek(client.id, limit, response_headers)
+                self._limiter.peek(window, self._default_rate_limit, response_headers)
             else:  # it proved who it is
-                self._limiter.admit(client.id, limit, response_headers)
+                self._count_proven(window, response_headers)
             answer = self._grant(grant_type, client, params, issuer, meta)
         except OAuthError:
             # Failures count in a bucket of their own, per claimed client and source address (429
             # once it is full), so a stranger who knows a public client_id cannot spend that
             # client's quota and lock its users out (contract §3).
             failures = token_failure_bucket(self._claimed_client_id(params, authorization), meta.ip)
-            self._limiter.admit(failures, FAILED_TOKEN_REQUESTS_PER_MINUTE, response_headers)
+            self._limiter.admit(bucket_window(failures), FAILED_TOKEN_REQUESTS_PER_MINUTE, response_headers)
             raise
         if client.public:
-            self._limiter.count(client.id, limit, response_headers)
+            self._limiter.count(window, self._default_rate_limit, response_headers)
         return answer
+
+    def _count_proven(self, window: Window, response_headers: dict[str, str]) -> None:
+        try:
+            self._limiter.admit(window, self._default_rate_limit, response_headers)
+        except WindowGoneError:  # deleted since it authenticated, a moment ago
+            raise OAuthError("invalid_client", "Client authentication failed.") from None
 
     def _grant(
         self, grant_type: str, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta

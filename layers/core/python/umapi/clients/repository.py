@@ -47,6 +47,10 @@ def _to_item(client: Client) -> dict[str, Any]:
     )
 
 
+# Attributes ``_to_item`` leaves out when they are ``None``: a change that clears one removes it.
+_OPTIONAL = ("rate_limit_per_minute", "secret_hash")
+
+
 def client_from_item(item: dict[str, Any]) -> Client:
     values = db.deserialize(item)
     return Client(
@@ -88,14 +92,26 @@ class ClientRepository:
         self._transact([{"Put": put}, audit_put(self._table, audit)], client.id)
 
     def replace(self, client: Client, expected_version: int, audit: AuditEntry) -> None:
-        """Write ``client`` over the stored one if nobody changed it since ``expected_version``."""
-        put = {
+        """Write ``client`` over the stored one if nobody changed it since ``expected_version``.
+        An update, not a put: the rate-limit window on the item stays (a client cannot empty its
+        own window by changing itself)."""
+        item = _to_item(client)
+        fields = [name for name in item if name not in ("PK", "SK")]
+        cleared = [name for name in _OPTIONAL if name not in item]
+        names = {f"#{name}": name for name in fields + cleared}
+        update = "SET " + ", ".join(f"#{name} = :{name}" for name in fields)
+        if cleared:
+            update += " REMOVE " + ", ".join(f"#{name}" for name in cleared)
+        values = {f":{name}": item[name] for name in fields} | {":expected": {"N": str(expected_version)}}
+        change = {
             "TableName": self._table,
-            "Item": _to_item(client),
-            "ConditionExpression": "version = :expected AND org_id = :org",
-            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}, ":org": {"S": client.org_id}},
+            "Key": client_key(client.id),
+            "UpdateExpression": update,
+            "ConditionExpression": "version = :expected AND #org_id = :org_id",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
-        self._transact([{"Put": put}, audit_put(self._table, audit)], client.id)
+        self._transact([{"Update": change}, audit_put(self._table, audit)], client.id)
 
     def delete(self, client: Client, audit: AuditEntry) -> None:
         delete = {

@@ -24,7 +24,7 @@ from umapi.errors import (
 from umapi.events import Event
 from umapi.ids import new_id
 from umapi.roles.catalog import RoleCatalog, active_roles, unexpired, user_permissions
-from umapi.roles.entities import SYSTEM_ROLES, Role, system_role
+from umapi.roles.entities import SYSTEM_ROLES, Role, is_custom_role_id, system_role
 from umapi.roles.models import (
     AssignmentResponse,
     AssignRoleRequest,
@@ -40,7 +40,7 @@ from umapi.roles.models import (
 from umapi.roles.repository import RoleRepository
 from umapi.time import utc_now_iso
 from umapi.users.entities import RoleAssignment, User
-from umapi.users.lookup import find_user
+from umapi.users.lookup import find_user, user_org
 from umapi.users.repository import UserChange, UserRepository
 
 
@@ -206,8 +206,12 @@ class AssignmentService:
         self, principal: Principal, user_id: str, request: AssignRoleRequest, meta: RequestMeta
     ) -> AssignmentResponse:
         principal.require("users:update")
-        role = self._role(principal, request.role_id)
-        user = find_user(self._users, principal, user_id)
+        user, role = self._user_and_role(principal, user_id, request.role_id)
+        if role is None:
+            raise NotFoundError(f"Role {request.role_id} not found.")
+        principal.require_each(role.permissions, "a role")
+        if user is None:
+            raise NotFoundError(f"User {user_id} not found.")
         change, assignment = self._assignment(principal, user, role, request.expires_at, request.assigned_by, meta)
         self._users.commit(change)
         return AssignmentResponse(
@@ -221,8 +225,9 @@ class AssignmentService:
 
     def remove(self, principal: Principal, user_id: str, role_ref: str, meta: RequestMeta) -> None:
         principal.require("users:update")
-        user = find_user(self._users, principal, user_id)
-        role = self._catalog.resolve(user.org_id, role_ref)
+        user, role = self._user_and_role(principal, user_id, role_ref)
+        if user is None:
+            raise NotFoundError(f"User {user_id} not found.")
         if role is None:
             raise NotFoundError(f"User {user_id} does not hold role {role_ref}.")
         self._users.commit(self._removal(principal, user, role, meta))
@@ -271,6 +276,17 @@ class AssignmentService:
         )
 
     # ------------------------------------------------------------------ one user's change
+    def _user_and_role(self, principal: Principal, user_id: str, role_ref: str) -> tuple[User | None, Role | None]:
+        """The user (as ``find_user`` finds it) and the role of the user's organization that
+        ``role_ref`` names, read together: one consistent ``BatchGetItem`` (system roles are in memory)."""
+        if not user_id.startswith("usr_"):
+            return None, self._catalog.resolve(principal.org_id, role_ref)
+        org_id = user_org(self._users, principal, user_id)
+        role = system_role(role_ref)
+        custom = role_ref if role is None and is_custom_role_id(role_ref) else None
+        user, found = self._users.get_with_role(org_id, user_id, custom)
+        return user, role or found
+
     def _role(self, principal: Principal, ref: str) -> Role:
         role = self._catalog.resolve(principal.org_id, ref)
         if role is None:

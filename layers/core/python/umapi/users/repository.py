@@ -42,8 +42,8 @@ from umapi.keys import (
 from umapi.outbox import audit_put, event_put
 from umapi.roles.admins import AdminRoster, RosterChangedError
 from umapi.roles.catalog import unexpired
-from umapi.roles.entities import is_custom_role_id
-from umapi.roles.repository import RoleRepository
+from umapi.roles.entities import Role, is_custom_role_id
+from umapi.roles.repository import RoleRepository, role_from_item, role_key
 from umapi.time import utc_now_iso
 from umapi.users.entities import RoleAssignment, User
 from umapi.users.search import answered_under, normalize, search_words
@@ -264,6 +264,17 @@ class UserRepository:
                 TableName=self._table, Key=user_key(org_id, user_id), ConsistentRead=consistent
             ).get("Item")
         return user_from_item(item) if item else None
+
+    def get_with_role(self, org_id: str, user_id: str, role_id: str | None) -> tuple[User | None, Role | None]:
+        """A user of ``org_id`` and (if ``role_id``) one of its custom roles, in one consistent ``BatchGetItem``."""
+        keys = [user_key(org_id, user_id)] + ([role_key(org_id, role_id)] if role_id else [])
+        user, role = None, None
+        for item in db.batch_get(self._dynamodb, self._table, keys):
+            if item["SK"] == keys[0]["SK"]:
+                user = user_from_item(item)
+            else:
+                role = role_from_item(item)
+        return user, role
 
     def get_many(self, org_id: str, user_ids: list[str]) -> dict[str, User]:
         """Users of one organization by id (at most 100), consistently, in one ``BatchGetItem``

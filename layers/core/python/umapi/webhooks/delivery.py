@@ -5,7 +5,7 @@ For a message of attempt ``k``:
 2. stale (another generation) or a duplicate (attempt ``k`` done): dropped; if attempt ``k``
    was recorded but its follow-up message never queued (a crash in between), it is queued now;
 3. otherwise the attempt is leased (a duplicate message arriving meanwhile does not post
-   again), posted, and recorded on the delivery and its event in one transaction; then the
+   again), posted, and recorded on its event by one conditional update; then the
    next attempt is queued after its delay, or, after the last failure, the message goes to the
    dead-letter queue and the delivery is ``failed``.
 """
@@ -97,6 +97,7 @@ class Deliverer:
         if decision in ("stale", "duplicate") or delivery is None or event is None:
             return decision
         if decision == "recovered":
+            self._webhooks.finish_if_done(event, iso(now))  # in case the crash came before it
             self._follow_up(delivery, message, delivery.status, now)
             return "recovered"
         if decision == "cancelled" or webhook is None:

@@ -64,7 +64,7 @@ class FanOut:
                 return 0
             waiting = [
                 (d.webhook_id, d.generation)
-                for d in self._webhooks.deliveries_of(org_id, event_id)
+                for d in self._webhooks.deliveries_of(current)
                 if d.status == "pending" and d.next_attempt == 1 and d.scheduled_attempt == 0
             ]
         now = self._clock()

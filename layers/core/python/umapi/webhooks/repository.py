@@ -5,9 +5,19 @@
     delivery    PK=ORG#<org>#DELIVERIES    SK=<evt>#<whk>        one per (event, subscription)
 
 An event is written by the change it records (the outbox). The fan-out adds one delivery per
-matching subscription and the event's ``pending_deliveries``; each delivery attempt is recorded
-on the delivery (its state machine) and appended to the event's ``delivery_attempts``, in one
-transaction whose conditions make a repeated or concurrent attempt record nothing.
+matching subscription and, on the event, its ``generation``, ``pending_deliveries`` and each
+delivery's state: ``progress.<whk> = {next_attempt, status}``. A delivery item holds what only
+its own messages touch: the lease of the attempt being posted and the attempt whose message is
+queued.
+
+An attempt is recorded by one conditional ``UpdateItem`` of the event, never a transaction:
+the condition (``progress.<whk>.next_attempt`` is still this attempt, same generation) makes a
+repeated or concurrent copy record nothing; the same update appends to ``delivery_attempts``,
+moves the delivery's state and, when the delivery ends, ``ADD``s ``pending_deliveries -1``.
+Single-item updates of one event by its 25 concurrent deliveries are serialized by DynamoDB
+and none fails because another landed first (a transaction would be cancelled by the
+conflict). The update that takes ``pending_deliveries`` to 0 ends the event (``delivered``, or
+``failed`` if a delivery failed) with one more conditional update.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from umapi.keys import (
     events_pk,
     events_status_pk,
     events_type_pk,
+    org_id_of,
     org_pk,
     webhook_sk,
     webhooks_index_pk,
@@ -120,20 +131,23 @@ class Delivery:
     status: str  # pending | delivered | failed | cancelled
     next_attempt: int
     scheduled_attempt: int  # the attempt whose message is known to be queued (crash recovery)
-    lease_until: float = 0.0
 
 
-def delivery_from_item(item: dict[str, Any]) -> Delivery:
+def delivery_from_item(item: dict[str, Any], event: dict[str, Any] | None) -> Delivery:
+    """The delivery item with its state from the event (``event``: deserialized). A delivery of
+    another generation than the event's (a redelivery started over) keeps what its item says."""
     v = db.deserialize(item)
+    state = {"next_attempt": v.get("next_attempt", 1), "status": v.get("status", "pending")}
+    if event is not None and event.get("generation") == v["generation"]:
+        state = (event.get("progress") or {}).get(v["webhook_id"], state)
     return Delivery(
         org_id=v["org_id"],
         event_id=v["event_id"],
         webhook_id=v["webhook_id"],
         generation=v["generation"],
-        status=v["status"],
-        next_attempt=int(v["next_attempt"]),
+        status=str(state["status"]),
+        next_attempt=int(state["next_attempt"]),
         scheduled_attempt=int(v.get("scheduled_attempt", 0)),
-        lease_until=float(v.get("lease_until", 0)),
     )
 
 
@@ -146,8 +160,6 @@ def new_delivery_put(table: str, org_id: str, event_id: str, webhook_id: str, ge
         "event_id": event_id,
         "webhook_id": webhook_id,
         "generation": generation,
-        "status": "pending",
-        "next_attempt": 1,
         "scheduled_attempt": 0,
         "ttl": int(epoch_seconds()) + get_retention().event_days * DAY,  # kept as long as events
     }
@@ -262,7 +274,9 @@ class WebhookRepository:
         )
         return [db.deserialize(item) for item in items], next_key
 
-    def deliveries_of(self, org_id: str, event_id: str) -> list[Delivery]:
+    def deliveries_of(self, event: dict[str, Any]) -> list[Delivery]:
+        """The deliveries of ``event`` (as ``get_event`` answers it), in one consistent ``Query``."""
+        org_id, event_id = org_id_of(str(event["PK"])), str(event["SK"])
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
@@ -273,7 +287,7 @@ class WebhookRepository:
             "ConsistentRead": True,
         }
         with db.translate_errors():
-            return [delivery_from_item(item) for item in self._dynamodb.query(**request)["Items"]]
+            return [delivery_from_item(item, event) for item in self._dynamodb.query(**request)["Items"]]
 
     def acknowledge(self, org_id: str, event_id: str, now_iso: str) -> bool:
         """Marks a pending or failed event acknowledged; ``False`` if it was neither."""
@@ -308,13 +322,16 @@ class WebhookRepository:
             ":status": {"S": status},
             ":pk": {"S": events_status_pk(org_id, status)},
             ":true": {"BOOL": True},
+            ":g": {"S": generation},
+            ":progress": {"M": {w: {"M": _state(1, "pending")} for w in webhook_ids}},
         }
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": event_key(org_id, event_id),
             "UpdateExpression": (
                 "SET pending_deliveries = :n, failed_deliveries = :zero, #status = :status, GSI1PK = :pk, "
-                "fanned_out = :true REMOVE next_retry_at, final_delivery_at, enqueued"
+                "fanned_out = :true, generation = :g, progress = :progress "
+                "REMOVE next_retry_at, final_delivery_at, enqueued"
             ),
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values,
@@ -347,34 +364,54 @@ class WebhookRepository:
             event_key(org_id, event_id),
             webhook_key(org_id, webhook_id),
         ]
-        delivery, event, webhook = None, None, None
+        delivery_item, event, webhook = None, None, None
         for item in db.batch_get(self._dynamodb, self._table, keys):
             entity = item.get("entity", {}).get("S")
             if entity == "delivery":
-                delivery = delivery_from_item(item)
+                delivery_item = item
             elif entity == "event":
                 event = db.deserialize(item)
             elif entity == "webhook":
                 webhook = webhook_from_item(item, self._sealer)
+        if event is not None and event.get("fanned_out") and "progress" not in event:
+            event = self._adopt(event)
+        delivery = delivery_from_item(delivery_item, event) if delivery_item else None
         return delivery, event, webhook
 
+    def _adopt(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """An event fanned out before deliveries' state lived on the event (their items held it):
+        copy it over once, then carry on as for any event."""
+        deliveries = self.deliveries_of(event)
+        generations = {d.generation for d in deliveries}
+        progress = {d.webhook_id: _state(d.next_attempt, d.status) for d in deliveries}
+        db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=event_key(org_id_of(str(event["PK"])), str(event["SK"])),
+            UpdateExpression="SET progress = :progress, generation = :g",
+            ConditionExpression="attribute_not_exists(progress)",
+            ExpressionAttributeValues={
+                ":progress": {"M": {w: {"M": state} for w, state in progress.items()}},
+                ":g": {"S": generations.pop() if len(generations) == 1 else ""},
+            },
+        )
+        return self.get_event(org_id_of(str(event["PK"])), str(event["SK"]))
+
     def lease(self, delivery: Delivery, now: float, seconds: float) -> bool:
-        """Takes the attempt for ``seconds`` so a duplicate message does not post it twice."""
+        """Takes attempt ``delivery.next_attempt`` for ``seconds`` so a duplicate message does not
+        post it twice (a lease of an earlier attempt does not hold the next one up)."""
         ok, _ = db.write_if(
             self._dynamodb.update_item,
             TableName=self._table,
             Key=delivery_key(delivery.org_id, delivery.event_id, delivery.webhook_id),
-            UpdateExpression="SET lease_until = :until",
+            UpdateExpression="SET lease_until = :until, lease_attempt = :k",
             ConditionExpression=(
-                "generation = :g AND next_attempt = :k AND #status = :pending "
-                "AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+                "generation = :g AND (attribute_not_exists(lease_until) OR lease_until < :now OR lease_attempt < :k)"
             ),
-            ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":until": {"N": repr(now + seconds)},
                 ":g": {"S": delivery.generation},
                 ":k": {"N": str(delivery.next_attempt)},
-                ":pending": {"S": "pending"},
                 ":now": {"N": repr(now)},
             },
         )
@@ -388,88 +425,69 @@ class WebhookRepository:
         next_retry_at: str | None,
         now_iso: str,
     ) -> bool:
-        """Records attempt ``delivery.next_attempt`` on the delivery and its event, all or nothing.
-        ``outcome``: ``pending`` (another attempt follows), ``delivered``, ``failed`` or
-        ``cancelled``. ``False`` if this attempt was recorded already (a duplicate)."""
-        claim = {
-            "Update": {
-                "TableName": self._table,
-                "Key": delivery_key(delivery.org_id, delivery.event_id, delivery.webhook_id),
-                "UpdateExpression": "SET next_attempt = :next, #status = :outcome REMOVE lease_until",
-                "ConditionExpression": "generation = :g AND next_attempt = :k",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {
-                    ":next": {"N": str(delivery.next_attempt + 1)},
-                    ":outcome": {"S": outcome},
-                    ":g": {"S": delivery.generation},
-                    ":k": {"N": str(delivery.next_attempt)},
-                },
-            }
-        }
-        for _ in range(5):
-            event = self.get_event(delivery.org_id, delivery.event_id)
-            if event is None:
-                return False
-            event_update = self._event_update(delivery, event, attempt, outcome, next_retry_at, now_iso)
-            failed = db.transact_failures(self._dynamodb, [claim, event_update])
-            if not failed:
-                return True
-            if 0 in failed:
-                return False  # recorded by a duplicate meanwhile
-        raise ConflictError("The event kept changing; the attempt will be retried.")
-
-    def _event_update(
-        self,
-        delivery: Delivery,
-        event: dict[str, Any],
-        attempt: dict[str, Any],
-        outcome: str,
-        next_retry_at: str | None,
-        now_iso: str,
-    ) -> dict[str, Any]:
-        """Appends the attempt; when this delivery ends and it was the last one pending, the
-        event ends too (``delivered``, or ``failed`` if any delivery failed)."""
-        pending = int(event.get("pending_deliveries", 0))
-        failed = int(event.get("failed_deliveries", 0)) + (1 if outcome == "failed" else 0)
-        ends = outcome != "pending"
+        """Records attempt ``delivery.next_attempt`` on the event: one conditional ``UpdateItem``
+        (and one more for the delivery that ends the event). ``outcome``: ``pending`` (another
+        attempt follows), ``delivered``, ``failed`` or ``cancelled``. ``False`` if this attempt
+        was recorded already (a duplicate) or belongs to an older generation."""
+        k = delivery.next_attempt
         sets = [
+            "progress.#whk = :state",
             "delivery_attempts = list_append(if_not_exists(delivery_attempts, :empty), :attempt)",
-            "failed_deliveries = :failed",
         ]
-        removes: list[str] = []
         values: dict[str, Any] = {
+            ":state": {"M": _state(k + 1, outcome)},
             ":empty": {"L": []},
             ":attempt": {"L": [{"M": db.serialize(attempt)}]},
-            ":failed": {"N": str(failed)},
-            ":seen": {"N": str(pending)},
-            ":status_seen": {"S": str(event.get("status"))},
+            ":g": {"S": delivery.generation},
+            ":k": {"N": str(k)},
         }
         if next_retry_at:
             sets.append("next_retry_at = :retry")
             values[":retry"] = {"S": next_retry_at}
-        if ends:
-            sets.append("pending_deliveries = :left")
-            values[":left"] = {"N": str(max(pending - 1, 0))}
-            if pending <= 1 and event.get("status") == "pending":
-                final = "failed" if failed else "delivered"
-                sets += ["#status = :final", "GSI1PK = :pk", "final_delivery_at = :now"]
-                values |= {
-                    ":final": {"S": final},
-                    ":pk": {"S": events_status_pk(delivery.org_id, final)},
-                    ":now": {"S": now_iso},
-                }
-                removes.append("next_retry_at")
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": event_key(delivery.org_id, delivery.event_id),
-                "UpdateExpression": expression,
-                "ConditionExpression": "pending_deliveries = :seen AND #status = :status_seen",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values,
-            }
-        }
+        update = "SET " + ", ".join(sets)
+        if outcome != "pending":  # this delivery ends
+            update += " ADD pending_deliveries :minus_one" + (", failed_deliveries :one" if outcome == "failed" else "")
+            values[":minus_one"] = {"N": "-1"}
+            if outcome == "failed":
+                values[":one"] = {"N": "1"}
+        recorded, answer = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=event_key(delivery.org_id, delivery.event_id),
+            UpdateExpression=update,
+            ConditionExpression="generation = :g AND progress.#whk.next_attempt = :k",
+            ExpressionAttributeNames={"#whk": delivery.webhook_id},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        if not recorded:
+            return False
+        self.finish_if_done(db.deserialize(answer["Attributes"]), now_iso)
+        return True
+
+    def finish_if_done(self, event: dict[str, Any], now_iso: str) -> None:
+        """Ends a pending ``event`` whose last delivery ended: ``delivered``, or ``failed`` if any
+        delivery failed. Idempotent: a crash before it is mended by the message's next copy."""
+        if event.get("status") != "pending" or int(event.get("pending_deliveries", 1)) > 0:
+            return
+        final = "failed" if int(event.get("failed_deliveries", 0)) else "delivered"
+        org_id = org_id_of(str(event["PK"]))
+        db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=event_key(org_id, str(event["SK"])),
+            UpdateExpression="SET #status = :final, GSI1PK = :pk, final_delivery_at = :now REMOVE next_retry_at",
+            ConditionExpression="#status = :pending AND generation = :g AND pending_deliveries = :zero",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":final": {"S": final},
+                ":pk": {"S": events_status_pk(org_id, final)},
+                ":now": {"S": now_iso},
+                ":pending": {"S": "pending"},
+                ":g": {"S": str(event.get("generation", ""))},
+                ":zero": {"N": "0"},
+            },
+        )
 
     def mark_scheduled(self, delivery: Delivery, attempt: int) -> None:
         """Notes that the message of ``attempt`` is queued (a redelivery may have started over)."""
@@ -481,6 +499,11 @@ class WebhookRepository:
             ConditionExpression="generation = :g",
             ExpressionAttributeValues={":k": {"N": str(attempt)}, ":g": {"S": delivery.generation}},
         )
+
+
+def _state(next_attempt: int, status: str) -> dict[str, Any]:
+    """A delivery's state on its event: the attempt that comes next, and how it stands."""
+    return {"next_attempt": {"N": str(next_attempt)}, "status": {"S": status}}
 
 
 def _changed(webhook: Webhook) -> ConflictError:
