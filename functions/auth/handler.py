@@ -1,5 +1,9 @@
 """Auth function: the token endpoint and the published key and server metadata (RFC 6749, 7517, 8414)."""
 
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -133,3 +137,6 @@ def get_server_metadata() -> Response[dict[str, Any]]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+startup.finished()

@@ -1,5 +1,9 @@
 """Organizations and API clients (contract §6)."""
 
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -144,3 +148,6 @@ def list_audit_log(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+startup.finished()

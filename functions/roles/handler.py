@@ -1,5 +1,9 @@
 """Roles and role assignments (contract §5)."""
 
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -149,3 +153,6 @@ def remove_role(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+startup.finished()

@@ -1,5 +1,9 @@
 """System function: ``GET /health`` and ``GET /openapi.json``."""
 
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -49,3 +53,6 @@ def get_openapi() -> Response[dict[str, Any]]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+startup.finished()

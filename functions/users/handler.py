@@ -1,5 +1,9 @@
 """Users: the whole lifecycle, email verification and permission checks (contract §4)."""
 
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
+
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -226,3 +230,6 @@ def verify_email(request: Annotated[VerifyEmailRequest, Body()], meta: Meta, use
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+startup.finished()

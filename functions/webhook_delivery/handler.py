@@ -8,6 +8,10 @@ after the queue's visibility timeout, and the delivery's lease and conditional r
 that retry safe. Anything else is a bug and fails the whole batch.
 """
 
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
+
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -55,3 +59,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     with ThreadPoolExecutor(max_workers=min(PARALLEL_DELIVERIES, max(1, len(records)))) as pool:
         failed = [message_id for message_id in pool.map(deliver, records) if message_id]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+startup.finished()

@@ -1,10 +1,14 @@
 """Table stream → delivery queue: one message per (new outbox event, matching subscription).
 
-Every change of the table arrives here; only inserted events matter (the local runtime does
-not evaluate FilterCriteria, so the filter is this function's first line). A record that
+Only inserted outbox events reach it: the mapping's FilterCriteria drops every other change
+(the local runtime honours it too), and the same test is still this function's first line. A record that
 fails is reported as a batch item failure: the stream retries from it, and the fan-out is
 idempotent, so nothing is lost or sent twice.
 """
+
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
 
 from typing import Any
 
@@ -33,3 +37,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )
+
+
+startup.finished()

@@ -1,5 +1,9 @@
 """Webhook subscriptions and the event status API (contract §7)."""
 
+from umapi import startup  # first: the function loads with the garbage collector paused
+
+# isort: split
+
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -150,3 +154,6 @@ def test_webhook(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+startup.finished()

@@ -8,52 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from devserver.template import Template
 from tests.support.api import InProcessApi
-from tests.support.backend import REGION, FakeLambdaContext, provision, seed_platform
+from tests.support.backend import FakeLambdaContext, provision, seed_platform
 from tests.support.costs import Reads
+from tests.support.scale import seed_users
 from tests.support.users import Tenant, new_tenant
 from umapi import db
 from umapi.aws import dynamodb_client
-from umapi.ids import new_id
-from umapi.time import utc_now_iso
-from umapi.users.entities import RoleAssignment, User
-from umapi.users.repository import listing_entries, user_item
 
 SIZES = (100, 2000)
 LIMIT = 25
-
-
-def seed_users(org_id: str, count: int) -> None:
-    """``count`` users written as a create writes their item and listing entries (batch writes:
-    the write path is not what this test measures). One is rare: suspended, in department Rare,
-    named Zed Quixote, a viewer."""
-    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
-    items = []
-    for index in range(count):
-        rare = index == count // 2
-        now = utc_now_iso()
-        user = User(
-            id=new_id("usr"),
-            org_id=org_id,
-            email=f"zq{index}@rare.example" if rare else f"user{index:05d}@example.com",
-            name="Zed Quixote" if rare else f"User {index:05d}",
-            status="suspended" if rare else "active",
-            email_verified=True,
-            created_at=now,
-            updated_at=now,
-            roles=(RoleAssignment("role_viewer" if rare else "role_member", now),),
-            department="Rare" if rare else "Ops",
-        )
-        items.append(user_item(user))
-        items += [db.serialize(entry) for entry in listing_entries(user).values()]
-    for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-        dynamodb.batch_write_item(RequestItems={"Table": batch})
 
 
 @pytest.fixture(scope="module")

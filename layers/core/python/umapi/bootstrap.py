@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from umapi import db
 from umapi.access.permissions import SCOPES
 from umapi.audit import Actor, AuditEntry, RequestMeta
+from umapi.clients.credentials import hash_secret, new_secret
 from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
-from umapi.clients.service import hash_secret, new_secret
 from umapi.ids import new_id
 from umapi.orgs.models import Organization
 from umapi.orgs.repository import OrgRepository

@@ -14,5 +14,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(utc=True)
-tracer = Tracer()
+# Only what the functions use: the AWS SDK and outbound HTTP (webhook posts). patch_all would
+# also import and patch sqlite3, requests, aiohttp, pymongo, psycopg... if present: cold-start time.
+tracer = Tracer(patch_modules=("botocore", "httplib"))
 metrics = Metrics()

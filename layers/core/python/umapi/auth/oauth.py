@@ -24,9 +24,9 @@ from umapi.auth.ratelimit import RateLimiter, Window, WindowGoneError, bucket_wi
 from umapi.auth.sessions import RefreshRecord, ReuseError, SessionStore, s256
 from umapi.auth.signing import SigningKeyCache
 from umapi.auth.tokens import issue_access_token
+from umapi.clients.credentials import authenticate_client
 from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
-from umapi.clients.service import authenticate_client
 from umapi.errors import OAuthError
 from umapi.keys import token_failure_bucket
 from umapi.observability import logger, metrics
