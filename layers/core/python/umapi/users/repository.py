@@ -15,6 +15,7 @@ Every change goes out in one transaction with its audit entry and its outbox eve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -389,14 +390,20 @@ class UserRepository:
         until ``limit`` users pass ``keep``, the partition ends or ``budget`` items were read."""
         found: list[tuple[User, dict[str, Any]]] = []
         read = 0
+        seen, kept = 0, 0  # entries read and answered so far: how many the next step needs
         while len(found) <= limit and read < budget:
             if start_key:
                 request["ExclusiveStartKey"] = start_key
+            need = limit + 1 - len(found)
+            if kept:  # a user matched under several words is answered once: read what that takes
+                need = math.ceil(need * seen / kept) + 2
             with db.translate_errors():
-                answer = self._dynamodb.query(**request, Limit=min(max(limit + 1 - len(found), 25), budget - read))
+                answer = self._dynamodb.query(**request, Limit=min(max(need, 25), budget - read))
             read += int(answer.get("ScannedCount", 0))
             entries = [db.deserialize(item) for item in answer["Items"]]
+            seen += len(entries)
             entries = [e for e in entries if answered(e)]
+            kept += len(entries)
             users = self.get_many(org_id, [e["user_id"] for e in entries]) if entries else {}
             read += len(users)
             for entry in entries:
