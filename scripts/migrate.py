@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/migrate.py --table <TableName> listing-entries
     .venv/bin/python scripts/migrate.py --table <TableName> history-indexes
+    .venv/bin/python scripts/migrate.py --table <TableName> client-listing
 
 ``listing-entries`` writes the search and filter entries (GET /users' search, status,
 department and role) of users created before they existed. Each user's entries go out in one
@@ -14,6 +15,11 @@ Entries are keyed by the user, so running it twice writes nothing new.
 ``history-indexes`` gives audit entries written before GET /audit-log?action= had its index
 their GSI3 keys, and webhook events written before GET /webhooks/events?type= had its index
 their GSI2 keys (conditional updates: an item that has them is left alone).
+
+``client-listing`` moves clients created when they were listed on GSI1 to listing entries
+(``PK=ORG#<org>#CLIENTS``): each client's entry is written and its GSI1 keys removed in one
+transaction, on the condition that the client still has them. Until it ran, GET /clients
+shows only the clients created since the deploy; a client changed meanwhile moves itself.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from botocore.exceptions import ClientError
 sys.path.append(str(Path(__file__).resolve().parents[1] / "layers" / "core" / "python"))
 
 from umapi import db
+from umapi.clients.repository import client_from_item, listing_entry
 from umapi.keys import audit_action_pk, events_type_pk, org_id_of
 from umapi.users.repository import listing_entries, user_from_item, user_key
 
@@ -51,6 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("listing-entries", help="write the search and filter entries of existing users")
     commands.add_parser("history-indexes", help="index keys of existing audit entries (action) and events (type)")
+    commands.add_parser("client-listing", help="list clients created before listing entries by entries")
     return parser.parse_args(argv)
 
 
@@ -126,6 +134,27 @@ def _write_index_keys(dynamodb: Any, table: str, item: dict[str, Any]) -> int:
     return 1
 
 
+def _list_client(dynamodb: Any, table: str, item: dict[str, Any]) -> int:
+    if "GSI1PK" not in item:
+        return 0  # listed by its entry already
+    moved = {
+        "Update": {
+            "TableName": table,
+            "Key": {"PK": item["PK"], "SK": item["SK"]},
+            "UpdateExpression": "REMOVE GSI1PK, GSI1SK",
+            "ConditionExpression": "attribute_exists(GSI1PK)",
+        }
+    }
+    entry = {"Put": {"TableName": table, "Item": listing_entry(client_from_item(item))}}
+    try:
+        dynamodb.transact_write_items(TransactItems=[moved, entry])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        return 0  # moved meanwhile (by a change of the client, or another run)
+    return 1
+
+
 def main(argv: list[str] | None = None, session: Any = None) -> int:
     args = parse_args(argv)
     session = session or boto3.session.Session(region_name=args.region, profile_name=args.profile)
@@ -133,6 +162,9 @@ def main(argv: list[str] | None = None, session: Any = None) -> int:
     if args.command == "listing-entries":
         seen, written = backfill(dynamodb, args.table, args.checkpoint, ("user",))
         print(f"Done: {seen} users, entries written for {written}.")
+    elif args.command == "client-listing":
+        seen, written = backfill(dynamodb, args.table, args.checkpoint, ("client",), _list_client)
+        print(f"Done: {seen} clients, {written} moved to listing entries.")
     else:
         seen, written = backfill(dynamodb, args.table, args.checkpoint, ("audit", "event"), _write_index_keys)
         print(f"Done: {seen} audit entries and events, {written} indexed.")

@@ -89,3 +89,40 @@ def test_history_indexes_backfill_action_and_type_keys(acme: Tenant, tmp_path: P
     assert len(acme.api.get("/audit-log", token=acme.access, query={"action": "user.created"}).json()["data"]) == 1
     assert len(acme.api.get("/webhooks/events", token=acme.access, query={"type": "user.created"}).json()["data"]) == 1
     assert script.main(arguments, session) == 0  # again: every item has its keys, nothing changes
+
+
+def test_client_listing_moves_clients_listed_on_gsi1_to_entries(acme: Tenant, tmp_path: Path) -> None:
+    # Given clients as the previous version stored them: listed on GSI1, no listing entry
+    from umapi.keys import clients_index_pk, created_sort_key
+
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    before = {c["id"] for c in acme.api.get("/clients", token=acme.access).json()["data"]}
+    assert before
+    for item in dynamodb.scan(TableName="Table")["Items"]:
+        kind = item.get("entity", {}).get("S")
+        if kind == "client_entry" and item["PK"]["S"] == clients_index_pk(acme.org_id):
+            dynamodb.delete_item(TableName="Table", Key={"PK": item["PK"], "SK": item["SK"]})
+        elif kind == "client" and item["org_id"]["S"] == acme.org_id:
+            dynamodb.update_item(
+                TableName="Table",
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="SET GSI1PK = :pk, GSI1SK = :sk",
+                ExpressionAttributeValues={
+                    ":pk": {"S": clients_index_pk(acme.org_id)},
+                    ":sk": {"S": created_sort_key(item["created_at"]["S"], item["id"]["S"])},
+                },
+            )
+    assert acme.api.get("/clients", token=acme.access).json()["data"] == []
+
+    # When the migration runs (twice: the second run finds nothing to move)
+    script = load_script("migrate")
+    session = SimpleNamespace(client=lambda *_, **__: dynamodb)
+    arguments = ["--table", "Table", "--checkpoint", str(tmp_path / "c.json"), "client-listing"]
+    assert script.main(arguments, session) == 0
+    assert script.main(arguments, session) == 0
+
+    # Then they are listed again, and no client is in GSI1 (where each request's count would be copied)
+    assert {c["id"] for c in acme.api.get("/clients", token=acme.access).json()["data"]} == before
+    clients = [i for i in dynamodb.scan(TableName="Table")["Items"] if i.get("entity", {}).get("S") == "client"]
+    assert clients
+    assert not [c for c in clients if "GSI1PK" in c or "GSI1SK" in c]

@@ -155,3 +155,26 @@ def test_a_deleted_clients_token_is_refused_and_counts_nowhere(api: InProcessApi
         TableName=get_settings().table_name, Key={"PK": {"S": client_pk(doomed.client_id)}, "SK": {"S": CLIENT_SK}}
     )
     assert "Item" not in left  # the count did not bring the deleted client's item back
+
+
+def test_the_client_item_that_counts_requests_is_in_no_index(api: InProcessApi, platform: AdminCredentials) -> None:
+    # Every request updates the client's item; in an index projecting it, each would be a second write
+    from pathlib import Path
+
+    from devserver.template import Template
+    from umapi.aws import dynamodb_client
+    from umapi.settings import get_settings
+
+    admin = admin_token(api, platform)
+    org = new_org(api, admin)
+    client = new_client(api, admin, org, ["clients:read"])
+    access = token(api, client.client_id, client.client_secret)
+    assert api.get("/clients", token=access).status == 200
+    template = Template.load(Path(__file__).resolve().parents[2] / "template.yaml")
+    table = template.body["Resources"]["Table"]["Properties"]
+    index_keys = {key["AttributeName"] for index in table["GlobalSecondaryIndexes"] for key in index["KeySchema"]}
+    item = dynamodb_client().get_item(
+        TableName=get_settings().table_name, Key={"PK": {"S": f"CLIENT#{client.client_id}"}, "SK": {"S": "CLIENT"}}
+    )["Item"]
+    assert "rate_admitted" in item
+    assert not index_keys & set(item)

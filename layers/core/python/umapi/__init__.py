@@ -9,4 +9,5 @@ Modules:
     http           the resolver factory: body guards, error envelope, ``X-Request-Id``
     observability  Logger, Tracer and Metrics
     health         backend probes for ``GET /health``
+    startup        cold start: handlers load with the garbage collector paused
 """

@@ -37,7 +37,7 @@ def client_pk(client_id: str) -> str:
 
 
 def clients_index_pk(org_id: str) -> str:
-    """GSI1 partition listing one organization's clients by creation."""
+    """Partition of the entries listing one organization's clients by creation."""
     return f"ORG#{org_id}#CLIENTS"
 
 

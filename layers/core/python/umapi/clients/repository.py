@@ -1,5 +1,10 @@
 """Clients in DynamoDB: ``PK=CLIENT#<id>`` (the token endpoint's global look-up), listed per
-organization on GSI1 (``GSI1PK=ORG#<org>#CLIENTS``, by creation)."""
+organization by entries ``PK=ORG#<org>#CLIENTS``, ``SK=<created_at>#<cli>`` written in the
+client's own transactions.
+
+The client item also holds its rate-limit window (``umapi.auth.ratelimit``), counted on every
+request, so it belongs to no secondary index: on one that projects every attribute (GSI1, where
+clients were listed before) each request would pay a second write."""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ from botocore.exceptions import ClientError
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.clients.entities import Client
-from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError, NotFoundError
 from umapi.keys import CLIENT_SK, client_pk, clients_index_pk, created_sort_key
 from umapi.outbox import audit_put
@@ -28,8 +32,6 @@ def _to_item(client: Client) -> dict[str, Any]:
         {
             "PK": client_pk(client.id),
             "SK": CLIENT_SK,
-            "GSI1PK": clients_index_pk(client.org_id),
-            "GSI1SK": created_sort_key(client.created_at, client.id),
             "entity": "client",
             "id": client.id,
             "org_id": client.org_id,
@@ -49,6 +51,21 @@ def _to_item(client: Client) -> dict[str, Any]:
 
 # Attributes ``_to_item`` leaves out when they are ``None``: a change that clears one removes it.
 _OPTIONAL = ("rate_limit_per_minute", "secret_hash")
+# Where clients were listed before GSI5 (``scripts/migrate.py client-listing`` moves them); a
+# change of a client moves it too.
+_FORMER = ("GSI1PK", "GSI1SK")
+
+
+def listing_entry(client: Client) -> dict[str, Any]:
+    """The client's entry in its organization's listing (a serialized item)."""
+    return db.serialize(
+        {
+            "PK": clients_index_pk(client.org_id),
+            "SK": created_sort_key(client.created_at, client.id),
+            "entity": "client_entry",
+            "client_id": client.id,
+        }
+    )
 
 
 def client_from_item(item: dict[str, Any]) -> Client:
@@ -89,7 +106,8 @@ class ClientRepository:
 
     def create(self, client: Client, audit: AuditEntry) -> None:
         put = {"TableName": self._table, "Item": _to_item(client), "ConditionExpression": "attribute_not_exists(PK)"}
-        self._transact([{"Put": put}, audit_put(self._table, audit)], client.id)
+        entry = {"Put": {"TableName": self._table, "Item": listing_entry(client)}}
+        self._transact([{"Put": put}, entry, audit_put(self._table, audit)], client.id)
 
     def replace(self, client: Client, expected_version: int, audit: AuditEntry) -> None:
         """Write ``client`` over the stored one if nobody changed it since ``expected_version``.
@@ -97,7 +115,7 @@ class ClientRepository:
         own window by changing itself)."""
         item = _to_item(client)
         fields = [name for name in item if name not in ("PK", "SK")]
-        cleared = [name for name in _OPTIONAL if name not in item]
+        cleared = [name for name in _OPTIONAL if name not in item] + list(_FORMER)
         names = {f"#{name}": name for name in fields + cleared}
         update = "SET " + ", ".join(f"#{name} = :{name}" for name in fields)
         if cleared:
@@ -120,25 +138,33 @@ class ClientRepository:
             "ConditionExpression": "org_id = :org",
             "ExpressionAttributeValues": {":org": {"S": client.org_id}},
         }
-        self._transact([{"Delete": delete}, audit_put(self._table, audit)], client.id)
+        entry = listing_entry(client)
+        unlisted = {"Delete": {"TableName": self._table, "Key": {"PK": entry["PK"], "SK": entry["SK"]}}}
+        self._transact([{"Delete": delete}, unlisted, audit_put(self._table, audit)], client.id)
 
     def list_page(
         self, org_id: str, limit: int, start_key: dict[str, Any] | None
     ) -> tuple[list[Client], dict[str, Any] | None]:
-        """Up to ``limit`` clients of ``org_id`` in creation order, and whether more follow."""
-        items, next_key = db.query_page(
+        """Up to ``limit`` clients of ``org_id`` in creation order, and whether more follow: the
+        page's entries, then the clients in one consistent ``BatchGetItem``."""
+        entries, next_key = db.query_page(
             self._dynamodb,
             {
                 "TableName": self._table,
-                "IndexName": "GSI1",
-                "KeyConditionExpression": "GSI1PK = :pk",
+                "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": clients_index_pk(org_id)}},
+                "ConsistentRead": True,
             },
             limit,
             start_key,
-            GSI1_KEYS,
+            ("PK", "SK"),
         )
-        return [client_from_item(item) for item in items], next_key
+        ids = [entry["client_id"]["S"] for entry in entries]
+        found = {
+            item["id"]["S"]: client_from_item(item)
+            for item in db.batch_get(self._dynamodb, self._table, [client_key(i) for i in ids])
+        }
+        return [found[i] for i in ids if i in found], next_key
 
     def _transact(self, items: list[dict[str, Any]], client_id: str) -> None:
         try:
