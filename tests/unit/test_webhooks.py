@@ -67,6 +67,19 @@ def event(tenant: Tenant, event_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
+def fail_once(monkeypatch: pytest.MonkeyPatch, owner: type, name: str, error: Exception) -> None:
+    """``owner.name`` raises ``error`` the first time it is called, then works as before."""
+    real = getattr(owner, name)
+    errors = [error]
+
+    def once(self: Any, *args: Any) -> Any:
+        if errors:
+            raise errors.pop()
+        return real(self, *args)
+
+    monkeypatch.setattr(owner, name, once)
+
+
 def verify_signatures(delivery: Received, secret: str) -> None:
     expected = "sha256=" + hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(expected, delivery.headers["x-webhook-signature"].split(" ")[0])
@@ -510,15 +523,7 @@ def test_a_duplicate_message_during_an_attempt_is_retried_later_not_posted(
 ) -> None:
     from umapi.webhooks.repository import WebhookRepository
 
-    real = WebhookRepository.record_attempt
-    crashes = [ServiceUnavailableError("DynamoDB is throttling", retry_after=1)]
-
-    def crash_once(self: WebhookRepository, *args: Any) -> bool:
-        if crashes:
-            raise crashes.pop()
-        return bool(real(self, *args))
-
-    monkeypatch.setattr(WebhookRepository, "record_attempt", crash_once)
+    fail_once(monkeypatch, WebhookRepository, "record_attempt", ServiceUnavailableError("DynamoDB is throttling"))
     with receiver() as hook:
         subscribe(acme, hook.url)
         acme.user("lease@example.com")
@@ -612,15 +617,7 @@ def test_a_crash_before_the_event_ends_is_mended_by_the_next_copy(
 ) -> None:
     from umapi.webhooks.repository import WebhookRepository
 
-    real = WebhookRepository.finish_if_done
-    crashes = [ServiceUnavailableError("the function timed out", retry_after=1)]
-
-    def crash_once(self: WebhookRepository, *args: Any) -> None:
-        if crashes:
-            raise crashes.pop()
-        real(self, *args)
-
-    monkeypatch.setattr(WebhookRepository, "finish_if_done", crash_once)
+    fail_once(monkeypatch, WebhookRepository, "finish_if_done", ServiceUnavailableError("the function timed out"))
     with receiver() as hook:
         subscribe(acme, hook.url)
         acme.user("mended@example.com")
