@@ -12,7 +12,7 @@ fi
 cd "$(dirname "$0")/.."
 VENV=.venv
 STAMP="$VENV/.installed"
-REQUIREMENTS=(requirements-dev.txt layers/core/python/requirements.txt)
+REQUIREMENTS=(requirements-dev.txt layers/core/python/requirements.txt pyproject.toml)
 
 find_python() {
   local candidate version
@@ -40,6 +40,8 @@ digest=$(cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$digest" ]]; then
   echo "==> installing pinned dependencies (first run takes about a minute)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQUIREMENTS[@]/#/-r}"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r layers/core/python/requirements.txt
+  # The `umapi` command (cli/), editable: .venv/bin/umapi runs the checkout's code.
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --editable .
   echo "$digest" > "$STAMP"
 fi

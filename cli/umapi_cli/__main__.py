@@ -1,0 +1,7 @@
+"""``python -m umapi_cli`` runs the ``umapi`` command."""
+
+import sys
+
+from umapi_cli.main import main
+
+sys.exit(main())
