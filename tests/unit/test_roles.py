@@ -445,6 +445,11 @@ def test_two_demotions_that_read_the_same_roster_cannot_both_succeed(
     assert len(stale[0][0]) == 2
     assert unassign(acme, first["id"], "admin").status == 204
     monkeypatch.setattr(AdminRoster, "_read", lambda self, org_id: stale.pop() if stale else real_read(self, org_id))
+    # The roster also comes with the user when the admin role is named (one BatchGetItem)
+    from umapi.users import repository
+
+    real_from_item = repository.roster_from_item  # type: ignore[attr-defined]
+    monkeypatch.setattr(repository, "roster_from_item", lambda item: stale.pop() if stale else real_from_item(item))
     violation(unassign(acme, second["id"], "admin"))
     assert not stale, "the demotion checked against the stale roster first"
     roles = acme.api.get(f"/users/{second['id']}/roles", token=acme.access).json()["data"]
@@ -491,6 +496,18 @@ def test_a_user_created_with_a_custom_role_holds_it(acme: Tenant) -> None:
     assert acme.api.delete(f"/roles/{role['id']}", token=acme.access).error["assigned_user_count"] == 1
     unknown = acme.create(email="nobody@example.com", name="x", role="role_01HNOSUCHROLE0000000000000")
     assert unknown.status == 400
+
+
+def test_an_admin_assignment_reads_the_roster_with_the_user(acme: Tenant, dynamodb_calls: list[str]) -> None:
+    active_user(acme, "first-admin@example.com", role="admin")  # so that the second one may go again
+    user = active_user(acme, "future-admin@example.com")
+    assign(acme, user["id"], "viewer")  # warm container
+    dynamodb_calls.clear()
+    assert assign(acme, user["id"], "admin").status == 201
+    assert dynamodb_calls == ["UpdateItem", "BatchGetItem", "TransactWriteItems"]
+    dynamodb_calls.clear()
+    assert unassign(acme, user["id"], "role_admin").status == 204
+    assert dynamodb_calls == ["UpdateItem", "BatchGetItem", "TransactWriteItems"]
 
 
 def test_an_assignment_is_one_read_and_one_transaction(acme: Tenant, dynamodb_calls: list[str]) -> None:

@@ -104,16 +104,35 @@ class RosterDecision:
     refused: dict[int, DataConsistencyError]  # changes (by index) that would leave no admin
 
 
+RosterState = tuple[dict[str, str], int | None]  # admins (user id → until when), version (None: none yet)
+
+
+def roster_key(org_id: str) -> dict[str, Any]:
+    return {"PK": {"S": org_pk(org_id)}, "SK": {"S": ADMIN_ROSTER_SK}}
+
+
+def roster_from_item(item: dict[str, Any] | None) -> RosterState:
+    if item is None:
+        return {}, None
+    values = db.deserialize(item)
+    return dict(values.get("admins") or {}), int(values["version"])
+
+
 class AdminRoster:
     def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self._dynamodb = dynamodb
         self._table = table
 
     def decide(
-        self, org_id: str, changes: Sequence[tuple[int, User | None, User | None]], now_iso: str
+        self,
+        org_id: str,
+        changes: Sequence[tuple[int, User | None, User | None]],
+        now_iso: str,
+        known: RosterState | None = None,
     ) -> RosterDecision:
         """Applies the standing changes of ``(index, before, after)`` in order, refusing each one
-        that would take the organization from one admin or more to none."""
+        that would take the organization from one admin or more to none. ``known``: the roster
+        as read with the user (the write is conditional on that version all the same)."""
         moves = [
             (i, (before or after).id, standing(after, now_iso))  # type: ignore[union-attr]
             for i, before, after in changes
@@ -121,21 +140,16 @@ class AdminRoster:
         ]
         if not moves:
             return RosterDecision(None, {})
-        admins, version = self._read(org_id)
+        admins, version = known if known is not None else self._read(org_id)
         admins, refused = apply_moves(admins, moves, now_iso)
         return RosterDecision(self._write(org_id, admins, version), refused)
 
-    def _read(self, org_id: str) -> tuple[dict[str, str], int | None]:
+    def _read(self, org_id: str) -> RosterState:
         with db.translate_errors():
-            item = self._dynamodb.get_item(
-                TableName=self._table,
-                Key={"PK": {"S": org_pk(org_id)}, "SK": {"S": ADMIN_ROSTER_SK}},
-                ConsistentRead=True,
-            ).get("Item")
-        if item is None:
-            return {}, None
-        values = db.deserialize(item)
-        return dict(values.get("admins") or {}), int(values["version"])
+            item = self._dynamodb.get_item(TableName=self._table, Key=roster_key(org_id), ConsistentRead=True).get(
+                "Item"
+            )
+        return roster_from_item(item)
 
     def _write(self, org_id: str, admins: dict[str, str], version: int | None) -> db.Guarded:
         item = {

@@ -23,8 +23,9 @@ from umapi.errors import (
 )
 from umapi.events import Event
 from umapi.ids import new_id
+from umapi.roles.admins import RosterState
 from umapi.roles.catalog import RoleCatalog, active_roles, unexpired, user_permissions
-from umapi.roles.entities import SYSTEM_ROLES, Role, is_custom_role_id, system_role
+from umapi.roles.entities import ADMIN_ROLE_ID, SYSTEM_ROLES, Role, is_custom_role_id, system_role
 from umapi.roles.models import (
     AssignmentResponse,
     AssignRoleRequest,
@@ -206,14 +207,14 @@ class AssignmentService:
         self, principal: Principal, user_id: str, request: AssignRoleRequest, meta: RequestMeta
     ) -> AssignmentResponse:
         principal.require("users:update")
-        user, role = self._user_and_role(principal, user_id, request.role_id)
+        user, role, roster = self._user_and_role(principal, user_id, request.role_id)
         if role is None:
             raise NotFoundError(f"Role {request.role_id} not found.")
         principal.require_each(role.permissions, "a role")
         if user is None:
             raise NotFoundError(f"User {user_id} not found.")
         change, assignment = self._assignment(principal, user, role, request.expires_at, request.assigned_by, meta)
-        self._users.commit(change)
+        self._users.commit(replace(change, roster=roster))
         return AssignmentResponse(
             user_id=user.id,
             role_id=role.id,
@@ -225,12 +226,12 @@ class AssignmentService:
 
     def remove(self, principal: Principal, user_id: str, role_ref: str, meta: RequestMeta) -> None:
         principal.require("users:update")
-        user, role = self._user_and_role(principal, user_id, role_ref)
+        user, role, roster = self._user_and_role(principal, user_id, role_ref)
         if user is None:
             raise NotFoundError(f"User {user_id} not found.")
         if role is None:
             raise NotFoundError(f"User {user_id} does not hold role {role_ref}.")
-        self._users.commit(self._removal(principal, user, role, meta))
+        self._users.commit(replace(self._removal(principal, user, role, meta), roster=roster))
 
     def bulk(self, principal: Principal, request: BulkRolesRequest, meta: RequestMeta) -> BulkRolesResponse:
         principal.require("users:update")
@@ -276,16 +277,20 @@ class AssignmentService:
         )
 
     # ------------------------------------------------------------------ one user's change
-    def _user_and_role(self, principal: Principal, user_id: str, role_ref: str) -> tuple[User | None, Role | None]:
-        """The user (as ``find_user`` finds it) and the role of the user's organization that
-        ``role_ref`` names, read together: one consistent ``BatchGetItem`` (system roles are in memory)."""
+    def _user_and_role(
+        self, principal: Principal, user_id: str, role_ref: str
+    ) -> tuple[User | None, Role | None, RosterState | None]:
+        """The user (as ``find_user`` finds it), the role of the user's organization that
+        ``role_ref`` names and, for the admin role, the admin roster the change will be checked
+        against, read together: one consistent ``BatchGetItem`` (system roles are in memory)."""
         if not user_id.startswith("usr_"):
-            return None, self._catalog.resolve(principal.org_id, role_ref)
+            return None, self._catalog.resolve(principal.org_id, role_ref), None
         org_id = user_org(self._users, principal, user_id)
         role = system_role(role_ref)
         custom = role_ref if role is None and is_custom_role_id(role_ref) else None
-        user, found = self._users.get_with_role(org_id, user_id, custom)
-        return user, role or found
+        admin = role is not None and role.id == ADMIN_ROLE_ID
+        user, found, roster = self._users.get_with_role(org_id, user_id, custom, roster=admin)
+        return user, role or found, roster
 
     def _role(self, principal: Principal, ref: str) -> Role:
         role = self._catalog.resolve(principal.org_id, ref)

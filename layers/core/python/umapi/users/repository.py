@@ -41,7 +41,7 @@ from umapi.keys import (
     verification_pk,
 )
 from umapi.outbox import audit_put, event_put
-from umapi.roles.admins import AdminRoster, RosterChangedError
+from umapi.roles.admins import AdminRoster, RosterChangedError, RosterState, roster_from_item, roster_key
 from umapi.roles.catalog import unexpired
 from umapi.roles.entities import Role, is_custom_role_id
 from umapi.roles.repository import RoleRepository, role_from_item, role_key
@@ -106,6 +106,7 @@ class UserChange:
     audit: AuditEntry
     events: list[Event] = field(default_factory=list)
     extra: list[Guarded] = field(default_factory=list)
+    roster: RosterState | None = None  # the admin roster as read with the user (first attempt only)
 
     @property
     def org_id(self) -> str:
@@ -266,16 +267,22 @@ class UserRepository:
             ).get("Item")
         return user_from_item(item) if item else None
 
-    def get_with_role(self, org_id: str, user_id: str, role_id: str | None) -> tuple[User | None, Role | None]:
-        """A user of ``org_id`` and (if ``role_id``) one of its custom roles, in one consistent ``BatchGetItem``."""
+    def get_with_role(
+        self, org_id: str, user_id: str, role_id: str | None, *, roster: bool = False
+    ) -> tuple[User | None, Role | None, RosterState | None]:
+        """A user of ``org_id``, (if ``role_id``) one of its custom roles and (if ``roster``) the
+        admin roster, in one consistent ``BatchGetItem``."""
         keys = [user_key(org_id, user_id)] + ([role_key(org_id, role_id)] if role_id else [])
-        user, role = None, None
+        keys += [roster_key(org_id)] if roster else []
+        user, role, roster_item = None, None, None
         for item in db.batch_get(self._dynamodb, self._table, keys):
             if item["SK"] == keys[0]["SK"]:
                 user = user_from_item(item)
+            elif roster and item["SK"] == roster_key(org_id)["SK"]:
+                roster_item = item
             else:
                 role = role_from_item(item)
-        return user, role
+        return user, role, roster_from_item(roster_item) if roster else None
 
     def get_many(self, org_id: str, user_ids: list[str]) -> dict[str, User]:
         """Users of one organization by id (at most 100), consistently, in one ``BatchGetItem``
@@ -484,9 +491,9 @@ class UserRepository:
         Returns, per change, ``None`` when it was written or the error that refused it."""
         outcomes: list[Exception | None] = [None] * len(changes)
         for chunk in self._chunks(changes):
-            for _ in range(MAX_ATTEMPTS):
+            for attempt in range(MAX_ATTEMPTS):
                 pending = [i for i in chunk if outcomes[i] is None]
-                if not pending or self._attempt(changes, pending, outcomes):
+                if not pending or self._attempt(changes, pending, outcomes, first=attempt == 0):
                     break
             else:
                 for i in chunk:
@@ -508,12 +515,16 @@ class UserRepository:
             size += own
         return chunks
 
-    def _attempt(self, changes: list[UserChange], pending: list[int], outcomes: list[Exception | None]) -> bool:
+    def _attempt(
+        self, changes: list[UserChange], pending: list[int], outcomes: list[Exception | None], *, first: bool
+    ) -> bool:
         """One transaction of the ``pending`` changes: ``True`` when it is settled (written, or
         every refused change marked in ``outcomes``), ``False`` to try again."""
         now = utc_now_iso()
         org_id = changes[pending[0]].org_id
-        decision = self._admins.decide(org_id, [(i, changes[i].before, changes[i].after) for i in pending], now)
+        known = changes[pending[0]].roster if first and len(pending) == 1 else None  # a retry reads it again
+        standings = [(i, changes[i].before, changes[i].after) for i in pending]
+        decision = self._admins.decide(org_id, standings, now, known)
         for i, refusal in decision.refused.items():
             outcomes[i] = refusal
         owners: list[int | None] = []
