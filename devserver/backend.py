@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import boto3
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
-from werkzeug.serving import make_server
 
 from devserver import moto_patches
 from devserver.template import Intrinsics, Template
@@ -114,40 +111,13 @@ class Provisioner:
         LOG.debug("created queue %s", name)
 
 
-class SerializedDynamoDB:
-    """WSGI wrapper that runs one DynamoDB request at a time.
-
-    DynamoDB makes each request atomic; moto does not under concurrent clients (a transaction
-    snapshots and restores whole tables, so two racing conditional writes can both succeed, and
-    a cancelled transaction can leave items behind). DynamoDB requests take milliseconds in
-    moto, so one at a time costs little; SQS, SES and Secrets Manager stay concurrent.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(("DynamoDB_", "DynamoDBStreams_")):
-            return self._app(environ, start_response)
-        with self._lock:
-            return list(self._app(environ, start_response))
-
-
-class _AtomicMotoServer(ThreadedMotoServer):
-    def _server_entry(self) -> None:
-        app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
-
 class MotoBackend:
     """moto's server on a thread of this process, provisioned from the template."""
 
     def __init__(self, region: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.region = region
-        self._server = _AtomicMotoServer(ip_address=host, port=port, verbose=False)
+        # Each DynamoDB request is atomic, as in DynamoDB: moto_patches serializes them.
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.endpoint_url = ""
 
     def start(self) -> None:

@@ -13,10 +13,12 @@ to be put back if a write itself fails (a malformed update expression). The answ
 cancellation reasons and the stream records are moto's own.
 
 Each DynamoDB request is atomic: a single-item write never loses a concurrent one (two
-``list_append`` updates of one item both land), and no read sees half a transaction. moto
-applies a request in Python without a lock, so concurrent requests (the threaded moto server
-of the local runtime, threaded tests) could interleave; here every request of the DynamoDB
-handler (its answer included) runs under one lock, as if the table served them one at a time.
+``list_append`` updates of one item both land, two racing conditional writes cannot both
+succeed), and no read sees half a transaction. moto applies a request in Python without a
+lock, so concurrent requests (the threaded moto server of the local runtime, threaded tests)
+could interleave; here every request of the DynamoDB and DynamoDB Streams handlers (its answer
+included) runs under one lock, as if the table served them one at a time. SQS, SES and Secrets
+Manager stay concurrent.
 
 A query of a secondary index starts, in moto, by sorting every item of the table by its keys,
 comparing moto's typed values in Python: seconds per query once a table holds ten thousand
@@ -44,6 +46,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 _OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
 
@@ -158,5 +161,7 @@ def install() -> None:
     atomic (idempotent)."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
-    # The whole request, answer included: moto builds ``ReturnValues`` from the live item.
+    # The whole request, answer included: moto builds ``ReturnValues`` from the live item. The
+    # table's stream too, so a reader never sees a shard while a write appends to it.
     DynamoHandler.call_action = _one_at_a_time(DynamoHandler.call_action)  # type: ignore[method-assign]
+    DynamoDBStreamsHandler.call_action = _one_at_a_time(DynamoDBStreamsHandler.call_action)  # type: ignore[method-assign]

@@ -67,7 +67,7 @@ def seed_users(
 
 def seed_history(org_id: str, count: int, table: str = "Table") -> None:
     """``count`` audit entries and events (``user.created``, delivered); the one in the middle is
-    a ``role.deleted`` of each, and that event ``failed``."""
+    a ``role.removed`` of each (``RARE_ACTION``), and that event ``failed``."""
     actor = Actor("client", "cli_seed")
     meta = RequestMeta(request_id=new_id("req"))
     items = []

@@ -100,8 +100,7 @@ def authenticator() -> Authenticator:
     settings = get_settings()
     return Authenticator(
         public_keys(),
-        dynamodb_client(),
-        settings.table_name,
+        user_repository(),
         org_repository(),
         rate_limiter(),
         settings.rate_limit_per_minute,

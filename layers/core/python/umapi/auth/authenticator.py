@@ -13,9 +13,7 @@ Public keys are cached per container.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
-from umapi import db
 from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN, parse_scope
 from umapi.access.principal import Principal
 from umapi.auth.ratelimit import RateLimiter, WindowGoneError, client_window
@@ -27,10 +25,7 @@ from umapi.orgs.repository import OrgRepository
 from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.time import utc_now_iso
 from umapi.users.entities import User
-from umapi.users.repository import user_from_item, user_key
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from umapi.users.repository import UserRepository
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
@@ -51,16 +46,14 @@ class Authenticator:
     def __init__(
         self,
         keys: PublicKeyCache,
-        dynamodb: DynamoDBClient,
-        table: str,
+        users: UserRepository,
         orgs: OrgRepository,
         limiter: RateLimiter,
         default_rate_limit: int,
         roles: RoleCatalog,
     ) -> None:
         self._keys = keys
-        self._dynamodb = dynamodb
-        self._table = table
+        self._users = users
         self._roles = roles
         self._orgs = orgs
         self._limiter = limiter
@@ -76,7 +69,7 @@ class Authenticator:
         claims = verify_access_token(bearer_token(headers), self._keys, issuer=issuer, audience=issuer)
         user = None
         if claims.subject.startswith("usr_"):
-            user = self._user(claims.org_id, claims.subject)
+            user = self._users.get(claims.org_id, claims.subject, consistent=True)
             if not _user_may_act(user, claims.session_version):
                 raise InvalidTokenError("The access token was revoked.")
         try:
@@ -107,11 +100,6 @@ class Authenticator:
             permissions=permissions,
             token_id=claims.token_id,
         )
-
-    def _user(self, org_id: str, user_id: str) -> User | None:
-        with db.translate_errors():
-            item = self._dynamodb.get_item(TableName=self._table, Key=user_key(org_id, user_id), ConsistentRead=True)
-        return user_from_item(item["Item"]) if "Item" in item else None
 
     def _acting_org(self, home_org_id: str, permissions: frozenset[str], requested: str | None) -> str:
         if not requested or requested == home_org_id:

@@ -93,7 +93,7 @@ class WindowGoneError(LookupError):
     """The client a window belongs to was deleted (or is not in the organization it was named in)."""
 
 
-_WINDOW_ATTRIBUTES = "rate_window_start, rate_admitted, rate_limit_per_minute, org_id"
+_WINDOW_ATTRIBUTES = "rate_window_start, rate_admitted, rate_limit_per_minute"
 
 
 class RateLimiter:
