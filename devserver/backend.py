@@ -35,6 +35,8 @@ _QUEUE_ATTRIBUTES = (
     "ContentBasedDeduplication",
 )
 
+_CORS_NAMES = {"MaxAge": "MaxAgeSeconds", "Id": "ID"}  # CloudFormation's names → S3's API
+
 
 class Provisioner:
     """Creates the tables and queues a template declares, with any boto3 client factory.
@@ -55,6 +57,8 @@ class Provisioner:
         queues = template.resources_of_type("AWS::SQS::Queue")
         for logical_id, resource in queues.items():
             self._create_queue(logical_id, resource.get("Properties", {}), intrinsics)
+        for logical_id, resource in template.resources_of_type("AWS::S3::Bucket").items():
+            self._create_bucket(logical_id, resource.get("Properties", {}), intrinsics)
         # Redrive policies name other queues, so they are set once every queue exists.
         for logical_id, resource in queues.items():
             redrive = resource.get("Properties", {}).get("RedrivePolicy")
@@ -95,6 +99,49 @@ class Provisioner:
         arn = self.client("secretsmanager").create_secret(Name=name, SecretString=intrinsics.resolve(value))["ARN"]
         intrinsics.attributes[logical_id] = {"Ref": arn, "Id": arn}
         LOG.debug("created secret %s", name)
+
+    def _create_bucket(self, logical_id: str, props: dict[str, Any], intrinsics: Intrinsics) -> None:
+        """A bucket with the template's encryption, public access block, lifecycle, CORS and
+        queue notifications (S3 sends them to the queue, as deployed)."""
+        name = str(intrinsics.resolve(props.get("BucketName", logical_id.lower())))
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name)
+        for rule in props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", []):
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        if "CorsConfiguration" in props:
+            rules = [
+                {_CORS_NAMES.get(key, key): value for key, value in rule.items()}
+                for rule in props["CorsConfiguration"]["CorsRules"]
+            ]
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+        queues = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+        if queues:
+            configurations = [
+                {
+                    "QueueArn": intrinsics.resolve(queue["Queue"]),
+                    "Events": [queue["Event"]],
+                    "Filter": {"Key": {"FilterRules": queue.get("Filter", {}).get("S3Key", {}).get("Rules", [])}},
+                }
+                for queue in queues
+            ]
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"QueueConfigurations": configurations}
+            )
+        intrinsics.attributes[logical_id] = {
+            "Ref": name,
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+        }
+        LOG.debug("created bucket %s", name)
 
     def _create_queue(self, logical_id: str, props: dict[str, Any], intrinsics: Intrinsics) -> None:
         fifo = bool(props.get("FifoQueue"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,12 @@ class Intrinsics:
                 return self.attributes[logical_id][attribute]
             if name == "Fn::Sub" and isinstance(argument, str):
                 return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), argument)
+            if name == "Fn::Select":
+                position, items = argument
+                return self.resolve(items)[int(position)]
+            if name == "Fn::Split":
+                separator, text = argument
+                return str(self.resolve(text)).split(separator)
             if name == "Fn::Join":
                 separator, parts = argument
                 resolved = self.resolve(parts)
@@ -79,6 +86,8 @@ class Intrinsics:
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::StackName": self.stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/"
+            + str(uuid.uuid5(uuid.NAMESPACE_URL, self.stack_name)),
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         }

@@ -3,7 +3,8 @@
     composition   services, dependencies, routing, idempotency,    wires everything together
                   bootstrap
     auth          umapi.auth.*                                     uses every domain
-    domains       users, roles, clients, orgs, webhooks, audit_log one concern each
+    domains       users, roles, clients, orgs, webhooks, audit_log, one concern each
+                  jobs
     access        umapi.access.*                                   Principal, permissions, no escalation
     kernel        settings, errors, http, db, keys, ids, ...       knows no domain
 
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "python" / "umapi"
-DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log"}
+DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log", "jobs"}
 COMPOSITION = {"services", "dependencies", "routing", "idempotency", "bootstrap"}
 ORDER = {"kernel": 0, "access": 1, "domain": 2, "auth": 3, "composition": 4}
 

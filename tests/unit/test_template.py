@@ -79,6 +79,9 @@ FUNCTIONS = (
     "WebhooksFunction",
     "WebhookFanoutFunction",
     "WebhookDeliveryFunction",
+    "JobsFunction",
+    "JobPlannerFunction",
+    "JobWorkerFunction",
 )
 
 
@@ -136,7 +139,7 @@ def test_functions_that_authenticate_may_batch_read_the_table(template: Template
         if getattr(getattr(module, "app", None), "authenticate", None) is not None:
             authenticating.add(name)
             assert "dynamodb:BatchGetItem" in _table_actions(function), name
-    assert authenticating == {"OrgsFunction", "UsersFunction", "RolesFunction", "WebhooksFunction"}
+    assert authenticating == {"OrgsFunction", "UsersFunction", "RolesFunction", "WebhooksFunction", "JobsFunction"}
 
 
 def _event_source(template: Template, function_id: str, kind: str) -> dict[str, Any]:
@@ -182,7 +185,7 @@ def test_the_contract_alarms_exist_and_notify(template: Template) -> None:
         for alarm in alarms.values()
         if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
-    assert dead_letter_queues == {"WebhookDeliveryDLQ", "WebhookFanoutDLQ"}
+    assert dead_letter_queues == {"WebhookDeliveryDLQ", "WebhookFanoutDLQ", "JobDLQ"}
     assert "DynamoDBThrottleAlarm" in alarms
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name

@@ -31,7 +31,18 @@ def test_every_change_leaves_an_audit_entry_without_secrets(acme: Tenant) -> Non
     entries = acme.api.get("/audit-log", token=acme.access, query={"target_id": user["id"]}).json()["data"]
     assert [entry["action"] for entry in entries] == ["user.deactivated", "user.updated", "user.created"]
     newest = entries[0]
-    assert set(newest) == {"id", "actor", "action", "target", "changes", "request_id", "ip", "user_agent", "created_at"}
+    assert set(newest) == {
+        "id",
+        "actor",
+        "action",
+        "target",
+        "changes",
+        "request_id",
+        "ip",
+        "user_agent",
+        "job_id",
+        "created_at",
+    }
     assert newest["actor"]["type"] == "client"
     assert newest["target"] == {"type": "user", "id": user["id"]}
     assert newest["request_id"].startswith("req_")

@@ -23,6 +23,7 @@ class RequestMeta:
     request_id: str
     ip: str | None = None
     user_agent: str | None = None
+    job_id: str | None = None  # a change made by a row of a job (contract §10)
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,22 @@ class AuditEntryResponse(BaseModel):
     request_id: str | None
     ip: str | None
     user_agent: str | None
+    job_id: str | None = None  # the job whose row made the change (contract §10)
     created_at: str
 
 
-ENTRY_FIELDS = ("id", "actor", "action", "target", "changes", "request_id", "ip", "user_agent", "created_at")
+ENTRY_FIELDS = (
+    "id",
+    "actor",
+    "action",
+    "target",
+    "changes",
+    "request_id",
+    "ip",
+    "user_agent",
+    "job_id",
+    "created_at",
+)
 
 
 def _time_prefix(moment: datetime) -> str:

@@ -14,6 +14,7 @@ from umapi.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
@@ -53,3 +54,18 @@ def ses_client() -> SESClient:
 
 def sqs_client() -> SQSClient:
     return cast("SQSClient", _configured("sqs"))
+
+
+def s3_client() -> S3Client:
+    """S3 with SigV4 presigning and path-style addresses when an endpoint is set (moto's server
+    locally: presigned URLs must name the server a developer's ``curl`` reaches)."""
+    settings = get_settings()
+    return cast("S3Client", _s3(settings.aws_endpoint_url, settings.aws_region))
+
+
+@cache
+def _s3(endpoint_url: str | None, region: str | None) -> Any:
+    config = _CLIENT_CONFIG.merge(
+        Config(signature_version="s3v4", s3={"addressing_style": "path"} if endpoint_url else None)
+    )
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -142,7 +144,16 @@ def transact(dynamodb: Any, items: list[Guarded]) -> None:
 
 def transact_failures(dynamodb: Any, items: list[dict[str, Any]]) -> list[int]:
     """One ``TransactWriteItems``: ``[]`` when it was written, else the positions of the items
-    whose conditions failed (nothing was written). Throttling becomes 503 as everywhere."""
+    whose conditions failed (nothing was written). Throttling becomes 503 as everywhere.
+
+    Inside ``guarding(...)`` (a row of a job) the guard's items join the transaction, and
+    ``RowFencedError`` says that one of them failed."""
+    guard = _row_guard.get()
+    own = len(items)
+    if guard is not None:
+        if guard.written:
+            raise RuntimeError("a job row is applied in exactly one transaction")
+        items = [*items, *guard.items]
     try:
         with translate_errors():
             dynamodb.transact_write_items(TransactItems=items)
@@ -151,8 +162,42 @@ def transact_failures(dynamodb: Any, items: list[dict[str, Any]]) -> list[int]:
         failed = [position for position, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
         if not failed:
             raise
+        if any(position >= own for position in failed):
+            raise RowFencedError("the row was applied already, or its job stopped") from exc
         return failed
+    if guard is not None:
+        guard.written = True
     return []
+
+
+class RowFencedError(Exception):
+    """A job row's guard failed: another copy of its message applied the row first, or the job
+    is no longer processing. Nothing of the transaction was written."""
+
+
+@dataclass
+class RowGuard:
+    """Transaction items that make a job row exactly-once (the chunk's position, the job still
+    processing); ``written`` once a transaction carried them."""
+
+    items: list[dict[str, Any]]
+    written: bool = False
+
+
+_row_guard: ContextVar[RowGuard | None] = ContextVar("row_guard", default=None)
+
+
+@contextmanager
+def guarding(items: list[dict[str, Any]]) -> Iterator[RowGuard]:
+    """Every transaction inside the block carries ``items`` (at most one may run): a row of a
+    job is applied by the synchronous endpoint's own service, in its own transaction, and the
+    row's exactly-once condition rides along (contract §10)."""
+    guard = RowGuard(items)
+    token = _row_guard.set(guard)
+    try:
+        yield guard
+    finally:
+        _row_guard.reset(token)
 
 
 # A listing reads at most this many items per request (DynamoDB's ScannedCount: what a filter
@@ -204,13 +249,21 @@ def query_page(
 
 
 BATCH_GET_ATTEMPTS = 4
+BATCH_GET_KEYS = 100
 
 
 def batch_get(
     dynamodb: Any, table: str, keys: list[dict[str, Any]], *, consistent: bool = True
 ) -> list[dict[str, Any]]:
-    """The items of ``keys`` (at most 100) in one ``BatchGetItem``, plus one more call for each
-    batch DynamoDB leaves unprocessed; 503 if some are still unprocessed after that."""
+    """The items of ``keys`` in one ``BatchGetItem`` per 100 keys (DynamoDB's limit), plus one
+    more call for each batch DynamoDB leaves unprocessed; 503 if some are still unprocessed
+    after that."""
+    if len(keys) > BATCH_GET_KEYS:
+        return [
+            item
+            for start in range(0, len(keys), BATCH_GET_KEYS)
+            for item in batch_get(dynamodb, table, keys[start : start + BATCH_GET_KEYS], consistent=consistent)
+        ]
     request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": consistent}} if keys else {}
     items: list[dict[str, Any]] = []
     for _ in range(BATCH_GET_ATTEMPTS):

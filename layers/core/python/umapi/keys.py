@@ -197,3 +197,35 @@ def login_failures_pk(org_id: str, email_key: str) -> str:
 def login_failures_ip_pk(source_ip: str | None) -> str:
     """Sign-in attempts from one source address, per 15-minute bucket."""
     return f"LOGINFAIL#IP#{source_ip or 'unknown'}"
+
+
+JOB_SLOTS_SK: Final = "JOBSLOTS"
+
+
+def jobs_pk(org_id: str) -> str:
+    """An organization's jobs: ``SK=<job id>`` (newest first by ULID)."""
+    return f"ORG#{org_id}#JOBS"
+
+
+def jobs_status_pk(org_id: str, status: str) -> str:
+    """GSI1: an organization's jobs in one status."""
+    return f"ORG#{org_id}#JOBS#STATUS#{status}"
+
+
+def jobs_type_pk(org_id: str, job_type: str) -> str:
+    """GSI2: an organization's jobs of one type."""
+    return f"ORG#{org_id}#JOBS#TYPE#{job_type}"
+
+
+def job_chunks_pk(org_id: str, job_id: str) -> str:
+    """A job's chunks (``SK=<chunk number>``): each one's position and counts."""
+    return f"ORG#{org_id}#JOB#{job_id}#CHUNKS"
+
+
+def job_errors_pk(org_id: str, job_id: str) -> str:
+    """A job's row errors, ``SK=<row index>`` zero-padded so they page in row order."""
+    return f"ORG#{org_id}#JOB#{job_id}#ERRORS"
+
+
+def job_index_sk(index: int) -> str:
+    return f"{index:07d}"

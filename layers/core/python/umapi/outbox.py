@@ -57,6 +57,7 @@ def audit_put(table: str, entry: AuditEntry) -> dict[str, Any]:
         "request_id": entry.meta.request_id,
         "ip": entry.meta.ip,
         "user_agent": entry.meta.user_agent,
+        "job_id": entry.meta.job_id,
         "created_at": entry.created_at,
         "ttl": expires(entry.created_at, get_retention().audit_days),
     }

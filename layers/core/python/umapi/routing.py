@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from umapi.auth.oauth import TokenService
     from umapi.auth.signing import PublicKeyCache
     from umapi.clients.service import ClientService
+    from umapi.jobs.service import JobService
     from umapi.orgs.service import OrgService
     from umapi.roles.service import AssignmentService, RoleService
     from umapi.users.service import UserService
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     Login = Annotated[LoginService, Depends(services.login_service)]
     Tokens = Annotated[TokenService, Depends(services.token_service)]
     PublicKeys = Annotated[PublicKeyCache, Depends(services.public_keys)]
+    Jobs = Annotated[JobService, Depends(services.job_service)]
 else:
     Users = Annotated[object, Depends(services.user_service)]
     Roles = Annotated[object, Depends(services.role_service)]
@@ -71,3 +73,4 @@ else:
     Login = Annotated[object, Depends(services.login_service)]
     Tokens = Annotated[object, Depends(services.token_service)]
     PublicKeys = Annotated[object, Depends(services.public_keys)]
+    Jobs = Annotated[object, Depends(services.job_service)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from umapi.aws import dynamodb_client, secretsmanager_client, ses_client, sqs_client
+from umapi.aws import dynamodb_client, s3_client, secretsmanager_client, ses_client, sqs_client
 from umapi.settings import get_settings
 
 if TYPE_CHECKING:
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from umapi.auth.signing import PublicKeyCache, SigningKeyCache
     from umapi.clients.repository import ClientRepository
     from umapi.clients.service import ClientService
+    from umapi.jobs.export import Exporter
+    from umapi.jobs.messages import JobQueue
+    from umapi.jobs.repository import JobRepository
+    from umapi.jobs.service import JobService
+    from umapi.jobs.worker import CallbackSender, JobWorker
     from umapi.orgs.repository import OrgRepository
     from umapi.orgs.service import OrgService
     from umapi.pagination import CursorCodec
@@ -250,6 +255,84 @@ def deliverer() -> Deliverer:
     return Deliverer(
         webhook_repository(),
         delivery_queue(),
+        settings.webhook_retry_delays,
+        allow_loopback=settings.webhook_allow_loopback,
+        timeout=settings.webhook_timeout_seconds,
+    )
+
+
+def job_repository() -> JobRepository:
+    from umapi.jobs.repository import JobRepository
+
+    return JobRepository(dynamodb_client(), get_settings().table_name)
+
+
+def job_queue() -> JobQueue:
+    from umapi.jobs.messages import JobQueue
+
+    return JobQueue(sqs_client(), get_settings().job_queue_url)
+
+
+def job_service() -> JobService:
+    from umapi.jobs.service import JobService
+
+    settings = get_settings()
+    return JobService(
+        job_repository(),
+        cursor_codec(),
+        s3_client(),
+        settings.jobs_bucket,
+        job_queue(),
+        sealer(),
+        allow_loopback=settings.webhook_allow_loopback,
+    )
+
+
+def _job_permissions(job: object) -> frozenset[str]:
+    from umapi.jobs.rows import narrowed
+
+    return narrowed(job, client_repository(), user_repository(), role_catalog())  # type: ignore[arg-type]
+
+
+def job_worker() -> JobWorker:
+    from umapi.jobs.rows import RowRunner
+    from umapi.jobs.service import job_view
+    from umapi.jobs.worker import JobWorker
+
+    settings = get_settings()
+    runner = RowRunner(job_repository(), dynamodb_client(), user_service(), assignment_service())
+    return JobWorker(
+        job_repository(), s3_client(), settings.jobs_bucket, job_queue(), runner, job_view, _job_permissions
+    )
+
+
+def exporter() -> Exporter:
+    from umapi.jobs.export import Exporter
+    from umapi.jobs.service import job_view
+
+    settings = get_settings()
+    return Exporter(
+        job_repository(),
+        s3_client(),
+        settings.jobs_bucket,
+        job_queue(),
+        user_service(),
+        job_view,
+        _job_permissions,
+        job_worker().queue_callback,
+    )
+
+
+def callback_sender() -> CallbackSender:
+    from umapi.jobs.service import job_view, open_secret
+    from umapi.jobs.worker import CallbackSender
+
+    settings = get_settings()
+    return CallbackSender(
+        job_repository(),
+        job_queue(),
+        lambda job: open_secret(sealer(), job),
+        job_view,
         settings.webhook_retry_delays,
         allow_loopback=settings.webhook_allow_loopback,
         timeout=settings.webhook_timeout_seconds,

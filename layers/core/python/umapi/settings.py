@@ -39,6 +39,9 @@ class Settings(BaseModel):
     )
     # Only local runtimes let webhooks reach 127.0.0.1, localhost and ::1.
     webhook_allow_loopback: bool = Field(default=False, validation_alias="WEBHOOK_ALLOW_LOOPBACK")
+    # Jobs (contract §10): the bucket of uploads and results, and the queue the job worker reads.
+    jobs_bucket: str = Field(default="", validation_alias="JOBS_BUCKET")
+    job_queue_url: str = Field(default="", validation_alias="JOB_QUEUE_URL")
     webhook_timeout_seconds: float = Field(default=30.0, validation_alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
 
     @field_validator("webhook_retry_delays", mode="before")

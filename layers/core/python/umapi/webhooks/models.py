@@ -19,6 +19,8 @@ EVENT_TYPES = (
     "user.password_changed",
     "role.assigned",
     "role.removed",
+    "job.completed",
+    "job.failed",
 )
 TEST_EVENT = "webhook.test"  # sent by POST /webhooks/{id}/test to that subscription only
 

@@ -1,0 +1,79 @@
+"""A job and its rules (contract §10): types and the permission each needs, statuses, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+# The permission each type needs, to create or to cancel the job.
+TYPE_PERMISSIONS: Final = {
+    "bulk_user_create": "users:create",
+    "bulk_user_update": "users:update",
+    "bulk_role_assignment": "users:update",
+    "user_export": "users:read",
+}
+JOB_TYPES: Final = tuple(TYPE_PERMISSIONS)
+STATUSES: Final = ("awaiting_upload", "queued", "processing", "completed", "failed", "cancelled", "expired")
+UNFINISHED: Final = frozenset({"awaiting_upload", "queued", "processing"})
+
+MAX_UNFINISHED: Final = 5  # per organization
+MAX_ROWS: Final = 1_000_000
+MAX_UPLOAD_BYTES: Final = 100 * 1024 * 1024
+UPLOAD_URL_SECONDS: Final = 15 * 60
+UPLOAD_WAIT_SECONDS: Final = 24 * 3600  # then an upload that never came leaves the job expired
+RESULT_URL_SECONDS: Final = 3600
+CHUNK_ROWS: Final = 500  # rows per queue message
+CONTENT_TYPES: Final = {"application/x-ndjson": "jsonl", "text/csv": "csv"}
+
+
+@dataclass(frozen=True)
+class JobActor:
+    """Who created the job, as the rows act: their permissions then, narrowed again to what
+    they still hold whenever a chunk starts (a deleted client's job does nothing more)."""
+
+    subject: str
+    client_id: str
+    home_org_id: str
+    permissions: frozenset[str]
+    request_id: str
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass
+class Job:
+    id: str
+    org_id: str
+    type: str
+    status: str
+    created_at: str
+    actor: JobActor
+    params: dict[str, Any] = field(default_factory=dict)  # role_id/action/expires_at, export filters
+    input_format: str = "jsonl"
+    input_key: str | None = None
+    total: int | None = None
+    processed: int = 0
+    successful: int = 0
+    failed: int = 0
+    chunks_total: int | None = None
+    chunks_done: int = 0
+    columns: list[str] | None = None  # a csv's header
+    started_at: str | None = None
+    completed_at: str | None = None
+    callback_url: str | None = None
+    sealed_callback_secret: str | None = None
+    result_key: str | None = None
+    failure: dict[str, Any] | None = None  # why a failed job could not run
+    verify_url: str = ""
+    planned: bool = False
+    export: dict[str, Any] | None = None  # an export's progress: step, upload id, parts, cursor
+    callback: dict[str, Any] | None = None  # the callback's next attempt, lease and attempts
+    version: int = 1
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status in UNFINISHED
+
+    @property
+    def permission(self) -> str:
+        return TYPE_PERMISSIONS[self.type]

@@ -1,0 +1,88 @@
+"""The job queue's messages: a chunk of rows, a step of an export, an attempt of a callback.
+
+Every message is safe to receive twice: what it does is guarded by a condition on the
+table (the chunk's position, the export's part number, the callback's attempt).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+from umapi.errors import ServiceUnavailableError
+
+MAX_DELAY_SECONDS = 900
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Za-z]{1,64}$")]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    org_id: Id
+    job_id: Id
+
+
+class ChunkMessage(_Message):
+    kind: Literal["chunk"] = "chunk"
+    chunk: Annotated[int, Field(ge=0)]
+    first_row: Annotated[int, Field(ge=0)]  # the index of the chunk's first row in the job
+    start: Annotated[int, Field(ge=0)]  # its bytes in the input: [start, end)
+    end: Annotated[int, Field(ge=0)]
+
+
+class ExportMessage(_Message):
+    kind: Literal["export"] = "export"
+    step: Annotated[int, Field(ge=0)]
+
+
+class CallbackMessage(_Message):
+    kind: Literal["callback"] = "callback"
+    attempt: Annotated[int, Field(ge=1, le=100)]
+    not_before: float = 0.0
+
+
+JobMessage = Annotated[ChunkMessage | ExportMessage | CallbackMessage, Field(discriminator="kind")]
+_ADAPTER: TypeAdapter[ChunkMessage | ExportMessage | CallbackMessage] = TypeAdapter(JobMessage)
+
+
+def parse(body: str) -> ChunkMessage | ExportMessage | CallbackMessage:
+    """The message in ``body``; pydantic's ``ValidationError`` if it is none of them."""
+    return _ADAPTER.validate_json(body)
+
+
+class JobQueue:
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+
+    def send(self, messages: list[_Message], now: float | None = None) -> None:
+        """Queues ``messages`` (a callback's delayed until its ``not_before``, 15 minutes at most)."""
+        now = time.time() if now is None else now
+        for start in range(0, len(messages), 10):
+            entries = []
+            for index, message in enumerate(messages[start : start + 10]):
+                delay = 0
+                if isinstance(message, CallbackMessage):
+                    delay = min(MAX_DELAY_SECONDS, max(0, math.ceil(message.not_before - now)))
+                entries.append({"Id": str(index), "MessageBody": message.model_dump_json(), "DelaySeconds": delay})
+            answer = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            if answer.get("Failed"):
+                raise ServiceUnavailableError("The job queue refused messages; retry.", retry_after=1)
+
+
+def s3_object(body: str) -> list[tuple[str, int]]:
+    """``(key, size)`` of every object an S3 notification names (none for S3's test event)."""
+    from urllib.parse import unquote_plus
+
+    message = json.loads(body)
+    found = []
+    for record in message.get("Records", []) if isinstance(message, dict) else []:
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        obj = record.get("s3", {}).get("object", {})
+        found.append((unquote_plus(str(obj.get("key", ""))), int(obj.get("size", 0))))
+    return found

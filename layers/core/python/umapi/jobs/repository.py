@@ -1,0 +1,435 @@
+"""Jobs in the table (contract §10).
+
+    job           PK=ORG#<org>#JOBS  SK=<job id>   GSI1 by status, GSI2 by type (newest first)
+    job slots     PK=ORG#<org>       SK=JOBSLOTS   active: unfinished jobs, at most 5 (ADD, conditional)
+    chunk         PK=ORG#<org>#JOB#<job>#CHUNKS  SK=<chunk no>   next row, counts, what was added to the job
+    row error     PK=ORG#<org>#JOB#<job>#ERRORS  SK=<row index>  {index, id?, error}
+
+Exactly once per row: a row's change carries two more transaction items (``row_guard``):
+the chunk's ``next`` moves from this row to the next one (so a second copy of the message
+cannot apply it again), and the job is still ``processing`` (so nothing is applied after a
+cancel). Counts move to the job by ``flush``: one transaction that sets what the chunk has
+added so far, conditional on what it had added before, and ``ADD``s the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from umapi import db
+from umapi.errors import ConflictError
+from umapi.events import Event
+from umapi.jobs.entities import MAX_UNFINISHED, UNFINISHED, Job, JobActor
+from umapi.keys import (
+    JOB_SLOTS_SK,
+    job_chunks_pk,
+    job_errors_pk,
+    job_index_sk,
+    jobs_pk,
+    jobs_status_pk,
+    jobs_type_pk,
+    org_pk,
+)
+from umapi.outbox import event_put
+from umapi.time import utc_now_iso
+
+RETENTION_SECONDS = 30 * 86_400  # a finished job, its chunks and its row errors
+INDEX_KEYS = {"GSI1": ("PK", "SK", "GSI1PK", "GSI1SK"), "GSI2": ("PK", "SK", "GSI2PK", "GSI2SK")}
+
+_JOB_FIELDS = (
+    "id",
+    "org_id",
+    "type",
+    "status",
+    "created_at",
+    "params",
+    "input_format",
+    "input_key",
+    "total",
+    "processed",
+    "successful",
+    "failed",
+    "chunks_total",
+    "chunks_done",
+    "columns",
+    "started_at",
+    "completed_at",
+    "callback_url",
+    "sealed_callback_secret",
+    "result_key",
+    "failure",
+    "verify_url",
+    "planned",
+    "export",
+    "callback",
+    "version",
+)
+
+
+def job_key(org_id: str, job_id: str) -> dict[str, Any]:
+    return {"PK": {"S": jobs_pk(org_id)}, "SK": {"S": job_id}}
+
+
+def job_item(job: Job) -> dict[str, Any]:
+    values = {name: getattr(job, name) for name in _JOB_FIELDS}
+    return {
+        "PK": jobs_pk(job.org_id),
+        "SK": job.id,
+        "GSI1PK": jobs_status_pk(job.org_id, job.status),
+        "GSI1SK": job.id,
+        "GSI2PK": jobs_type_pk(job.org_id, job.type),
+        "GSI2SK": job.id,
+        "entity": "job",
+        **values,
+        "actor": {**asdict(job.actor), "permissions": sorted(job.actor.permissions)},
+    }
+
+
+def job_from_item(item: dict[str, Any]) -> Job:
+    values = db.deserialize(item)
+    actor = dict(values["actor"])
+    actor["permissions"] = frozenset(actor.get("permissions") or ())
+    fields = {name: values[name] for name in _JOB_FIELDS if name in values}
+    return Job(**fields, actor=JobActor(**actor))
+
+
+class JobRepository:
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+
+    # ------------------------------------------------------------------ the job
+    def create(self, job: Job) -> None:
+        """The job, and one of the organization's 5 slots for unfinished jobs (409 when all are taken)."""
+        slots = {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"PK": {"S": org_pk(job.org_id)}, "SK": {"S": JOB_SLOTS_SK}},
+                "UpdateExpression": "ADD active :one",
+                "ConditionExpression": "attribute_not_exists(active) OR active < :max",
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": str(MAX_UNFINISHED)}},
+            }
+        }
+        full = ConflictError(
+            f"This organization has {MAX_UNFINISHED} unfinished jobs; wait for one to finish or cancel one.",
+            context={"limit": MAX_UNFINISHED},
+        )
+        db.transact(
+            self._dynamodb,
+            [(db.put_new(self._table, db.serialize(job_item(job))), None), (slots, full)],
+        )
+
+    def get(self, org_id: str, job_id: str) -> Job | None:
+        with db.translate_errors():
+            item = self._dynamodb.get_item(TableName=self._table, Key=job_key(org_id, job_id), ConsistentRead=True)
+        return job_from_item(item["Item"]) if "Item" in item else None
+
+    def page(
+        self, org_id: str, status: str | None, job_type: str | None, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Job], dict[str, Any] | None]:
+        """Newest first; by status on GSI1, by type on GSI2 (both: GSI1, filtered by type)."""
+        request: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": False}
+        if status is not None:
+            index = "GSI1"
+            request |= {
+                "IndexName": "GSI1",
+                "KeyConditionExpression": "GSI1PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": jobs_status_pk(org_id, status)}},
+            }
+            if job_type is not None:
+                request["FilterExpression"] = "#type = :type"
+                request["ExpressionAttributeNames"] = {"#type": "type"}
+                request["ExpressionAttributeValues"][":type"] = {"S": job_type}
+        elif job_type is not None:
+            index = "GSI2"
+            request |= {
+                "IndexName": "GSI2",
+                "KeyConditionExpression": "GSI2PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": jobs_type_pk(org_id, job_type)}},
+            }
+        else:
+            index = ""
+            request |= {
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": jobs_pk(org_id)}},
+            }
+        keys = INDEX_KEYS.get(index, ("PK", "SK"))
+        items, next_key = db.query_page(
+            self._dynamodb, request, limit, start_key, keys, filtered=status is not None and job_type is not None
+        )
+        return [job_from_item(item) for item in items], next_key
+
+    def unfinished(self, org_id: str, status: str) -> list[Job]:
+        """The organization's jobs in one unfinished status (at most 5 exist)."""
+        jobs, _ = self.page(org_id, status, None, MAX_UNFINISHED + 1, None)
+        return jobs
+
+    def update(self, job: Job, expected: tuple[str, ...], values: dict[str, Any]) -> bool:
+        """Sets ``values`` (``status`` moves the job in GSI1) if the job's status is one of
+        ``expected``; ``False`` if it was not."""
+        names, updates, attribute_values = self._set(job, values)
+        ok, _ = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=job_key(job.org_id, job.id),
+            UpdateExpression="SET " + ", ".join(updates),
+            ConditionExpression="#status IN (" + ", ".join(f":was{i}" for i in range(len(expected))) + ")",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=attribute_values
+            | {f":was{i}": {"S": status} for i, status in enumerate(expected)},
+        )
+        return ok
+
+    def finish(
+        self,
+        job: Job,
+        status: str,
+        event: Event | None,
+        values: dict[str, Any] | None = None,
+        *,
+        all_chunks: bool = False,
+    ) -> bool:
+        """The job's last transition, once: its status (from an unfinished one; ``all_chunks``:
+        only when every chunk is done), its slot given back and its event, in one transaction.
+        ``False`` if another transition came first (or chunks remain)."""
+        now = utc_now_iso()
+        values = {"status": status, "completed_at": now, **(values or {})}
+        names, updates, attribute_values = self._set(job, values)
+        updates.append("#ttl = :ttl")
+        names["#ttl"] = "ttl"
+        attribute_values[":ttl"] = {"N": str(int(_epoch(now)) + RETENTION_SECONDS)}
+        condition = "#status IN (" + ", ".join(f":was{i}" for i in range(len(UNFINISHED))) + ")"
+        attribute_values |= {f":was{i}": {"S": was} for i, was in enumerate(sorted(UNFINISHED))}
+        if all_chunks:
+            condition += " AND #chunks_done = #chunks_total"
+            names |= {"#chunks_done": "chunks_done", "#chunks_total": "chunks_total"}
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": job_key(job.org_id, job.id),
+                    "UpdateExpression": "SET " + ", ".join(updates),
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": attribute_values,
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"PK": {"S": org_pk(job.org_id)}, "SK": {"S": JOB_SLOTS_SK}},
+                    "UpdateExpression": "ADD active :minus",
+                    "ExpressionAttributeValues": {":minus": {"N": "-1"}},
+                }
+            },
+        ]
+        if event is not None:
+            items.append(event_put(self._table, event))
+        return not db.transact_failures(self._dynamodb, items)
+
+    def _set(self, job: Job, values: dict[str, Any]) -> tuple[dict[str, str], list[str], dict[str, Any]]:
+        names = {"#status": "status"}
+        updates: list[str] = []
+        attribute_values: dict[str, Any] = {}
+        if "status" in values:
+            values = {**values, "GSI1PK": jobs_status_pk(job.org_id, values["status"])}
+        for position, (name, value) in enumerate(values.items()):
+            names[f"#f{position}"] = name
+            updates.append(f"#f{position} = :v{position}")
+            attribute_values[f":v{position}"] = db.serialize({"v": value})["v"] if value is not None else {"NULL": True}
+        return names, updates, attribute_values
+
+    def step_export(self, job: Job, step: int, after: dict[str, Any], rows: int) -> bool:
+        """Saves an export's state after step ``step`` (once: a repeated step finds it moved on)."""
+        ok, _ = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=job_key(job.org_id, job.id),
+            UpdateExpression="SET #export = :after, #processed = :rows",
+            ConditionExpression="#export.step = :step AND #status = :processing",
+            ExpressionAttributeNames={"#export": "export", "#status": "status", "#processed": "processed"},
+            ExpressionAttributeValues={
+                ":after": db.serialize({"v": after})["v"],
+                ":rows": {"N": str(rows)},
+                ":step": {"N": str(step)},
+                ":processing": {"S": "processing"},
+            },
+        )
+        return ok
+
+    # ------------------------------------------------------------------ the callback
+    def lease_callback(self, job: Job, attempt: int, now: float, until: float) -> bool:
+        """Takes attempt ``attempt`` of the callback (if it is the next one and nobody holds it)."""
+        free = "(attribute_not_exists(#cb.lease_until) OR #cb.lease_until < :now)"
+        condition = f"#cb.next_attempt = :k AND {free}"
+        if attempt == 1:
+            condition = f"attribute_not_exists(#cb) OR ({condition})"
+            update = "SET #cb = :fresh"
+        else:
+            update = "SET #cb.lease_until = :until"
+        ok, _ = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=job_key(job.org_id, job.id),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#cb": "callback"},
+            ExpressionAttributeValues={
+                ":k": {"N": str(attempt)},
+                ":now": {"N": str(now)},
+                **(
+                    {":fresh": db.serialize({"v": {"next_attempt": 1, "lease_until": until, "attempts": []}})["v"]}
+                    if attempt == 1
+                    else {":until": {"N": str(until)}}
+                ),
+            },
+        )
+        return ok
+
+    def record_callback(self, job: Job, attempt: int, record: dict[str, Any], status: str) -> bool:
+        ok, _ = db.write_if(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key=job_key(job.org_id, job.id),
+            UpdateExpression="SET #cb.next_attempt = :next, #cb.#status = :status, "
+            "#cb.attempts = list_append(#cb.attempts, :record) REMOVE #cb.lease_until",
+            ConditionExpression="#cb.next_attempt = :k",
+            ExpressionAttributeNames={"#cb": "callback", "#status": "status"},
+            ExpressionAttributeValues={
+                ":k": {"N": str(attempt)},
+                ":next": {"N": str(attempt + 1)},
+                ":status": {"S": status},
+                ":record": db.serialize({"v": [record]})["v"],
+            },
+        )
+        return ok
+
+    # ------------------------------------------------------------------ rows
+    def chunk(self, job: Job, number: int) -> dict[str, Any]:
+        """A chunk's state: ``next`` row (within the chunk), ``ok``/``bad`` counts, what it has
+        ``added_ok``/``added_bad`` to the job, ``done``."""
+        with db.translate_errors():
+            item = self._dynamodb.get_item(
+                TableName=self._table,
+                Key={"PK": {"S": job_chunks_pk(job.org_id, job.id)}, "SK": {"S": job_index_sk(number)}},
+                ConsistentRead=True,
+            )
+        values = db.deserialize(item.get("Item") or {})
+        return {
+            "next": int(values.get("next", 0)),
+            "ok": int(values.get("ok", 0)),
+            "bad": int(values.get("bad", 0)),
+            "added_ok": int(values.get("added_ok", 0)),
+            "added_bad": int(values.get("added_bad", 0)),
+            "done": bool(values.get("done", False)),
+        }
+
+    def row_guard(self, job: Job, number: int, position: int, *, ok: bool) -> list[dict[str, Any]]:
+        """The two items every row's transaction carries: the chunk moves past this row (and
+        counts it), the job is still processing."""
+        first = "attribute_not_exists(#next) OR " if position == 0 else ""
+        return [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"PK": {"S": job_chunks_pk(job.org_id, job.id)}, "SK": {"S": job_index_sk(number)}},
+                    "UpdateExpression": "SET #next = :after, #ttl = if_not_exists(#ttl, :ttl) ADD #count :one",
+                    "ConditionExpression": first + "#next = :at",
+                    "ExpressionAttributeNames": {"#next": "next", "#count": "ok" if ok else "bad", "#ttl": "ttl"},
+                    "ExpressionAttributeValues": {
+                        ":at": {"N": str(position)},
+                        ":after": {"N": str(position + 1)},
+                        ":one": {"N": "1"},
+                        ":ttl": {"N": str(int(_epoch(job.created_at)) + RETENTION_SECONDS)},
+                    },
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": job_key(job.org_id, job.id),
+                    "ConditionExpression": "#status = :processing",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":processing": {"S": "processing"}},
+                }
+            },
+        ]
+
+    def error_put(self, job: Job, index: int, row_id: str | None, error: dict[str, Any]) -> dict[str, Any]:
+        item = {
+            "PK": job_errors_pk(job.org_id, job.id),
+            "SK": job_index_sk(index),
+            "entity": "job_error",
+            "index": index,
+            "id": row_id,
+            "error": error,
+            "ttl": int(_epoch(job.created_at)) + RETENTION_SECONDS,
+        }
+        return db.put_new(self._table, db.serialize(item))
+
+    def flush(self, job: Job, number: int, state: dict[str, Any], *, done: bool) -> bool:
+        """Adds what the chunk counted since its last flush to the job, once (and, ``done``,
+        the chunk itself to ``chunks_done``). ``False`` if another copy flushed first."""
+        add_ok = state["ok"] - state["added_ok"]
+        add_bad = state["bad"] - state["added_bad"]
+        chunk_update = "SET added_ok = :ok, added_bad = :bad" + (", #done = :true" if done else "")
+        job_update = "ADD #processed :n, #successful :ok, #failed :bad" + (", #chunks_done :one" if done else "")
+        items = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"PK": {"S": job_chunks_pk(job.org_id, job.id)}, "SK": {"S": job_index_sk(number)}},
+                    "UpdateExpression": chunk_update,
+                    "ConditionExpression": "(attribute_not_exists(added_ok) OR "
+                    "(added_ok = :was_ok AND added_bad = :was_bad)) AND attribute_not_exists(#done)",
+                    "ExpressionAttributeNames": {"#done": "done"},
+                    "ExpressionAttributeValues": {
+                        ":ok": {"N": str(state["ok"])},
+                        ":bad": {"N": str(state["bad"])},
+                        ":was_ok": {"N": str(state["added_ok"])},
+                        ":was_bad": {"N": str(state["added_bad"])},
+                        **({":true": {"BOOL": True}} if done else {}),
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": job_key(job.org_id, job.id),
+                    "UpdateExpression": job_update,
+                    "ExpressionAttributeNames": {
+                        "#processed": "processed",
+                        "#successful": "successful",
+                        "#failed": "failed",
+                        **({"#chunks_done": "chunks_done"} if done else {}),
+                    },
+                    "ExpressionAttributeValues": {
+                        ":n": {"N": str(add_ok + add_bad)},
+                        ":ok": {"N": str(add_ok)},
+                        ":bad": {"N": str(add_bad)},
+                        **({":one": {"N": "1"}} if done else {}),
+                    },
+                }
+            },
+        ]
+        if not done and add_ok + add_bad == 0:
+            return True
+        return not db.transact_failures(self._dynamodb, items)
+
+    def errors_page(
+        self, org_id: str, job_id: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        request = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": job_errors_pk(org_id, job_id)}},
+        }
+        items, next_key = db.query_page(self._dynamodb, request, limit, start_key, ("PK", "SK"))
+        return [db.deserialize(item) for item in items], next_key
+
+
+def _epoch(moment: str) -> float:
+    from umapi.time import parse_rfc3339
+
+    return parse_rfc3339(moment).timestamp()
