@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Measure what the API costs: cold imports, warm latency and our overhead over DynamoDB, the
-DynamoDB calls of each endpoint, what listings read as organizations grow, and webhook
-deliveries per second. Prints tables and writes bench/results.json (``make bench``; not part of
-the test run).
+DynamoDB calls of each endpoint, what listings read as organizations grow, webhook deliveries
+per second, and a 10,000-row job's import and export on the local runtime. Prints tables and
+writes bench/results.json (``make bench``; not part of the test run).
 
 Targets: cold import <= 2.0x a bare ``import boto3`` and <= 1.05x the mandated stack (what the
 Powertools cookbook starts, with PyJWT for functions that import it), all started as Lambda
@@ -395,6 +395,92 @@ def _webhook_throughput(events: int) -> dict[str, Any]:
     return {"deliveries": delivered, "seconds": round(seconds, 2), "per_second": round(rate, 1)}
 
 
+# --------------------------------------------------------------------------- jobs
+def job_throughput(rows: int) -> dict[str, Any]:
+    """A ``rows``-row csv imported and then exported on the local runtime (moto's server, the
+    pollers, the worker functions in their own processes), as ``make dev`` runs them: rows per
+    second from the job's own started/completed times, and the worker processes' peak RSS."""
+    import tempfile
+
+    import requests
+
+    from devserver.runtime import LocalRuntime, LocalRuntimeConfig
+    from tests.support.http import admin_headers, client_token, new_client, new_org
+    from umapi.access.permissions import PERMISSIONS
+
+    runtime = LocalRuntime(LocalRuntimeConfig(template_path=ROOT / "template.yaml", port=0))
+    runtime.start()
+    try:
+        headers = admin_headers(runtime)
+        org = new_org(runtime, headers, "Bench Jobs")
+        client = new_client(
+            runtime, headers, org, name="bench", grant_types=["client_credentials"], scopes=list(PERMISSIONS),
+            rate_limit_per_minute=100_000,
+        )  # fmt: skip
+        auth = {"Authorization": f"Bearer {client_token(runtime.url, client['id'], client['client_secret'])}"}
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "users.csv"
+            with path.open("w") as out:
+                out.write("email,name,department,send_welcome_email\n")
+                out.writelines(f"bench{i}@example.com,Bench User {i},Ops,false\n" for i in range(rows))
+            created = requests.post(
+                f"{runtime.url}/jobs",
+                json={"type": "bulk_user_create", "upload": {"content_type": "text/csv"}},
+                headers=auth,
+                timeout=30,
+            ).json()
+            with path.open("rb") as body:
+                requests.put(created["upload_url"], data=body, timeout=120).raise_for_status()
+        imported = _finished(runtime.url, auth, created["id"], f"import of {rows:,} rows")
+        exported_job = requests.post(
+            f"{runtime.url}/jobs", json={"type": "user_export", "data": {"format": "csv"}}, headers=auth, timeout=30
+        ).json()
+        exported = _finished(runtime.url, auth, exported_job["id"], f"export of {rows:,} users")
+        peak = _peak_rss_mib(runtime, "JobWorkerFunction")
+    finally:
+        runtime.stop()
+    result = {"rows": rows, "import": imported, "export": exported, "worker_peak_rss_mib": peak}
+    log(
+        f"jobs: import {imported['rows_per_second']:.0f} rows/s, export {exported['rows_per_second']:.0f} rows/s, "
+        f"worker peak RSS {peak} MiB (local runtime)"
+    )
+    return result
+
+
+def _finished(url: str, auth: dict[str, str], job_id: str, what: str) -> dict[str, Any]:
+    import requests
+
+    from umapi.time import parse_rfc3339
+
+    while True:
+        job = requests.get(f"{url}/jobs/{job_id}", headers=auth, timeout=30).json()
+        if job["status"] not in ("awaiting_upload", "queued", "processing"):
+            break
+        time.sleep(1.0)
+    if job["status"] != "completed" or job["failed"]:
+        raise SystemExit(f"bench: the {what} ended {job['status']} with {job['failed']} failed rows")
+    seconds = (parse_rfc3339(job["completed_at"]) - parse_rfc3339(job["started_at"])).total_seconds()
+    return {
+        "seconds": round(seconds, 1),
+        "rows": job["successful"],
+        "rows_per_second": round(job["successful"] / max(seconds, 0.001), 1),
+    }
+
+
+def _peak_rss_mib(runtime: Any, function: str) -> int:
+    """The largest VmHWM of the function's worker processes (Linux /proc)."""
+    peak = 0
+    for pool in runtime.workers._pools.values():
+        if pool.spec.name != function:
+            continue
+        for worker in pool._all:
+            status = Path(f"/proc/{worker._process.pid}/status")
+            for line in status.read_text().splitlines() if status.exists() else []:
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) // 1024)
+    return peak
+
+
 # --------------------------------------------------------------------------- scale
 # Each listing's first page (limit 25) in organizations of N users with N audit entries and N
 # events: DynamoDB calls and items read (ScannedCount of a query, the items of a batch read).
@@ -525,6 +611,14 @@ def report(results: dict[str, Any]) -> list[str]:
         print(f"{name:<52}{cells}  {verdict}")
     hooks = results["webhooks"]
     print(f"\nwebhook deliveries: {hooks['per_second']}/s ({hooks['deliveries']} in {hooks['seconds']} s)")
+    jobs = results.get("jobs")
+    if jobs:
+        imported, exported = jobs["import"], jobs["export"]
+        print(
+            f"jobs on the local runtime: {jobs['rows']:,}-row import {imported['rows_per_second']} rows/s "
+            f"({imported['seconds']} s), export {exported['rows_per_second']} rows/s ({exported['seconds']} s), "
+            f"worker peak RSS {jobs['worker_peak_rss_mib']} MiB"
+        )
     return missed
 
 
@@ -538,6 +632,9 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda text: tuple(int(size) for size in text.split(",")),
         default=SCALE_SIZES,
         help="organization sizes of the scale table [100,1000,10000]",
+    )
+    parser.add_argument(
+        "--job-rows", type=int, default=10_000, help="rows imported and exported on the local runtime [10000]; 0 skips"
     )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json", help="where to write JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -554,6 +651,8 @@ def main(argv: list[str] | None = None) -> int:
             "webhooks": webhook_throughput(args.events),
             "scale": scale_table(args.sizes),
         }
+        if args.job_rows:
+            results["jobs"] = job_throughput(args.job_rows)
     missed = report(results)
     results["missed_targets"] = missed
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -41,7 +41,8 @@ class UnreachableError(CliError):
     exit_code = 4
 
 
-def _refusal(response: requests.Response) -> CliError:
+def refusal(response: requests.Response) -> CliError:
+    """The error an API answer stands for (the contract's envelope, or OAuth's)."""
     try:
         body = response.json()
     except ValueError:
@@ -64,7 +65,7 @@ def client_credentials_token(api_url: str, client_id: str, secret: str, scope: s
     except requests.RequestException as exc:
         raise UnreachableError(f"Cannot reach {api_url}: {exc.__class__.__name__}.") from exc
     if response.status_code != 200:
-        raise _refusal(response)
+        raise refusal(response)
     answer: dict[str, Any] = response.json()
     return answer
 

@@ -1,7 +1,8 @@
 """The ``umapi`` command: argument parsing, output (text or ``--json``) and exit codes.
 
 Exit codes: 0 done; 1 the API refused the request; 2 a usage error; 3 not logged in, the
-session expired, or the credentials were refused; 4 the API could not be reached.
+session expired, or the credentials were refused; 4 the API could not be reached; 5 a job
+completed but some of its rows failed; 6 a job failed, was cancelled or expired.
 """
 
 from __future__ import annotations
@@ -113,6 +114,66 @@ def build_parser() -> argparse.ArgumentParser:
 
     sign_out = commands.add_parser("logout", help="forget the cached token", description="Remove the cached token.")
     sign_out.set_defaults(run=logout)
+
+    from umapi_cli import jobs
+
+    users = commands.add_parser("users", help="bulk import and export of users", description="Bulk work on users.")
+    users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser, metavar="ACTION")
+    importing = users_commands.add_parser(
+        "import",
+        help="create (or update) users from a .csv or .jsonl file",
+        description="Upload FILE as a job (up to 1,000,000 rows or 100 MiB). A csv's header names the fields "
+        "of POST /users (or, with --type bulk_user_update, id and the fields of PATCH /users/{id}); a jsonl "
+        "file has one such object per line. --wait follows the job with a progress bar until it ends.",
+    )
+    importing.add_argument("file", metavar="FILE", help="a .csv, .jsonl or .ndjson file")
+    importing.add_argument("--wait", action="store_true", help="follow the job until it ends")
+    importing.add_argument(
+        "--type", choices=["bulk_user_create", "bulk_user_update"], default="bulk_user_create", help="the job type"
+    )
+    importing.add_argument("--callback-url", help="https URL that gets one signed POST of the job when it ends")
+    importing.set_defaults(run=jobs.import_users)
+    exporting = users_commands.add_parser(
+        "export",
+        help="write the organization's users to a file",
+        description="Export users, selected as GET /users selects them, through a job; waits for it and "
+        "downloads the result.",
+    )
+    exporting.add_argument("--format", choices=["csv", "jsonl"], default="jsonl", help="the file's format")
+    exporting.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it")
+    exporting.add_argument(
+        "--status", choices=["pending_verification", "active", "suspended", "archived"], help="only this status"
+    )
+    exporting.add_argument("--role", help="only holders of this role")
+    exporting.add_argument("--department", help="only this department")
+    exporting.set_defaults(run=jobs.export_users)
+
+    job = commands.add_parser("jobs", help="list, follow and cancel jobs", description="The organization's jobs.")
+    job_commands = job.add_subparsers(dest="jobs_command", required=True, parser_class=_Parser, metavar="ACTION")
+    listing = job_commands.add_parser("list", help="newest first", description="List jobs, newest first.")
+    listing.add_argument(
+        "--status",
+        choices=["awaiting_upload", "queued", "processing", "completed", "failed", "cancelled", "expired"],
+    )
+    listing.add_argument(
+        "--type", choices=["bulk_user_create", "bulk_user_update", "bulk_role_assignment", "user_export"]
+    )
+    listing.add_argument("--limit", type=int, default=25, choices=range(1, 101), metavar="1-100")
+    listing.set_defaults(run=jobs.list_jobs)
+    for name, helptext, run in (
+        ("show", "one job's status and counts", jobs.show_job),
+        ("watch", "follow a job with a progress bar until it ends", jobs.watch_job),
+        ("cancel", "cancel a job: rows not yet processed never are", jobs.cancel_job),
+    ):
+        action = job_commands.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:] + ".")
+        action.add_argument("id", metavar="ID", help="the job's id (job_…)")
+        action.set_defaults(run=run)
+    errors = job_commands.add_parser(
+        "errors", help="the rows that failed", description="A job's row errors, in row order."
+    )
+    errors.add_argument("id", metavar="ID", help="the job's id (job_…)")
+    errors.add_argument("--limit", type=int, default=1000, help="at most this many (default 1000)")
+    errors.set_defaults(run=jobs.job_errors)
     return parser
 
 
@@ -122,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run(args)
     except CliError as error:
+        job = getattr(error, "job", None)
+        if job is not None:  # the job ended, not as hoped: its summary, and an exit code saying how
+            print(json.dumps(job, indent=2) if args.json else error.message)
+            return error.exit_code
         if args.json:
             print(json.dumps({"error": {"code": error.code, "message": error.message, "status": error.status}}))
         else:

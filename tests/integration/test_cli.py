@@ -96,7 +96,19 @@ def test_an_unreachable_api_exits_4_and_a_missing_secret_is_a_usage_error(
     assert "No client secret" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["login"], ["logout"]])
+COMMANDS = [
+    [],
+    ["login"],
+    ["logout"],
+    ["users"],
+    ["users", "import"],
+    ["users", "export"],
+    ["jobs"],
+    *(["jobs", action] for action in ("list", "show", "watch", "cancel", "errors")),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_the_installed_command_answers_help(command: list[str]) -> None:
     umapi = Path(sys.executable).parent / "umapi"
     assert umapi.exists(), "make install puts the console script into .venv/bin"
@@ -109,3 +121,76 @@ def test_a_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["no-such-command"])
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- jobs
+@pytest.fixture
+def logged_in(local_api: LocalRuntime, config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session of a client of a new organization, holding every permission."""
+    from tests.support.http import admin_headers, new_client, new_org
+    from umapi.access.permissions import PERMISSIONS
+
+    headers = admin_headers(local_api)
+    org = new_org(local_api, headers, "CLI Jobs")
+    client = new_client(
+        local_api, headers, org, name="cli", grant_types=["client_credentials"], scopes=list(PERMISSIONS)
+    )
+    monkeypatch.setenv("UMAPI_CLIENT_SECRET", client["client_secret"])
+    assert main(["login", "--api-url", local_api.url, "--client-id", client["id"]]) == 0
+
+
+def test_import_waits_with_a_progress_bar_and_says_what_failed(
+    logged_in: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "email,name,send_welcome_email\n" + "".join(f"cli{i}@example.com,Cli {i},false\n" for i in range(60))
+    )
+    assert main(["users", "import", str(good), "--wait"]) == 0
+    shown = capsys.readouterr()
+    assert "row/s" in shown.err  # the bar: rows, rate
+    assert "completed" in shown.out
+    assert "60 succeeded, 0 failed" in shown.out
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"email": "cli0@example.com", "name": "Again", "send_welcome_email": false}\n{"email": "nope"}\n')
+    assert main(["--json", "users", "import", str(bad), "--wait"]) == 5  # completed, some rows failed
+    job = json.loads(capsys.readouterr().out)
+    assert (job["status"], job["successful"], job["failed"]) == ("completed", 0, 2)
+
+    assert main(["jobs", "errors", job["id"]]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("row 0: conflict")
+    assert listed[1].startswith("row 1: validation_error")
+
+    assert main(["--json", "jobs", "list", "--type", "bulk_user_create"]) == 0
+    assert next(entry["id"] for entry in json.loads(capsys.readouterr().out)["data"]) == job["id"]
+    assert main(["jobs", "show", job["id"]]) == 0
+    assert job["id"] in capsys.readouterr().out
+    assert main(["jobs", "cancel", job["id"]]) == 1  # finished: 409
+    assert "409 conflict" in capsys.readouterr().err
+
+
+def test_export_writes_the_file(logged_in: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "few.csv"
+    source.write_text(
+        "email,name,department,send_welcome_email\n" + "".join(f"x{i}@example.com,X {i},Ops,false\n" for i in range(5))
+    )
+    assert main(["--json", "users", "import", str(source)]) == 0  # without --wait: the job, at once
+    started = json.loads(capsys.readouterr().out)
+    assert started["status"] == "awaiting_upload"
+    assert main(["jobs", "watch", started["id"]]) == 0
+    assert "5 succeeded, 0 failed" in capsys.readouterr().out
+    target = tmp_path / "out.csv"
+    assert main(["users", "export", "--format", "csv", "--department", "Ops", "-o", str(target)]) == 0
+    assert "Written to" in capsys.readouterr().out
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("id,org_id,email")
+    assert len(lines) == 6
+
+
+def test_an_unknown_file_type_is_a_usage_error(logged_in: None, tmp_path: Path) -> None:
+    other = tmp_path / "users.xlsx"
+    other.write_text("x")
+    assert main(["users", "import", str(other)]) == 2

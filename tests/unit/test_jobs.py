@@ -381,3 +381,29 @@ def test_a_finished_job_posts_itself_once_signed_with_its_own_secret(
     verified = Webhook(secret).verify(last.body, last.headers)
     assert verified["id"] == created["id"]
     assert verified["successful"] == 3
+
+
+def test_two_workers_on_one_chunk_at_once_apply_each_row_once(api: InProcessApi, acme: Tenant, pump: JobPump) -> None:
+    """A message redelivered while its first copy still runs (a visibility timeout that ran out)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from devserver.pollers import queue_record
+    from functions.job_planner import handler as planner_function
+    from functions.job_worker import handler as worker_function
+
+    created = create_job(acme, {"type": "bulk_user_create", "data": {"users": rows(80)}})
+    for message in pump.receive("JobUploadQueue"):
+        record = queue_record(message, pump.attributes["JobUploadQueue"]["Arn"], REGION)
+        planner_function.lambda_handler({"Records": [record]}, pump.context)
+    chunks = pump.receive("JobQueue")
+    assert len(chunks) == 2
+    records = [queue_record(m, pump.attributes["JobQueue"]["Arn"], REGION) for m in chunks]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(
+            pool.map(lambda record: worker_function.lambda_handler({"Records": [record]}, pump.context), records * 2)
+        )
+    assert all(answer == {"batchItemFailures": []} for answer in answers)
+    done = job(acme, created["id"])
+    assert (done["status"], done["processed"], done["successful"], done["failed"]) == ("completed", 80, 80, 0)
+    assert user_count(acme) == 80
+    assert len(events_of(acme, "job.completed")) == 1

@@ -23,28 +23,11 @@ from umapi.jobs.rows import principal_of
 from umapi.jobs.worker import job_event
 from umapi.time import utc_now_iso
 from umapi.users.base import ListQuery
+from umapi.users.models import UserResponse
 
 PART_BYTES = 8 * 1024 * 1024  # S3 parts are at least 5 MiB, except the last
 PAGE = 100
-CSV_COLUMNS = (
-    "id",
-    "org_id",
-    "email",
-    "name",
-    "roles",
-    "status",
-    "email_verified",
-    "pending_email",
-    "phone",
-    "department",
-    "avatar_url",
-    "metadata",
-    "created_at",
-    "updated_at",
-    "last_login",
-    "archived_at",
-    "version",
-)
+CSV_COLUMNS = tuple(UserResponse.model_fields)  # one column per field of the user object
 
 
 def csv_line(user: dict[str, Any]) -> str:
