@@ -52,7 +52,7 @@ def test_a_csv_uploaded_with_curl_is_imported_and_a_rerun_conflicts(
     csv = tmp_path / "users.csv"
     csv.write_text(
         "email,name,department,send_welcome_email\n"
-        + "".join(f"curl{i}@example.com,Curl {i},Sales,false\n" for i in range(120))
+        + "".join(f"curl{i}@example.com,Curl {i},Sales,false\n" for i in range(40))
     )
     results = []
     for _ in range(2):
@@ -70,17 +70,17 @@ def test_a_csv_uploaded_with_curl_is_imported_and_a_rerun_conflicts(
         subprocess.run([curl, "-sf", "-T", str(csv), created["upload_url"]], check=True, timeout=60)  # noqa: S603
         results.append(wait_for(local_api, manager, created["id"]))
     first, again = results
-    assert (first["status"], first["total"], first["successful"], first["failed"]) == ("completed", 120, 120, 0)
-    assert (again["status"], again["successful"], again["failed"]) == ("completed", 0, 120)
+    assert (first["status"], first["total"], first["successful"], first["failed"]) == ("completed", 40, 40, 0)
+    assert (again["status"], again["successful"], again["failed"]) == ("completed", 0, 40)
     errors = requests.get(
-        f"{local_api.url}/jobs/{again['id']}/errors", params={"limit": "100"}, headers=manager, timeout=30
+        f"{local_api.url}/jobs/{again['id']}/errors", params={"limit": "25"}, headers=manager, timeout=30
     ).json()
     assert {entry["error"]["code"] for entry in errors["data"]} == {"conflict"}
     assert errors["pagination"]["has_more"] is True
     users = requests.get(
-        f"{local_api.url}/users", params={"department": "Sales", "limit": "100"}, headers=manager, timeout=30
+        f"{local_api.url}/users", params={"department": "Sales", "limit": "25"}, headers=manager, timeout=30
     ).json()
-    assert len(users["data"]) == 100
+    assert len(users["data"]) == 25
     assert users["pagination"]["has_more"] is True
 
 
