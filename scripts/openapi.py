@@ -138,6 +138,8 @@ def build() -> dict[str, Any]:
                 operation["x-required-permissions"] = list(declaration.permissions)
                 if declaration.unless_self:
                     operation["x-required-permissions-unless-self"] = declaration.unless_self
+                if declaration.by_type:
+                    operation["x-required-permissions-by-type"] = declaration.by_type
         for schema_name, schema in part.get("components", {}).get("schemas", {}).items():
             schemas.setdefault(schema_name, schema)
     for schema in schemas.values():

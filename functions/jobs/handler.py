@@ -17,6 +17,7 @@ from umapi.access.principal import Principal
 from umapi.dependencies import authenticate_event, requires
 from umapi.http import create_app, json_response, location
 from umapi.idempotency import idempotent
+from umapi.jobs.entities import TYPE_PERMISSIONS
 from umapi.jobs.models import CreatedJobResponse, CreateJobRequest, JobResponse, JobRowError
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -33,9 +34,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 @tracer.capture_method
 def create_job(
     request: Annotated[CreateJobRequest, Body()],
-    # The permission depends on the type (users:create, users:update or users:read); the
-    # service checks it before anything is written.
-    caller: Annotated[Principal, Depends(requires())],
+    # The permission is the type's (the service checks it before anything is written).
+    caller: Annotated[Principal, Depends(requires(by_type=TYPE_PERMISSIONS))],
     meta: Meta,
     jobs: Jobs,
 ) -> Response[CreatedJobResponse]:
@@ -84,7 +84,7 @@ def list_job_errors(
 def cancel_job(
     job_id: str,
     # Cancelling needs the permission of the job's type; the service checks it.
-    caller: Annotated[Principal, Depends(requires())],
+    caller: Annotated[Principal, Depends(requires(by_type=TYPE_PERMISSIONS))],
     jobs: Jobs,
 ) -> Response[JobResponse]:
     return json_response(jobs.cancel(caller, job_id))

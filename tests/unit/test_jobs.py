@@ -414,3 +414,69 @@ def test_two_workers_on_one_chunk_at_once_apply_each_row_once(api: InProcessApi,
     assert (done["status"], done["processed"], done["successful"], done["failed"]) == ("completed", 80, 80, 0)
     assert user_count(acme) == 80
     assert len(events_of(acme, "job.completed")) == 1
+
+
+# ---------------------------------------------------------------------- no escalation
+def _client_with(api: InProcessApi, platform: Any, org_id: str, scopes: list[str]) -> tuple[str, str]:
+    from tests.support.flows import admin_token, new_client, token
+
+    made = new_client(api, admin_token(api, platform), org_id, scopes)
+    return made.client_id, token(api, made.client_id, made.client_secret)
+
+
+@pytest.mark.parametrize("job_type", ["bulk_user_create", "bulk_user_update", "bulk_role_assignment", "user_export"])
+def test_each_type_needs_the_permission_the_route_declares(
+    api: InProcessApi, acme: Tenant, platform: Any, job_type: str
+) -> None:
+    from functions.jobs import handler
+    from umapi.access.permissions import PERMISSIONS
+    from umapi.dependencies import declared_permissions
+    from umapi.jobs.entities import TYPE_PERMISSIONS
+
+    declaration = declared_permissions(handler.create_job)
+    assert declaration is not None
+    assert declaration.by_type == TYPE_PERMISSIONS
+    needed = declaration.by_type[job_type]
+    _, access = _client_with(api, platform, acme.org_id, sorted(set(PERMISSIONS) - {needed}))
+    bodies: dict[str, dict[str, Any]] = {
+        "bulk_user_create": {"data": {"users": rows(1)}},
+        "bulk_user_update": {"data": {"updates": [{"id": "usr_x", "name": "X"}]}},
+        "bulk_role_assignment": {"data": {"user_ids": ["usr_x"], "role_id": "viewer", "action": "assign"}},
+        "user_export": {},
+    }
+    refused = api.post("/jobs", token=access, json_body={"type": job_type, **bodies[job_type]})
+    assert (refused.status, refused.error.get("required_permission")) == (403, needed)
+    assert api.get("/jobs", token=acme.access).json()["data"] == []  # nothing was created
+
+
+def test_rows_cannot_give_more_than_the_creator_holds(
+    api: InProcessApi, acme: Tenant, platform: Any, pump: JobPump
+) -> None:
+    _, access = _client_with(api, platform, acme.org_id, ["users:create", "users:read"])
+    users = [{"email": "boss@example.com", "name": "Boss", "role": "admin", "send_welcome_email": False}]
+    response = api.post("/jobs", token=access, json_body={"type": "bulk_user_create", "data": {"users": users}})
+    assert response.status == 202
+    pump.pump()
+    assert job(acme, response.json()["id"])["failed"] == 1
+    assert [e["error"]["code"] for e in errors(acme, response.json()["id"])] == ["forbidden"]
+    assert user_count(acme) == 0
+
+
+def test_a_deleted_creator_applies_nothing_more(
+    api: InProcessApi, acme: Tenant, platform: Any, pump: JobPump, aws: dict[str, dict[str, Any]]
+) -> None:
+    from tests.support.flows import admin_token
+
+    client_id, access = _client_with(api, platform, acme.org_id, ["users:create", "users:read"])
+    answer = api.post(
+        "/jobs", token=access, json_body={"type": "bulk_user_create", "upload": {"content_type": "text/csv"}}
+    )
+    created = answer.json()
+    _ORGS[created["id"]] = acme.org_id
+    gone = api.delete(f"/clients/{client_id}", token=admin_token(api, platform), query={"org_id": acme.org_id})
+    assert gone.status == 204, gone.body
+    put_upload(aws, created, b"email,name,send_welcome_email\na@example.com,A,false\nb@example.com,B,false\n")
+    pump.pump()
+    done = job(acme, created["id"])
+    assert (done["status"], done["successful"], done["failed"]) == ("completed", 0, 2)
+    assert user_count(acme) == 0

@@ -54,17 +54,24 @@ def current_request_meta(request: Request) -> RequestMeta:
 
 class PermissionDeclaration:
     """What a route requires: every one of ``permissions``, except from the user named by the
-    path parameter ``unless_self`` (a user reading or editing itself)."""
+    path parameter ``unless_self`` (a user reading or editing itself); ``by_type``: and the
+    permission of the job type the request names or acts on (the service checks it, from
+    this same table, once the type is known)."""
 
-    def __init__(self, permissions: tuple[str, ...], unless_self: str | None) -> None:
+    def __init__(
+        self, permissions: tuple[str, ...], unless_self: str | None, by_type: Mapping[str, str] | None = None
+    ) -> None:
         self.permissions = permissions
         self.unless_self = unless_self
+        self.by_type = dict(by_type or {})
 
 
-def requires(*permissions: str, unless_self: str | None = None) -> Callable[..., Principal]:
+def requires(
+    *permissions: str, unless_self: str | None = None, by_type: Mapping[str, str] | None = None
+) -> Callable[..., Principal]:
     """Route dependency: the verified caller, once it holds ``permissions`` (403 otherwise).
     ``requires()`` declares a route any authenticated caller may use."""
-    declaration = PermissionDeclaration(tuple(permissions), unless_self)
+    declaration = PermissionDeclaration(tuple(permissions), unless_self, by_type)
 
     def caller_with_permissions(request: Request, principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if unless_self is None or request.path_parameters.get(unless_self) != principal.subject:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
+
+from umapi.audit import RequestMeta
+from umapi.events import Event
+from umapi.time import utc_now_iso
 
 # The permission each type needs, to create or to cancel the job.
 TYPE_PERMISSIONS: Final = {
@@ -77,3 +81,14 @@ class Job:
     @property
     def permission(self) -> str:
         return TYPE_PERMISSIONS[self.type]
+
+
+def finished(job: Job, status: str, **values: Any) -> Job:
+    """The job as its last transition leaves it (for its event and callback)."""
+    return replace(job, status=status, completed_at=utc_now_iso(), **values)
+
+
+def job_event(job: Job, kind: str, view: dict[str, Any]) -> Event:
+    """``job.completed`` / ``job.failed`` with the job as ``data.job``, from the job's creator."""
+    meta = RequestMeta(job.actor.request_id, job.actor.ip, job.actor.user_agent, job_id=job.id)
+    return Event(org_id=job.org_id, type=kind, data={"job": view}, meta=meta, actor_id=job.actor.subject)

@@ -14,13 +14,13 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from umapi.jobs.entities import Job
+from umapi.jobs.entities import Job, finished, job_event
 from umapi.jobs.messages import ExportMessage, JobQueue
 from umapi.jobs.repository import JobRepository
 from umapi.jobs.rows import principal_of
-from umapi.jobs.worker import job_event
 from umapi.time import utc_now_iso
 from umapi.users.base import ListQuery
 from umapi.users.models import UserResponse
@@ -101,7 +101,7 @@ class Exporter:
         rows = int(state["rows"])
         cursor = state["cursor"]
         while True:
-            page = self._users.list_page(principal, ListQuery(**{**query.__dict__, "cursor": cursor}))
+            page = self._users.list_page(principal, replace(query, cursor=cursor))
             for user in page.data:
                 buffer.write(csv_line(user) if fmt == "csv" else json.dumps(user, separators=(",", ":")) + "\n")
             rows += len(page.data)
@@ -137,9 +137,9 @@ class Exporter:
                 Bucket=self._bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
         counts = {"total": rows, "processed": rows, "successful": rows, "failed": 0, "result_key": key}
-        finished = Job(**{**job.__dict__, **counts, "status": "completed", "completed_at": utc_now_iso()})
-        if self._jobs.finish(job, "completed", job_event(job, "job.completed", self._view(finished)), counts):
-            self._on_finished(finished)
+        done = finished(job, "completed", **counts)
+        if self._jobs.finish(job, "completed", job_event(job, "job.completed", self._view(done)), counts):
+            self._on_finished(done)
 
 
 def _content_type(fmt: str) -> str:

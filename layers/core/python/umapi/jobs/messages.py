@@ -45,6 +45,11 @@ class CallbackMessage(_Message):
     not_before: float = 0.0
 
 
+def first_callback(org_id: str, job_id: str) -> CallbackMessage:
+    """The callback's first attempt, due now."""
+    return CallbackMessage(org_id=org_id, job_id=job_id, attempt=1, not_before=time.time())
+
+
 JobMessage = Annotated[ChunkMessage | ExportMessage | CallbackMessage, Field(discriminator="kind")]
 _ADAPTER: TypeAdapter[ChunkMessage | ExportMessage | CallbackMessage] = TypeAdapter(JobMessage)
 

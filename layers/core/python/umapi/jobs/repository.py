@@ -32,7 +32,7 @@ from umapi.keys import (
     org_pk,
 )
 from umapi.outbox import event_put
-from umapi.time import utc_now_iso
+from umapi.time import parse_rfc3339, utc_now_iso
 
 RETENTION_SECONDS = 30 * 86_400  # a finished job, its chunks and its row errors
 INDEX_KEYS = {"GSI1": ("PK", "SK", "GSI1PK", "GSI1SK"), "GSI2": ("PK", "SK", "GSI2PK", "GSI2SK")}
@@ -430,6 +430,4 @@ class JobRepository:
 
 
 def _epoch(moment: str) -> float:
-    from umapi.time import parse_rfc3339
-
     return parse_rfc3339(moment).timestamp()

@@ -24,7 +24,9 @@ from umapi.errors import (
 from umapi.jobs.entities import Job
 from umapi.jobs.inputs import RowError
 from umapi.jobs.repository import JobRepository
+from umapi.roles.catalog import user_permissions
 from umapi.roles.models import AssignRoleRequest
+from umapi.time import utc_now_iso
 from umapi.users.models import CreateUserRequest, UpdateUserRequest
 
 TRANSIENT_ATTEMPTS = 4
@@ -46,9 +48,6 @@ def principal_of(job: Job, permissions: frozenset[str]) -> Principal:
 def narrowed(job: Job, clients: Any, users: Any, catalog: Any) -> frozenset[str]:
     """What the job's creator held when creating it and still holds now: a deleted client, a
     removed scope, a suspended user or a lost role stops the rows that need it."""
-    from umapi.roles.catalog import user_permissions
-    from umapi.time import utc_now_iso
-
     actor = job.actor
     client = clients.get(actor.client_id, consistent=True)
     if client is None or client.org_id != actor.home_org_id:

@@ -7,6 +7,8 @@ import math
 import time
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
 from umapi.errors import (
@@ -20,12 +22,15 @@ from umapi.ids import new_id
 from umapi.jobs.entities import (
     CONTENT_TYPES,
     RESULT_URL_SECONDS,
+    TYPE_PERMISSIONS,
     UPLOAD_URL_SECONDS,
     UPLOAD_WAIT_SECONDS,
     Job,
     JobActor,
+    finished,
+    job_event,
 )
-from umapi.jobs.messages import ExportMessage, JobQueue
+from umapi.jobs.messages import ExportMessage, JobQueue, first_callback
 from umapi.jobs.models import (
     BulkCreateData,
     BulkUpdateData,
@@ -35,13 +40,13 @@ from umapi.jobs.models import (
     RoleAssignmentUploadData,
 )
 from umapi.jobs.repository import JobRepository
-from umapi.jobs.worker import job_event
 from umapi.pagination import CursorCodec, Page
 from umapi.sealing import Sealer
 from umapi.time import parse_rfc3339, utc_now_iso
 from umapi.webhooks.signing import new_secret
 from umapi.webhooks.urls import UnsafeUrlError, check_subscription_url
 
+INLINE_CONTENT_TYPE = "application/x-ndjson"  # inline rows are stored as JSON lines
 SECRET_PURPOSE = "job-callback-secret"  # noqa: S105 - a key-derivation label, not a secret
 
 
@@ -111,7 +116,7 @@ class JobService:
     ) -> tuple[dict[str, Any], str]:
         """The new job's 202 answer (with ``upload_url`` and ``callback_secret`` when they apply)."""
         job_type = request.type
-        principal.require(_permission(job_type))
+        principal.require(TYPE_PERMISSIONS[job_type])
         params, rows = self._inputs(request)
         upload = getattr(request, "upload", None)
         job_id = new_id("job")
@@ -148,10 +153,10 @@ class JobService:
         try:
             if rows is not None:
                 body = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows).encode()
-                self._s3.put_object(Bucket=self._bucket, Key=job.input_key, Body=body, ContentType=CONTENT_TYPES_INV)
+                self._s3.put_object(Bucket=self._bucket, Key=job.input_key, Body=body, ContentType=INLINE_CONTENT_TYPE)
             elif job_type == "user_export":
                 self._queue.send([ExportMessage(org_id=job.org_id, job_id=job.id, step=0)])
-        except Exception as exc:
+        except (ClientError, BotoCoreError, ServiceUnavailableError) as exc:  # S3 or SQS refused: nothing runs
             failure = {"code": "service_unavailable", "message": "The job could not be queued."}
             self._jobs.finish(job, "failed", None, {"failure": failure})
             raise ServiceUnavailableError("The job could not be queued; retry.", retry_after=1) from exc
@@ -244,22 +249,19 @@ class JobService:
     # ------------------------------------------------------------------ cancel
     def cancel(self, principal: Principal, job_id: str) -> dict[str, Any]:
         job = self._find(principal, job_id)
-        principal.require(_permission(job.type))
+        principal.require(job.permission)
         self._expire_if_due(job)
         if not job.unfinished:
             raise ConflictError(f"Job {job.id} is {job.status} and can no longer be cancelled.")
-        cancelled = Job(**{**job.__dict__, "status": "cancelled", "completed_at": utc_now_iso()})
+        cancelled = finished(job, "cancelled")
         if not self._jobs.finish(job, "cancelled", job_event(job, "job.failed", job_view(cancelled))):
             current = self._jobs.get(job.org_id, job.id)
             raise ConflictError(
                 f"Job {job.id} is {current.status if current else 'gone'} and can no longer be cancelled."
             )
         if job.callback_url:
-            from umapi.jobs.messages import CallbackMessage
-
-            self._queue.send([CallbackMessage(org_id=job.org_id, job_id=job.id, attempt=1, not_before=time.time())])
-        current = self._jobs.get(job.org_id, job.id)
-        return job_view(current or cancelled)
+            self._queue.send([first_callback(job.org_id, job.id)])
+        return job_view(cancelled)
 
     # ------------------------------------------------------------------ helpers
     def _find(self, principal: Principal, job_id: str) -> Job:
@@ -278,12 +280,3 @@ class JobService:
                 f"The callback URL is not allowed: it {exc}.",
                 details=[ErrorDetail("callback_url", str(exc), "unsafe_url")],
             ) from None
-
-
-CONTENT_TYPES_INV = "application/x-ndjson"
-
-
-def _permission(job_type: str) -> str:
-    from umapi.jobs.entities import TYPE_PERMISSIONS
-
-    return TYPE_PERMISSIONS[job_type]

@@ -18,11 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from umapi import db
-from umapi.audit import RequestMeta
-from umapi.events import Event
-from umapi.jobs.entities import CHUNK_ROWS, MAX_ROWS, MAX_UPLOAD_BYTES, Job
+from umapi.jobs.entities import CHUNK_ROWS, MAX_ROWS, MAX_UPLOAD_BYTES, Job, finished, job_event
 from umapi.jobs.inputs import RowError, UnreadableInputError, check_header, records, row_of
-from umapi.jobs.messages import CallbackMessage, ChunkMessage, JobQueue
+from umapi.jobs.messages import CallbackMessage, ChunkMessage, JobQueue, first_callback
 from umapi.jobs.repository import JobRepository
 from umapi.jobs.rows import RowRunner, principal_of
 from umapi.observability import logger
@@ -31,11 +29,6 @@ from umapi.time import utc_now_iso
 FLUSH_ROWS = 50
 PIECE_BYTES = 1024 * 1024
 SPARE_MILLIS = 5_000  # a chunk stops this long before the function's timeout and queues its rest
-
-
-def job_event(job: Job, kind: str, view: dict[str, Any]) -> Event:
-    meta = RequestMeta(job.actor.request_id, job.actor.ip, job.actor.user_agent, job_id=job.id)
-    return Event(org_id=job.org_id, type=kind, data={"job": view}, meta=meta, actor_id=job.actor.subject)
 
 
 class JobWorker:
@@ -67,9 +60,10 @@ class JobWorker:
         if job is None or job.input_key != key:
             logger.warning("an input no job is waiting for", extra={"key": key})
             return
-        if job.status == "awaiting_upload" and not self._jobs.update(job, ("awaiting_upload",), {"status": "queued"}):
-            return  # cancelled or expired meanwhile
-        job.status = "queued" if job.status == "awaiting_upload" else job.status
+        if job.status == "awaiting_upload":
+            if not self._jobs.update(job, ("awaiting_upload",), {"status": "queued"}):
+                return  # cancelled or expired meanwhile
+            job.status = "queued"
         if job.status not in ("queued", "processing") or job.planned:
             return  # a repeated notification
         try:
@@ -189,21 +183,21 @@ class JobWorker:
         if current is None:
             return
         if current.status == "processing" and current.chunks_done == current.chunks_total:
-            finished = Job(**{**current.__dict__, "status": "completed", "completed_at": utc_now_iso()})
-            event = job_event(current, "job.completed", self._view(finished))
+            done = finished(current, "completed")
+            event = job_event(current, "job.completed", self._view(done))
             if not self._jobs.finish(current, "completed", event, all_chunks=True):
                 return
-            self.queue_callback(finished)
+            self.queue_callback(done)
 
     def fail(self, job: Job, failure: dict[str, Any]) -> None:
         """The job could not run: ``failed``, with why, and no row applied."""
-        failed = Job(**{**job.__dict__, "status": "failed", "completed_at": utc_now_iso(), "failure": failure})
+        failed = finished(job, "failed", failure=failure)
         if self._jobs.finish(job, "failed", job_event(job, "job.failed", self._view(failed)), {"failure": failure}):
             self.queue_callback(failed)
 
     def queue_callback(self, job: Job) -> None:
         if job.callback_url:
-            self._queue.send([CallbackMessage(org_id=job.org_id, job_id=job.id, attempt=1, not_before=time.time())])
+            self._queue.send([first_callback(job.org_id, job.id)])
 
 
 class CallbackSender:
