@@ -30,6 +30,9 @@ class DomainError(Exception):
     context: dict[str, Any] = field(default_factory=dict)
 
     code: ClassVar[str] = "internal_error"
+    # The code a row of a bulk request or job gives this error, where it differs from ``code``
+    # (``POST /users/bulk/roles``: ``user_not_found`` where ``POST /users/{id}/roles`` is 404).
+    row_code: ClassVar[str | None] = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -130,6 +133,12 @@ def details_from_pydantic(problems: Iterable[Mapping[str, Any]]) -> list[ErrorDe
             )
         )
     return details
+
+
+def row_error_body(error: DomainError) -> dict[str, Any]:
+    """A bulk row's ``error`` object (contract §5, §10): the envelope's, with the row's code. The
+    bulk endpoints and the jobs standing for them both answer with it."""
+    return {**error_body(error), "code": error.row_code or error.code}
 
 
 def error_body(error: DomainError) -> dict[str, Any]:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
-from itertools import accumulate
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -34,6 +32,7 @@ from umapi.digests import sha256_hex
 from umapi.ids import new_id
 from umapi.observability import logger
 from umapi.settings import get_settings
+from umapi.text import JsonTextError, parse_json
 
 REQUEST_ID_HEADER = "X-Request-Id"
 UNEXPECTED_MESSAGE = "The service failed to answer; please retry. Quote the request id to support."
@@ -57,9 +56,6 @@ _STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
 }
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-MAX_JSON_DEPTH = 32  # no request model nests deeper than a few levels
-_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
-_JSON_BRACKETS = re.compile(r"[\[\]{}]")
 # RFC 7396 clients send merge patches as application/merge-patch+json: it is JSON to us.
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 
@@ -254,21 +250,17 @@ def check_body(event: Mapping[str, Any], accepted_media_types: tuple[str, ...]) 
 
 def check_json(payload: bytes) -> None:
     """``ValidationError`` unless ``payload`` is a JSON object (or ``null``) that every later parse
-    can read too: no nesting deeper than ``MAX_JSON_DEPTH`` (which would exhaust the stack) and no
-    number with more digits than Python converts (``ValueError``), reported before anything else runs."""
+    and every store can read too (``umapi.text.parse_json``: no nesting deeper than
+    ``MAX_JSON_DEPTH``, no number with more digits than Python converts, no lone surrogate),
+    reported before anything else runs."""
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _invalid_json("not UTF-8.") from exc
-    brackets = _JSON_BRACKETS.findall(_JSON_STRINGS.sub("", text))
-    if brackets and max(accumulate(1 if b in "[{" else -1 for b in brackets)) > MAX_JSON_DEPTH:
-        raise _invalid_json(f"nested deeper than {MAX_JSON_DEPTH} levels.")
     try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _invalid_json(f"{exc.msg} at position {exc.pos}.") from exc
-    except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits
-        raise _invalid_json("a number is too long.") from exc
+        parsed = parse_json(text)
+    except JsonTextError as exc:
+        raise _invalid_json(exc.reason) from exc
     if parsed is not None and not isinstance(parsed, dict):  # every request body is an object
         raise errors.ValidationError(
             "The request body must be a JSON object.",

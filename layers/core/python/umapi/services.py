@@ -291,7 +291,7 @@ def job_service() -> JobService:
 def _job_permissions(job: object) -> frozenset[str]:
     from umapi.jobs.rows import narrowed
 
-    return narrowed(job, client_repository(), user_repository(), role_catalog())  # type: ignore[arg-type]
+    return narrowed(job, client_repository(), user_repository(), role_catalog(), session_store())  # type: ignore[arg-type]
 
 
 def job_worker() -> JobWorker:

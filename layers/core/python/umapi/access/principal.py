@@ -29,6 +29,10 @@ class Principal:
     org_id: str  # the organization this request acts in (differs only for platform admins)
     permissions: frozenset[str]
     token_id: str
+    # User tokens: the session the token belongs to (the user's session version at sign-in and
+    # the sign-in's refresh family), so work that outlives the request (a job) can stop with it.
+    session_version: int | None = None
+    session_id: str | None = None
     checked: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @property

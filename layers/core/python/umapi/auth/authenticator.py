@@ -99,6 +99,8 @@ class Authenticator:
             org_id=self._acting_org(claims.org_id, permissions, query.get("org_id")),
             permissions=permissions,
             token_id=claims.token_id,
+            session_version=claims.session_version if user is not None else None,
+            session_id=claims.session_id,
         )
 
     def _acting_org(self, home_org_id: str, permissions: frozenset[str], requested: str | None) -> str:

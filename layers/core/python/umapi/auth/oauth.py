@@ -220,7 +220,7 @@ class TokenService:
         refresh = self._sessions.start_family(grant.family_id, grant, grant.scope, code)
         if refresh is None:
             raise OAuthError("invalid_grant", "The authorization code was already used.")
-        return self._user_tokens(client, user, grant.scope, refresh, issuer)
+        return self._user_tokens(client, user, grant.scope, refresh, issuer, grant.family_id)
 
     def _refresh(self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta) -> dict[str, Any]:
         token = params.get("refresh_token")
@@ -252,7 +252,7 @@ class TokenService:
             raise OAuthError("invalid_grant", "The refresh token was already used; the session is revoked.") from None
         except PermissionError:
             raise OAuthError("invalid_grant", "The refresh token was revoked.") from None
-        return self._user_tokens(client, user, scope, new_token, issuer)
+        return self._user_tokens(client, user, scope, new_token, issuer, record.family_id)
 
     def _active_user(self, org_id: str, user_id: str, session_version: int) -> User:
         """The user, if still active and its sessions were not ended since ``session_version``."""
@@ -278,7 +278,9 @@ class TokenService:
         )
         self._users.put_audit(entry)
 
-    def _user_tokens(self, client: Client, user: User, scope: str, refresh: str, issuer: str) -> dict[str, Any]:
+    def _user_tokens(
+        self, client: Client, user: User, scope: str, refresh: str, issuer: str, family_id: str
+    ) -> dict[str, Any]:
         allowed = user_token_scope(user_permissions(user, self._roles, utc_now_iso()), client)
         granted = format_scope(parse_scope(scope) & allowed)
         return self._answer(
@@ -289,6 +291,7 @@ class TokenService:
             scope=granted,
             refresh=refresh,
             session_version=user.session_version,
+            session_id=family_id,
         )
 
     def _answer(
@@ -301,6 +304,7 @@ class TokenService:
         scope: str,
         refresh: str | None = None,
         session_version: int | None = None,
+        session_id: str | None = None,
     ) -> dict[str, Any]:
         """RFC 6749 §5.1: a signed access token, and the refresh token when there is one."""
         token, _ = issue_access_token(
@@ -313,6 +317,7 @@ class TokenService:
             scope=scope,
             ttl_seconds=self._ttl,
             session_version=session_version,
+            session_id=session_id,
         )
         answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": self._ttl}
         if refresh is not None:

@@ -29,6 +29,7 @@ class AccessTokenClaims:
     expires_at: int
     token_id: str
     session_version: int = 0  # user tokens: the user's session version at sign-in (revocation)
+    session_id: str | None = None  # user tokens: the sign-in's refresh family (``sid``)
 
 
 def issue_access_token(
@@ -42,6 +43,7 @@ def issue_access_token(
     scope: str,
     ttl_seconds: int,
     session_version: int | None = None,
+    session_id: str | None = None,
 ) -> tuple[str, AccessTokenClaims]:
     now = int(time.time())
     claims = AccessTokenClaims(
@@ -55,6 +57,7 @@ def issue_access_token(
         expires_at=now + ttl_seconds,
         token_id=f"at_{ulid()}",
         session_version=session_version or 0,
+        session_id=session_id,
     )
     payload = {
         "iss": claims.issuer,
@@ -69,6 +72,8 @@ def issue_access_token(
     }
     if session_version is not None:
         payload["session_version"] = session_version
+    if session_id is not None:
+        payload["sid"] = session_id
     token = jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE})
     return token, claims
 
@@ -111,6 +116,7 @@ def verify_access_token(token: str, keys: PublicKeyCache, *, issuer: str, audien
         expires_at=int(payload["exp"]),
         token_id=str(payload["jti"]),
         session_version=_whole_number(payload.get("session_version", 0)),
+        session_id=str(payload["sid"]) if "sid" in payload else None,
     )
 
 

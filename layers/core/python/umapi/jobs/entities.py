@@ -42,6 +42,9 @@ class JobActor:
     request_id: str
     ip: str | None = None
     user_agent: str | None = None
+    # A user's session the job acts with (contract §10): its session version and refresh family.
+    session_version: int | None = None
+    session_id: str | None = None
 
 
 @dataclass

@@ -30,8 +30,19 @@ PAGE = 100
 CSV_COLUMNS = tuple(UserResponse.model_fields)  # one column per field of the user object
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP's CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """A csv text cell no spreadsheet runs (contract §10): prefixed with ``'`` when it starts like
+    a formula, otherwise kept."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_line(user: dict[str, Any]) -> str:
-    """One user as a csv row: ``roles`` as role ids joined by ``;``, ``metadata`` as JSON, null empty."""
+    """One user as a csv row: ``roles`` as role ids joined by ``;``, ``metadata`` as JSON, null
+    empty, text that starts like a formula made inert."""
     cells = []
     for name in CSV_COLUMNS:
         value = user.get(name)
@@ -41,6 +52,8 @@ def csv_line(user: dict[str, Any]) -> str:
             value = json.dumps(value or {}, separators=(",", ":"), sort_keys=True)
         elif isinstance(value, bool):
             value = "true" if value else "false"
+        elif isinstance(value, str):
+            value = inert(value)
         cells.append("" if value is None else str(value))
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(cells)

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from umapi.jobs.entities import MAX_UPLOAD_BYTES
+from umapi.text import JsonTextError, parse_json
 from umapi.users.models import CreateUserRequest, UpdateUserRequest
 
 BOM = codecs.BOM_UTF8
+# A cell may be as long as the file: a long value is its row's validation error, never the file's.
+csv.field_size_limit(MAX_UPLOAD_BYTES)
 
 # The columns a csv may have, per job type (the fields of the row's synchronous request).
 CSV_COLUMNS = {
@@ -106,16 +110,23 @@ def records(fmt: str, pieces: Iterable[bytes], *, offset: int = 0) -> Iterator[t
 
 
 def check_header(job_type: str, header: list[str]) -> list[str]:
-    """The csv's columns, or ``UnreadableInputError`` naming what is wrong with them."""
-    columns = [name.strip() for name in header]
+    """The csv's columns, or ``UnreadableInputError`` naming what is wrong with them. Linear in
+    the header's length: more columns than the type has fields fail at once, uncounted."""
     allowed = CSV_COLUMNS[job_type]
-    unknown = sorted(set(columns) - allowed)
+    if len(header) > len(allowed):
+        raise UnreadableInputError(
+            "invalid_columns",
+            f"The header has {len(header):,} columns; a {job_type} file has at most {len(allowed)}"
+            f" ({', '.join(sorted(allowed))}).",
+        )
+    columns = [name.strip() for name in header]
+    unknown = sorted({_shown(name) for name in columns if name not in allowed})
     if unknown:
         raise UnreadableInputError(
             "invalid_columns",
             f"Unknown column(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
         )
-    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(columns).items() if count > 1)
     if repeated:
         raise UnreadableInputError("invalid_columns", f"Repeated column(s): {', '.join(repeated)}.")
     missing = [name for name in REQUIRED_COLUMNS[job_type] if name not in columns]
@@ -124,13 +135,18 @@ def check_header(job_type: str, header: list[str]) -> list[str]:
     return columns
 
 
+def _shown(name: str) -> str:
+    return name if len(name) <= 64 else name[:63] + "…"
+
+
 def row_of(fmt: str, record: Any, columns: list[str] | None) -> dict[str, Any]:
-    """One record as the row object it stands for; ``RowError`` if it is not one."""
+    """One record as the row object it stands for; ``RowError`` if it is not one: not JSON, too
+    deep, a number too long, text that is not valid Unicode, not an object, the wrong cells."""
     if fmt == "jsonl":
         try:
-            value = json.loads(record)
-        except ValueError:
-            raise RowError("The line is not valid JSON.") from None
+            value = parse_json(record)
+        except JsonTextError as exc:
+            raise RowError(f"The line is not valid JSON: {exc.reason}") from None
         if not isinstance(value, dict):
             raise RowError("The line is not a JSON object.")
         return value
@@ -143,9 +159,9 @@ def row_of(fmt: str, record: Any, columns: list[str] | None) -> dict[str, Any]:
             continue  # an empty cell leaves the field out
         if name == "metadata":
             try:
-                row[name] = json.loads(cell)
-            except ValueError:
-                raise RowError("The metadata cell is not a JSON object.") from None
+                row[name] = parse_json(cell)
+            except JsonTextError as exc:
+                raise RowError(f"The metadata cell is not a JSON object: {exc.reason}") from None
         elif name == "send_welcome_email":
             if cell.lower() not in ("true", "false"):
                 raise RowError("send_welcome_email must be true or false.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import ValidationError as PydanticValidationError
 
 from umapi import db
@@ -19,13 +20,15 @@ from umapi.errors import (
     ServiceUnavailableError,
     ValidationError,
     details_from_pydantic,
-    error_body,
+    row_error_body,
 )
 from umapi.jobs.entities import Job
 from umapi.jobs.inputs import RowError
 from umapi.jobs.repository import JobRepository
+from umapi.observability import logger
 from umapi.roles.catalog import user_permissions
 from umapi.roles.models import AssignRoleRequest
+from umapi.text import safe, safe_text
 from umapi.time import utc_now_iso
 from umapi.users.models import CreateUserRequest, UpdateUserRequest
 
@@ -45,19 +48,27 @@ def principal_of(job: Job, permissions: frozenset[str]) -> Principal:
     )
 
 
-def narrowed(job: Job, clients: Any, users: Any, catalog: Any) -> frozenset[str]:
-    """What the job's creator held when creating it and still holds now: a deleted client, a
-    removed scope, a suspended user or a lost role stops the rows that need it."""
+def narrowed(job: Job, clients: Any, users: Any, catalog: Any, sessions: Any) -> frozenset[str]:
+    """What the job's creator held when creating it and still holds now, in the session it was
+    created in (contract §10): a deleted client, a removed scope, a suspended user, a lost role,
+    a password change (any end of the user's sessions) or a revoked refresh family stops the
+    rows that need it."""
     actor = job.actor
     client = clients.get(actor.client_id, consistent=True)
     if client is None or client.org_id != actor.home_org_id:
         return frozenset()
+    if actor.session_id is not None:
+        family = sessions.get_family(actor.session_id)
+        if family is None or family.revoked:
+            return frozenset()
     held = frozenset(client.scopes)
     if PLATFORM_ADMIN in held:
         held |= frozenset(PERMISSIONS)
     if actor.subject.startswith("usr_"):
         user = users.get(actor.home_org_id, actor.subject, consistent=True)
         if user is None or user.status != "active":
+            return frozenset()
+        if actor.session_version is not None and user.session_version != actor.session_version:
             return frozenset()
         held &= frozenset(user_permissions(user, catalog, utc_now_iso()))
     return actor.permissions & held
@@ -88,7 +99,6 @@ class RowRunner:
 
     def _once(self, job: Job, principal: Principal, number: int, position: int, index: int, row: Any) -> bool:
         meta = RequestMeta(job.actor.request_id, job.actor.ip, job.actor.user_agent, job_id=job.id)
-        row_id = _row_id(job, row)
         try:
             if isinstance(row, RowError):
                 raise ValidationError(str(row), details=[ErrorDetail("row", str(row), "invalid_row")])
@@ -99,14 +109,21 @@ class RowRunner:
                 raise db.RowFencedError("the row was applied already, or its job stopped")
             return True
         except PydanticValidationError as exc:
-            body = error_body(ValidationError("The row is not valid.", details=details_from_pydantic(exc.errors())))
+            error: DomainError = ValidationError("The row is not valid.", details=details_from_pydantic(exc.errors()))
         except ServiceUnavailableError:
             raise
-        except DomainError as error:
-            body = error_body(error)
+        except DomainError as refusal:
+            error = refusal
+        except ClientError as exc:
+            if not _unstorable(exc):
+                raise
+            error = ValidationError("The row cannot be stored (a value is too large or malformed).")
+        except (ValueError, TypeError, RecursionError) as exc:  # hostile input past every check
+            logger.warning("job row refused", extra={"job_id": job.id, "index": index, "error": type(exc).__name__})
+            error = ValidationError("The row cannot be read as a valid row.")
         items = [
             *self._jobs.row_guard(job, number, position, ok=False),
-            self._jobs.error_put(job, index, row_id, _plain(body)),
+            self._jobs.error_put(job, index, _row_id(job, row), _plain(row_error_body(error))),
         ]
         if db.transact_failures(self._dynamodb, items):
             raise db.RowFencedError("the row was applied already, or its job stopped")
@@ -143,11 +160,19 @@ def _row_id(job: Job, row: Any) -> str | None:
     if not isinstance(row, dict):
         return None
     value = row.get("user_id" if job.type == "bulk_role_assignment" else "id")
-    return value if isinstance(value, str) and len(value) <= 64 else None
+    return safe_text(value, 64) if isinstance(value, str) else None
 
 
 def _plain(body: dict[str, Any]) -> dict[str, Any]:
-    """The error of the envelope, without the request id (a row has none of its own)."""
-    error = dict(body.get("error", body))
+    """The row's error as stored: no request id (a row has none of its own), and every text
+    rendered safely (a hostile value is escaped and cut, never stored as it came)."""
+    error = dict(body)
     error.pop("request_id", None)
-    return error
+    return dict(safe(error))
+
+
+def _unstorable(exc: ClientError) -> bool:
+    """DynamoDB refused the row's values themselves (too large, a key too long), not the moment."""
+    if db.error_code(exc) == "ValidationException":
+        return True
+    return db.error_code(exc) == "TransactionCanceledException" and "ValidationError" in db.cancellation_codes(exc)

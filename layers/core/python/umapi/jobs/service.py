@@ -141,6 +141,8 @@ class JobService:
                 request_id=meta.request_id,
                 ip=meta.ip,
                 user_agent=meta.user_agent,
+                session_version=principal.session_version,
+                session_id=principal.session_id,
             ),
             params=params,
             input_format=fmt,

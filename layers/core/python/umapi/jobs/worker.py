@@ -134,12 +134,10 @@ class JobWorker:
         body = self._s3.get_object(
             Bucket=self._bucket, Key=job.input_key, Range=f"bytes={message.start}-{message.end - 1}"
         )
-        rows: list[Any] = []
-        for _, _, record in records(job.input_format, body["Body"].iter_chunks(PIECE_BYTES), offset=message.start):
-            try:
-                rows.append(row_of(job.input_format, record, job.columns))
-            except RowError as error:
-                rows.append(error)
+        # Each row is parsed when its turn comes, apart from the others: one that cannot be read
+        # is that row's error (RowRunner records it), never the chunk's.
+        pieces = body["Body"].iter_chunks(PIECE_BYTES)
+        rows = [record for _, _, record in records(job.input_format, pieces, offset=message.start)]
         position = state["next"]
         since_flush = 0
         while position < len(rows):
@@ -148,9 +146,8 @@ class JobWorker:
                 self._queue.send([message])  # the rest, in a fresh invocation
                 return
             try:
-                self._runner.apply(
-                    job, principal, message.chunk, position, message.first_row + position, rows[position]
-                )
+                row = parsed(job, rows[position])
+                self._runner.apply(job, principal, message.chunk, position, message.first_row + position, row)
             except db.RowFencedError:
                 current = self._jobs.get(job.org_id, job.id)
                 if current is None or current.status != "processing":
@@ -163,6 +160,9 @@ class JobWorker:
             if since_flush >= FLUSH_ROWS and position < len(rows):
                 self._flush(job, message.chunk, done=False)
                 since_flush = 0
+                # The creator's session and permissions again: a revocation stops the rows
+                # within FLUSH_ROWS of it, not at the chunk's end.
+                principal = principal_of(job, self._permissions(job))
         if self._flush(job, message.chunk, done=True):
             self.finish_if_done(job)
 
@@ -198,6 +198,14 @@ class JobWorker:
     def queue_callback(self, job: Job) -> None:
         if job.callback_url:
             self._queue.send([first_callback(job.org_id, job.id)])
+
+
+def parsed(job: Job, record: Any) -> dict[str, Any] | RowError:
+    """A record as its row, or the ``RowError`` that says why it is not one."""
+    try:
+        return row_of(job.input_format, record, job.columns)
+    except RowError as error:
+        return error
 
 
 class CallbackSender:

@@ -20,6 +20,7 @@ from umapi.errors import (
     GoneError,
     NotFoundError,
     UserSuspendedError,
+    row_error_body,
 )
 from umapi.events import Event
 from umapi.ids import new_id
@@ -47,19 +48,19 @@ from umapi.users.repository import UserChange, UserRepository
 
 # Refusals of one user's assignment change, with the codes bulk results give them.
 class UnknownUserError(NotFoundError):
-    bulk_code = "user_not_found"
+    row_code = "user_not_found"
 
 
 class UserArchivedError(GoneError):
-    bulk_code = "user_archived"
+    row_code = "user_archived"
 
 
 class AlreadyAssignedError(ConflictError):
-    bulk_code = "already_assigned"
+    row_code = "already_assigned"
 
 
 class NotAssignedError(NotFoundError):
-    bulk_code = "not_assigned"
+    row_code = "not_assigned"
 
 
 def role_response(role: Role, org_id: str) -> RoleResponse:
@@ -212,7 +213,7 @@ class AssignmentService:
             raise NotFoundError(f"Role {request.role_id} not found.")
         principal.require_each(role.permissions, "a role")
         if user is None:
-            raise NotFoundError(f"User {user_id} not found.")
+            raise UnknownUserError(f"User {user_id} not found.")
         change, assignment = self._assignment(principal, user, role, request.expires_at, request.assigned_by, meta)
         self._users.commit(replace(change, roster=roster))
         return AssignmentResponse(
@@ -228,7 +229,7 @@ class AssignmentService:
         principal.require("users:update")
         user, role, roster = self._user_and_role(principal, user_id, role_ref)
         if user is None:
-            raise NotFoundError(f"User {user_id} not found.")
+            raise UnknownUserError(f"User {user_id} not found.")
         if role is None:
             raise NotFoundError(f"User {user_id} does not hold role {role_ref}.")
         self._users.commit(replace(self._removal(principal, user, role, meta), roster=roster))
@@ -263,9 +264,13 @@ class AssignmentService:
             if refusal is None:
                 results.append({"user_id": user_id, "status": "success", "message": done})
             else:
-                code = getattr(refusal, "bulk_code", refusal.code)
+                refused = row_error_body(refusal)
                 results.append(
-                    {"user_id": user_id, "status": "error", "error": {"code": code, "message": refusal.message}}
+                    {
+                        "user_id": user_id,
+                        "status": "error",
+                        "error": {"code": refused["code"], "message": refused["message"]},
+                    }
                 )
         return BulkRolesResponse.model_validate(
             {
