@@ -34,6 +34,7 @@ from tests.support.users import Tenant
 from umapi import services
 from umapi.access.permissions import PERMISSIONS
 from umapi.auth import signing
+from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
 from umapi.settings import get_settings
 
@@ -353,18 +354,50 @@ def test_failed_token_requests_do_not_spend_a_public_clients_quota(
 
 
 # ============================================================== 11. a concurrent code exchange's loser
-def test_the_loser_of_a_code_race_ends_the_session_whatever_the_order(world: LoginWorld) -> None:
-    from umapi.auth.sessions import ReuseError
+def loser_exchange(world: LoginWorld, code: str) -> str:
+    """A second exchange of ``code`` by the web app, at the token service (it runs inside the
+    winner's request, so not through the resolver the winner is using): the error it answers."""
+    from umapi.audit import RequestMeta
+    from umapi.errors import OAuthError
 
+    params = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    basic = base64.b64encode(f"{world.web.client_id}:{world.web.client_secret}".encode()).decode()
+    try:
+        services.token_service().token(params, f"Basic {basic}", "https://issuer", {}, RequestMeta("req_x", None, None))
+    except OAuthError as error:
+        return error.error
+    raise AssertionError("the second exchange of a code was answered with tokens")
+
+
+@pytest.mark.parametrize("moment", ["before-call", "after-call"])
+def test_a_code_race_has_exactly_one_winner_whose_session_then_ends(world: LoginWorld, moment: str) -> None:
+    # Given a code, and a second exchange of it that lands while the first is between marking
+    # the code used and starting its session (before-call), or just after (after-call)
     code = code_from(sign_in(world, world.web))
-    sessions = services.session_store()
-    winner = sessions.consume_code(code)  # the winner marked the code used...
-    assert winner is not None
-    with pytest.raises(ReuseError):
-        sessions.consume_code(code)  # ...the loser sees the reuse before the family exists
-    loser = exchange(world, world.web, code)  # through the API, the loser burns the code
-    assert loser.json()["error"] == "invalid_grant"
-    assert sessions.start_family(winner.family_id, winner, winner.scope, code) is None  # the winner gets nothing
+    losers: list[str] = []
+
+    def race(model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems" and not losers:
+            losers.append(loser_exchange(world, code))
+
+    events = dynamodb_client().meta.events
+    events.register_first(f"{moment}.dynamodb.TransactWriteItems", race)
+    try:
+        # When the first exchange runs
+        first = exchange(world, world.web, code)
+    finally:
+        events.unregister(f"{moment}.dynamodb.TransactWriteItems", race)
+    # Then exactly one wins: the first, with tokens; the loser gets invalid_grant...
+    assert losers == ["invalid_grant"]
+    assert first.status == 200, first.body
+    # ...and, the code having been used twice, the session it started is revoked (RFC 6749 §4.1.2)
+    again = refresh(world, world.web, first.json()["refresh_token"])
+    assert (again.status, again.json()["error"]) == (400, "invalid_grant")
+
+
+def test_a_code_used_once_keeps_its_session(world: LoginWorld) -> None:
+    first = exchange(world, world.web, code_from(sign_in(world, world.web)))
+    assert refresh(world, world.web, first.json()["refresh_token"]).status == 200
 
 
 # ============================================================== 12. user-token scope

@@ -40,9 +40,15 @@ def is_text(value: str) -> bool:
     return True
 
 
-def parse_json(text: str) -> Any:
-    """``text`` parsed, or ``JsonTextError``: too deep, not JSON, a number too long, or a string
-    that is not valid text."""
+def well_formed(value: str, limit: int) -> bool:
+    """A credential parameter that may reach a key, a hash or a log line: at most ``limit``
+    characters of valid text (contract §1)."""
+    return len(value) <= limit and is_text(value)
+
+
+def parse_json(text: str, *, text_only: bool = True) -> Any:
+    """``text`` parsed, or ``JsonTextError``: too deep, not JSON, a number too long, or
+    (``text_only``) a string that is not valid text."""
     brackets = _JSON_BRACKETS.findall(_JSON_STRINGS.sub("", text))
     if brackets and max(accumulate(1 if b in "[{" else -1 for b in brackets)) > MAX_JSON_DEPTH:
         raise JsonTextError(f"nested deeper than {MAX_JSON_DEPTH} levels.")
@@ -53,7 +59,7 @@ def parse_json(text: str) -> Any:
     except (ValueError, RecursionError):  # e.g. an integer of thousands of digits
         raise JsonTextError("a number is too long.") from None
     # Text that came in as UTF-8 holds a surrogate only through a \u escape.
-    if "\\u" in text and not is_text(json.dumps(parsed, ensure_ascii=False)):
+    if text_only and "\\u" in text and not is_text(json.dumps(parsed, ensure_ascii=False)):
         raise JsonTextError("a string is not valid Unicode text (a lone surrogate).")
     return parsed
 

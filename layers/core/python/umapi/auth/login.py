@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from umapi import db
 from umapi.access.permissions import SCOPES, format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
-from umapi.auth.oauth import user_token_scope
+from umapi.auth.oauth import PARAMETER_LIMITS, user_token_scope
 from umapi.auth.sessions import AuthorizationCode, SessionStore, new_family_id, new_secret_token
 from umapi.clients.entities import Client
 from umapi.clients.redirects import is_valid_redirect_uri, redirect_matches
@@ -27,6 +27,7 @@ from umapi.clients.repository import ClientRepository
 from umapi.events import Event
 from umapi.keys import login_failures_ip_pk, login_failures_pk
 from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.text import well_formed
 from umapi.time import utc_now_iso
 from umapi.users.passwords import verify_password
 from umapi.users.repository import UserRepository
@@ -43,6 +44,10 @@ FORM_SECONDS = 600  # how long a sign-in form may be submitted after it was show
 FORM_COOKIE = "umapi_signin"
 _FORM_PURPOSE = "signin-form"
 _IN_FLIGHT_WAIT_SECONDS = 3.0
+# The sign-in's credentials: longer than any account's (emails ≤ 254, passwords ≤ 128) is refused.
+CLIENT_ID_CHARS = PARAMETER_LIMITS["client_id"]
+EMAIL_CHARS = 320
+PASSWORD_CHARS = 1024
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -208,7 +213,8 @@ class LoginService:
 
     # ------------------------------------------------------------------ the request
     def validate(self, params: dict[str, str]) -> AuthorizeRequest:
-        client = self._clients.get(params.get("client_id", "")) if params.get("client_id") else None
+        client_id = params.get("client_id", "")
+        client = self._clients.get(client_id) if client_id and well_formed(client_id, CLIENT_ID_CHARS) else None
         if client is None:
             raise AuthorizeError("Unknown client_id: this application is not registered.")
         redirect_uri = params.get("redirect_uri", "")
@@ -240,6 +246,9 @@ class LoginService:
     def login(self, request: AuthorizeRequest, email: str, password: str, meta: RequestMeta) -> str:
         """The redirect URL carrying a new code (or an ``invalid_scope`` error), or ``LoginRefusedError``."""
         org_id = request.client.org_id
+        if not well_formed(email, EMAIL_CHARS) or not well_formed(password, PASSWORD_CHARS):
+            # No account has such an email or password: refused before it reaches a key or a hash.
+            raise LoginRefusedError("The email or password is not correct.", 401)
         email_key = email.strip().lower()
         buckets = self._throttle.keys(org_id, email_key, meta.ip)
         slots = [key for key, _ in buckets]

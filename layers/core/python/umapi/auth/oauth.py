@@ -31,6 +31,7 @@ from umapi.errors import OAuthError
 from umapi.keys import token_failure_bucket
 from umapi.observability import logger, metrics
 from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.text import well_formed
 from umapi.time import utc_now_iso
 from umapi.users.entities import User
 from umapi.users.repository import UserRepository
@@ -48,6 +49,27 @@ TOKEN_PARAMETERS = frozenset(
     {"grant_type", "client_id", "client_secret", "scope", "code", "redirect_uri", "code_verifier", "refresh_token"}
 )
 REVOKE_PARAMETERS = frozenset({"token", "token_type_hint", "client_id", "client_secret"})
+# The longest value each parameter may have. Ours are far shorter (ids are 30 characters, secrets,
+# codes and refresh tokens 43, access tokens about 1 KB); anything longer, or not valid text, is
+# refused before it reaches a key, a hash or a log line (contract §1).
+PARAMETER_LIMITS = {
+    "grant_type": 64,
+    "client_id": 64,
+    "client_secret": 256,
+    "scope": 1024,
+    "code": 256,
+    "redirect_uri": 2048,
+    "code_verifier": 128,
+    "refresh_token": 256,
+    "token": 8192,
+    "token_type_hint": 64,
+}
+CLIENT_CREDENTIALS = frozenset({"client_id", "client_secret"})
+
+
+def malformed(params: Mapping[str, str]) -> list[str]:
+    """The parameters whose values are too long or not valid text, in a stable order."""
+    return sorted(name for name, value in params.items() if not well_formed(value, PARAMETER_LIMITS.get(name, 1024)))
 
 
 def parse_parameters(body: str | None, media_type: str, known: Collection[str]) -> dict[str, str]:
@@ -137,8 +159,12 @@ class TokenService:
         if not grant_type:
             raise OAuthError("invalid_request", "grant_type is required.")
         if grant_type not in SUPPORTED_GRANTS:
-            raise OAuthError("unsupported_grant_type", f"grant_type {grant_type} is not supported.")
+            shown = grant_type if well_formed(grant_type, PARAMETER_LIMITS["grant_type"]) else "(malformed)"
+            raise OAuthError("unsupported_grant_type", f"grant_type {shown} is not supported.")
         try:
+            bad = [name for name in malformed(params) if name not in CLIENT_CREDENTIALS]
+            if bad:
+                raise OAuthError("invalid_request", f"{', '.join(bad)}: too long, or not valid text.")
             client = self._authenticate_client(params, authorization)
             window = client_window(client.id, client.org_id)
             if client.public:  # anyone can name it: it is counted only once the grant succeeds
@@ -182,6 +208,8 @@ class TokenService:
         token = params.get("token")
         if not token:
             raise OAuthError("invalid_request", "token is required.")
+        if not well_formed(token, PARAMETER_LIMITS["token"]):
+            return  # no token of ours looks like this: an unknown token (RFC 7009 §2.2)
         record = self._sessions.get_refresh(token)
         if record is not None and record.client_id == client.id:
             self._sessions.revoke_family(record.family_id)
@@ -196,8 +224,9 @@ class TokenService:
         try:
             grant = self._sessions.consume_code(code)
         except ReuseError as reuse:
-            # What the first use issued stops working, whichever request commits first: the
-            # burned code stops the family from being created, or the family is revoked.
+            # The first use still wins (exactly one does), and what it issued stops working
+            # (RFC 6749 §4.1.2), whichever request gets there first: the family is revoked here
+            # if it exists already, or by the first use once it sees the burned code.
             self._sessions.burn_code(code)
             if reuse.family_id:
                 self._sessions.revoke_family(reuse.family_id)
@@ -217,9 +246,11 @@ class TokenService:
         ):
             raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
         user = self._active_user(grant.org_id, grant.user_id, grant.session_version)
-        refresh = self._sessions.start_family(grant.family_id, grant, grant.scope, code)
+        refresh = self._sessions.start_family(grant.family_id, grant, grant.scope)
         if refresh is None:
             raise OAuthError("invalid_grant", "The authorization code was already used.")
+        if self._sessions.code_burned(code):  # a second use raced this one: its session ends
+            self._sessions.revoke_family(grant.family_id)
         return self._user_tokens(client, user, grant.scope, refresh, issuer, grant.family_id)
 
     def _refresh(self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta) -> dict[str, Any]:
@@ -331,7 +362,8 @@ class TokenService:
             basic = basic_credentials(authorization)
         except OAuthError:
             basic = None
-        return (basic[0] if basic else params.get("client_id", "")) or "-"
+        claimed = (basic[0] if basic else params.get("client_id", "")) or "-"
+        return claimed if well_formed(claimed, PARAMETER_LIMITS["client_id"]) else "(malformed)"
 
     def _authenticate_client(self, params: Mapping[str, str], authorization: str | None) -> Client:
         basic = basic_credentials(authorization)
@@ -344,6 +376,10 @@ class TokenService:
             client_id, secret = basic
         else:
             client_id, secret = params.get("client_id", ""), params.get("client_secret")
+        if not well_formed(client_id, PARAMETER_LIMITS["client_id"]) or (
+            secret is not None and not well_formed(secret, PARAMETER_LIMITS["client_secret"])
+        ):
+            raise OAuthError("invalid_client", "Client authentication failed.")
         client = authenticate_client(self._clients, client_id, secret) if client_id else None
         if client is None:
             raise OAuthError("invalid_client", "Client authentication failed.")

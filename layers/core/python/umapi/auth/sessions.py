@@ -151,8 +151,8 @@ class SessionStore:
 
     # ------------------------------------------------------------------ families and refresh tokens
     def burn_code(self, code: str) -> None:
-        """Mark a code presented twice: the family its first use starts can then never be created
-        (``start_family`` checks the mark), whichever of the two requests commits first."""
+        """Mark a code presented twice, so that the first use, once its family exists, revokes
+        it (``code_burned``), whichever of the two requests gets there first."""
         db.write_if(
             self._dynamodb.update_item,
             TableName=self._table,
@@ -162,9 +162,17 @@ class SessionStore:
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
-    def start_family(self, family_id: str, grant: AuthorizationCode, scope: str, code: str) -> str | None:
-        """A new family with its first refresh token; returns the token, or ``None`` when the code
-        was burned by a second use meanwhile (then nothing is created)."""
+    def code_burned(self, code: str) -> bool:
+        """Whether a second use of ``code`` marked it (a consistent read)."""
+        with db.translate_errors():
+            item = self._dynamodb.get_item(
+                TableName=self._table, Key=_key("CODE", token_hash(code)), ConsistentRead=True
+            ).get("Item")
+        return bool(item and item.get("burned", {}).get("BOOL"))
+
+    def start_family(self, family_id: str, grant: AuthorizationCode, scope: str) -> str | None:
+        """A new family with its first refresh token; returns the token, or ``None`` if the family
+        exists already (then nothing is created)."""
         token = new_secret_token()
         now = int(time.time())
         family = {
@@ -182,15 +190,7 @@ class SessionStore:
                 }
             ),
         }
-        not_burned = {
-            "ConditionCheck": {
-                "TableName": self._table,
-                "Key": _key("CODE", token_hash(code)),
-                "ConditionExpression": "attribute_not_exists(burned)",
-            }
-        }
         items = [
-            not_burned,
             {"Put": {"TableName": self._table, "Item": family, "ConditionExpression": "attribute_not_exists(PK)"}},
             self._refresh_put(token, family_id, grant.client_id, grant.org_id, grant.user_id, scope),
         ]
