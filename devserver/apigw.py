@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from flask import Response
@@ -24,15 +25,43 @@ def envelope(status: int, code: str, message: str, headers: dict[str, str] | Non
     return response
 
 
-# Swagger UI for GET /openapi.json (the browser fetches the UI's assets from its CDN).
+# Swagger UI for GET /openapi.json, with its assets served from here (devserver/swagger, installed
+# by `make install` from npm's swagger-ui-dist): /docs works offline, and an admin's browser runs
+# no script from a CDN. The page allows only its own origin (images: also data: URIs, which the
+# UI's stylesheet uses for its icons).
+SWAGGER_ASSETS = Path(__file__).resolve().parent / "swagger" / "node_modules" / "swagger-ui-dist"
+SWAGGER_FILES = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
 SWAGGER_UI = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>User Management API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="icon" href="/docs/favicon-32x32.png">
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
 <body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/start.js"></script>
 </body></html>
 """
+SWAGGER_START = 'SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});\n'
+SWAGGER_MISSING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>User Management API</title></head>
+<body><h1>User Management API</h1>
+<p>Swagger UI is not installed: install Node.js (with npm) and run <code>make install</code>.</p>
+<p>The document itself is at <a href="/openapi.json">/openapi.json</a>.</p></body></html>
+"""
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def docs_response(body: str | bytes, mimetype: str, status: int = 200) -> Response:
+    response = Response(body, status=status, mimetype=mimetype)
+    response.headers["Content-Security-Policy"] = DOCS_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class LocalApi(LocalApigwService):  # type: ignore[misc]
@@ -94,7 +123,18 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
             return Response(json.dumps({"data": sent_emails(region)}), mimetype="application/json")
 
         def swagger_ui() -> Response:
-            return Response(SWAGGER_UI, mimetype="text/html")
+            if not (SWAGGER_ASSETS / "swagger-ui-bundle.js").is_file():
+                return docs_response(SWAGGER_MISSING, "text/html", 503)
+            return docs_response(SWAGGER_UI, "text/html")
+
+        def swagger_asset(name: str) -> Response:
+            if name == "start.js":
+                return docs_response(SWAGGER_START, "text/javascript")
+            if name not in SWAGGER_FILES or not (SWAGGER_ASSETS / name).is_file():
+                return envelope(404, "not_found", f"No route matches GET /docs/{name}.")
+            response = docs_response((SWAGGER_ASSETS / name).read_bytes(), SWAGGER_FILES[name])
+            response.headers["Cache-Control"] = "public, max-age=3600"
+            return response
 
         def with_request_id(response: Response) -> Response:
             # The functions and the error envelopes set their own; this covers the local routes.
@@ -105,6 +145,7 @@ class LocalApi(LocalApigwService):  # type: ignore[misc]
 
         self._app.add_url_rule("/_local/emails", endpoint="_local_emails", view_func=list_emails, methods=["GET"])
         self._app.add_url_rule("/docs", endpoint="_local_docs", view_func=swagger_ui, methods=["GET"])
+        self._app.add_url_rule("/docs/<name>", endpoint="_local_docs_asset", view_func=swagger_asset, methods=["GET"])
 
     @property
     def flask_app(self) -> Any:

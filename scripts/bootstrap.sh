@@ -45,3 +45,15 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$digest" ]]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --editable .
   echo "$digest" > "$STAMP"
 fi
+
+# Swagger UI's assets for the local /docs, pinned by devserver/swagger/package-lock.json and
+# served by the local runtime itself (no CDN). Install scripts never run.
+DOCS=devserver/swagger
+if [[ ! -f "$DOCS/node_modules/.package-lock.json" || "$DOCS/package-lock.json" -nt "$DOCS/node_modules/.package-lock.json" ]]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "==> installing Swagger UI for /docs (npm ci)"
+    (cd "$DOCS" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  else
+    echo "note: npm not found; /docs will say how to install Swagger UI (everything else works)" >&2
+  fi
+fi

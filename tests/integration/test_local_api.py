@@ -72,7 +72,21 @@ def test_the_openapi_document_and_swagger_ui_are_served(local_api: LocalRuntime)
     docs = requests.get(f"{local_api.url}/docs", timeout=30)
     assert docs.status_code == 200
     assert docs.headers["Content-Type"].startswith("text/html")
-    assert 'url: "/openapi.json"' in docs.text
+    # Everything the page loads comes from the stack itself: offline, and no CDN script
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert assets
+    assert all(asset.startswith("/docs/") for asset in assets), assets
+    policy = docs.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy
+    assert "default-src 'none'" in policy
+    for asset in assets:
+        loaded = requests.get(f"{local_api.url}{asset}", timeout=30)
+        assert loaded.status_code == 200, asset
+        assert loaded.content, asset
+    start = requests.get(f"{local_api.url}/docs/start.js", timeout=30).text
+    assert 'url: "/openapi.json"' in start
+    assert "SwaggerUIBundle" in requests.get(f"{local_api.url}/docs/swagger-ui-bundle.js", timeout=30).text
+    assert requests.get(f"{local_api.url}/docs/package.json", timeout=30).status_code == 404
 
 
 def test_local_only_routes_carry_a_request_id_too(local_api: LocalRuntime) -> None:

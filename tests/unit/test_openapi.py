@@ -6,6 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,46 @@ def test_the_document_is_served_with_its_own_root_as_server(api: InProcessApi) -
     assert set(flows["clientCredentials"]["scopes"]) >= {"users:read", "platform:admin"}
     assert served["paths"] == generated["paths"]
     assert served["components"]["schemas"] == generated["components"]["schemas"]
+
+
+# The standards' own documents: their shapes are the standards', not ours.
+STANDARD_DOCUMENTS = {"/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/openapi.json"}
+
+
+def untyped_objects(schema: Any, schemas: dict[str, Any], where: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """Where ``schema`` holds an object with no properties and no typed values: what a generated
+    client can only call ``dict[str, Any]``."""
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return [] if name in seen else untyped_objects(schemas[name], schemas, f"{where}>{name}", seen | {name})
+    found = []
+    values = schema.get("additionalProperties")
+    if schema.get("type") == "object" and not schema.get("properties") and values in (None, True, {}):
+        found.append(where)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(key, []):
+            found += untyped_objects(branch, schemas, where, seen)
+    for name, sub in (schema.get("properties") or {}).items():
+        found += untyped_objects(sub, schemas, f"{where}.{name}", seen)
+    for sub in (schema.get("items"), values):
+        found += untyped_objects(sub, schemas, f"{where}[]", seen)
+    return found
+
+
+def test_no_response_schema_holds_an_untyped_object() -> None:
+    document = json.loads((ROOT / "openapi.json").read_text())
+    schemas = document["components"]["schemas"]
+    found = [
+        spot
+        for path, operations in document["paths"].items()
+        if path not in STANDARD_DOCUMENTS
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        for media in (response.get("content") or {}).values()
+        for spot in untyped_objects(media.get("schema"), schemas, f"{method.upper()} {path} {status}")
+    ]
+    assert found == []
+    job_error = schemas["JobRowError"]["properties"]["error"]["$ref"].rsplit("/", 1)[-1]
+    assert {"code", "message", "details"} <= set(schemas[job_error]["properties"])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from umapi import db
 from umapi.access.principal import Principal
@@ -28,6 +28,34 @@ class AuditActorOrTarget(BaseModel):
     id: str
 
 
+# What ``changes`` holds: per field ``{from, to}``, or the value an action carried (a login's
+# client_id, a suspension's reason). Documented exactly; read back as stored.
+_AUDIT_VALUE: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "object", "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
+        {"type": "null"},
+    ]
+}
+AUDIT_CHANGES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "per changed field {from, to}, or the value the action carried",
+    "additionalProperties": {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"from": _AUDIT_VALUE, "to": _AUDIT_VALUE},
+                "required": ["from", "to"],
+            },
+            *_AUDIT_VALUE["anyOf"],
+        ]
+    },
+}
+
+
 class AuditEntryResponse(BaseModel):
     """One audit-log entry (contract §4): who did what to what, and from where; never a secret."""
 
@@ -35,7 +63,7 @@ class AuditEntryResponse(BaseModel):
     actor: AuditActorOrTarget
     action: str
     target: AuditActorOrTarget
-    changes: dict[str, Any]
+    changes: Annotated[dict[str, Any], WithJsonSchema(AUDIT_CHANGES_SCHEMA)]
     request_id: str | None
     ip: str | None
     user_agent: str | None

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from umapi.error_models import ErrorObject
 from umapi.jobs.entities import MAX_ROWS
 from umapi.roles.models import ExpiresAt, RoleRef
 from umapi.users.models import Department
@@ -154,9 +155,7 @@ class JobResponse(BaseModel):
     completed_at: str | None
     callback_url: str | None
     result_url: str | None
-    error: dict[str, Any] | None = Field(
-        default=None, description="why a failed job could not run (status failed only)"
-    )
+    error: ErrorObject | None = Field(default=None, description="why a failed job could not run (status failed only)")
 
 
 class CreatedJobResponse(JobResponse):
@@ -169,4 +168,4 @@ class CreatedJobResponse(JobResponse):
 class JobRowError(BaseModel):
     index: int
     id: str | None = None
-    error: dict[str, Any]
+    error: ErrorObject

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from umapi.audit_log import AuditEntryResponse
+from umapi.error_models import ErrorObject
 from umapi.fields import NOT_BLANK, Omittable
 
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
@@ -200,16 +201,6 @@ class UserView(BaseModel):
     version: int | None = None
     permissions: list[str] | None = None
     audit_log: list[AuditEntryResponse] | None = None
-
-
-class ErrorObject(BaseModel):
-    """The envelope's ``error`` object, as a bulk row carries it (no request id of its own)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    code: str
-    message: str
-    details: list[dict[str, str]]
 
 
 class BulkRow(BaseModel):

@@ -1,0 +1,24 @@
+"""The envelope's ``error`` object as an API model (contract §8), for the answers that carry one
+inside their own body: a bulk row's result, a job row's error, a failed job's ``error``. Typed,
+so generated clients get ``code``, ``message`` and ``details``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetailObject(BaseModel):
+    field: str
+    message: str
+    code: str
+
+
+class ErrorObject(BaseModel):
+    """The envelope's ``error`` object without a request id of its own, plus the context keys
+    that apply (``required_permission``, ``conflicting_field``, ``violations``, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="the error code of contract §8 (a bulk row's own, e.g. user_not_found)")
+    message: str
+    details: list[ErrorDetailObject] = Field(default_factory=list)
