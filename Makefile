@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev backend test lint typecheck template-lint unit unit-fast build clean openapi bench
+.PHONY: help install dev backend test lint typecheck template-lint unit unit-fast build clean openapi bench rotate-key
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,7 +52,10 @@ build: install ## sam build (layer dependencies for arm64 from PyPI)
 	@$(BIN)/sam build
 
 clean: ## Remove .venv, build output and caches
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache devserver/swagger/node_modules
+
+rotate-key: install ## Rotate the signing key of the running `make dev` (PORT= as for make dev); says when it signs
+	@$(BIN)/python scripts/admin.py --local $${PORT:-3000} rotate-signing-key
 
 backend: install ## Only moto, provisioned from template.yaml on 0.0.0.0:5000 (for `sam local start-api`)
 	@$(BIN)/python -m devserver --backend-only --moto-host 0.0.0.0 --moto-port 5000

@@ -447,6 +447,110 @@ def job_throughput(rows: int) -> dict[str, Any]:
     return result
 
 
+# --------------------------------------------------------------------------- the local table's size
+TARGET_TABLE_RATIO = 2.0  # x the figure at the smallest table
+
+
+def local_table(sizes: tuple[int, ...], pages: int = 15, deliveries: int = 5) -> dict[str, Any]:
+    """The local runtime as its table grows (other organizations' items, up to a million): the
+    median time of a ``GET /users`` page (25 of the organization's 100 users) and of a webhook's
+    delivery (from ``POST /users`` answering to the receiver's POST arriving), per table size.
+    moto answers each query from its partition (devserver/moto_patches.py), so both should stay
+    within TARGET_TABLE_RATIO of the smallest table's figures."""
+    import requests
+
+    from devserver.runtime import LocalRuntime, LocalRuntimeConfig
+    from tests.support.http import admin_headers, client_token, new_client, new_org
+    from tests.support.webhooks import receiver
+    from umapi.access.permissions import PERMISSIONS
+
+    runtime = LocalRuntime(LocalRuntimeConfig(template_path=ROOT / "template.yaml", port=0))
+    runtime.start()
+    rows: dict[str, dict[str, Any]] = {}
+    try:
+        headers = admin_headers(runtime)
+        org = new_org(runtime, headers, "Bench Table")
+        client = new_client(
+            runtime, headers, org, name="bench", grant_types=["client_credentials"], scopes=list(PERMISSIONS),
+            rate_limit_per_minute=100_000,
+        )  # fmt: skip
+        auth = {"Authorization": f"Bearer {client_token(runtime.url, client['id'], client['client_secret'])}"}
+        session = requests.Session()
+        for i in range(100):
+            body = {"email": f"page{i}@example.com", "name": f"Page User {i}", "send_welcome_email": False}
+            session.post(f"{runtime.url}/users", json=body, headers=auth, timeout=30).raise_for_status()
+        with receiver() as hook:
+            hooked = {"url": hook.url, "events": ["user.created"]}
+            session.post(f"{runtime.url}/webhooks", json=hooked, headers=auth, timeout=30).raise_for_status()
+            for size in sorted(sizes):
+                held = _fill_local_table(size)
+                session.get(f"{runtime.url}/users?limit=25", headers=auth, timeout=600).raise_for_status()  # warm
+                page_ms = []
+                for _ in range(pages):
+                    started = time.perf_counter()
+                    session.get(f"{runtime.url}/users?limit=25", headers=auth, timeout=60).raise_for_status()
+                    page_ms.append((time.perf_counter() - started) * 1000)
+                delays = []
+                for i in range(deliveries):
+                    before = len(hook.received)
+                    body = {"email": f"d{size}-{i}@example.com", "name": "Delivered", "send_welcome_email": False}
+                    session.post(f"{runtime.url}/users", json=body, headers=auth, timeout=60).raise_for_status()
+                    answered = time.monotonic()
+                    deadline = answered + 600
+                    while len(hook.received) <= before and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                    if len(hook.received) <= before:
+                        raise SystemExit(f"bench: no delivery within 600 s on a table of {held:,} items")
+                    delays.append(hook.received[before].at - answered)
+                rows[str(size)] = {
+                    "items": held,
+                    "page_ms": round(statistics.median(page_ms), 1),
+                    "delivery_s": round(statistics.median(delays), 2),
+                }
+                row = rows[str(size)]
+                log(f"local table of {held:,} items: page {row['page_ms']} ms, delivery {row['delivery_s']} s")
+    finally:
+        runtime.stop()
+    first = rows[str(min(sizes))]
+    for row in rows.values():
+        row["page_ratio"] = round(row["page_ms"] / first["page_ms"], 2)
+        row["delivery_ratio"] = round(row["delivery_s"] / max(first["delivery_s"], 0.01), 2)
+    return rows
+
+
+def _fill_local_table(size: int) -> int:
+    """Other organizations' user items until the local table holds ``size`` items; the count.
+
+    They are put into moto's table directly (as stored items, no stream records: a million
+    requests would take an hour and wake the fan-out for nothing); what the queries keep of the
+    table is then dropped, so the next request rebuilds it from every item."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from devserver import moto_patches
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table("Table")
+    held = sum(len(partition) if table.range_key_attr else 1 for partition in table.items.values())
+    for n in range(held, size):
+        org = f"org_BENCHFILL{n // 1000:08d}"
+        user = f"usr_BENCHFILL{n:013d}"
+        attrs = {
+            "PK": {"S": f"ORG#{org}"},
+            "SK": {"S": f"USER#{user}"},
+            "entity": {"S": "user"},
+            "email": {"S": f"fill{n}@example.com"},
+            "name": {"S": f"Filler {n}"},
+            "status": {"S": "active"},
+            "GSI1PK": {"S": f"ORG#{org}#USERS"},
+            "GSI1SK": {"S": f"2026-01-01T00:00:00.000Z#{user}"},
+        }
+        hash_key, range_key = DynamoType(attrs["PK"]), DynamoType(attrs["SK"])
+        table.items[hash_key][range_key] = Item(hash_key, range_key, attrs)
+    moto_patches.forget_partitions(table)
+    return max(size, held)
+
+
 def _finished(url: str, auth: dict[str, str], job_id: str, what: str) -> dict[str, Any]:
     import requests
 
@@ -609,6 +713,20 @@ def report(results: dict[str, Any]) -> list[str]:
             missed.append(f"{name}: {verdict.lower()} ({row})")
         cells = "".join(f"{str(r['calls']) + ' / ' + str(r['items']):>16}" for r in row.values())
         print(f"{name:<52}{cells}  {verdict}")
+    table = results.get("local_table")
+    if table:
+        print(f"\n{'local table (make dev)':<26}{'items':>12}{'page':>10}{'x':>6}{'delivery':>10}{'x':>6}")
+        for row in table.values():
+            print(
+                f"{'':<26}{row['items']:>12,}{row['page_ms']:>8.1f}ms{row['page_ratio']:>6}"
+                f"{row['delivery_s']:>9.2f}s{row['delivery_ratio']:>6}"
+            )
+            for what in ("page", "delivery"):
+                if row[f"{what}_ratio"] > TARGET_TABLE_RATIO:
+                    missed.append(
+                        f"local table of {row['items']:,} items: {what} {row[f'{what}_ratio']}x the smallest table's"
+                        f" (target {TARGET_TABLE_RATIO}x)"
+                    )
     hooks = results["webhooks"]
     print(f"\nwebhook deliveries: {hooks['per_second']}/s ({hooks['deliveries']} in {hooks['seconds']} s)")
     jobs = results.get("jobs")
@@ -636,6 +754,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--job-rows", type=int, default=10_000, help="rows imported and exported on the local runtime [10000]; 0 skips"
     )
+    parser.add_argument(
+        "--table-sizes",
+        type=lambda text: tuple(int(size) for size in text.split(",")) if text != "0" else (),
+        default=(1_000, 100_000, 1_000_000),
+        help="local table sizes for the page and delivery row [1000,100000,1000000]; 0 skips",
+    )
+    parser.add_argument(
+        "--only", choices=("local-table", "jobs"), help="run only this part (merged into the last --output)"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json", help="where to write JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -643,16 +770,25 @@ def main(argv: list[str] | None = None) -> int:
     # With metrics disabled, Powertools still prints a metric's EMF line once it holds 100
     # values; the handlers' stdout is not the report.
     with contextlib.redirect_stdout(io.StringIO()):
-        results: dict[str, Any] = {
-            "python": sys.version.split()[0],
-            "machine": os.uname().machine,
-            "cold_imports": cold_imports(args.rounds),
-            "endpoints": warm_endpoints(args.requests),
-            "webhooks": webhook_throughput(args.events),
-            "scale": scale_table(args.sizes),
-        }
-        if args.job_rows:
-            results["jobs"] = job_throughput(args.job_rows)
+        if args.only:  # one part again, the rest as the last full run left it
+            results: dict[str, Any] = json.loads(args.output.read_text())
+            if args.only == "local-table":
+                results["local_table"] = local_table(args.table_sizes)
+            else:
+                results["jobs"] = job_throughput(args.job_rows)
+        else:
+            results = {
+                "python": sys.version.split()[0],
+                "machine": os.uname().machine,
+                "cold_imports": cold_imports(args.rounds),
+                "endpoints": warm_endpoints(args.requests),
+                "webhooks": webhook_throughput(args.events),
+                "scale": scale_table(args.sizes),
+            }
+            if args.job_rows:
+                results["jobs"] = job_throughput(args.job_rows)
+            if args.table_sizes:
+                results["local_table"] = local_table(args.table_sizes)
     missed = report(results)
     results["missed_targets"] = missed
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from devserver import state
 from devserver.backend import MotoBackend
 from devserver.runtime import LOCAL_CREDENTIALS, LocalRuntime, LocalRuntimeConfig, seed
 from devserver.template import Intrinsics, Template
@@ -73,8 +74,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {', '.join(sorted(route.methods)):<24} {runtime.url}{route.path}  -> {route.function_name}")
     if runtime.admin is not None:
         print_admin(runtime.admin, runtime.url)
+    port = int(runtime.url.rsplit(":", 1)[1])
+    state.write(
+        runtime.root,
+        port,
+        {
+            "url": runtime.url,
+            "endpoint_url": runtime.backend.endpoint_url,
+            "region": runtime.config.region,
+            "table": runtime.intrinsics.attributes["Table"]["Ref"],
+            "signing_secret": runtime.intrinsics.attributes["SigningKeysSecret"]["Ref"],
+        },
+    )
     print(f"Ready in {time.perf_counter() - started:.1f} s. Ctrl-C stops.", flush=True)
-    runtime.serve_forever()
+    try:
+        runtime.serve_forever()
+    finally:
+        state.remove(runtime.root, port)
     return 0
 
 

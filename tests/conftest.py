@@ -4,6 +4,8 @@ and one ``lambda_context``."""
 from __future__ import annotations
 
 import functools
+import importlib
+import json
 import os
 
 # Powertools reads these when a handler module is imported (as Lambda's environment has them
@@ -19,13 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.client
 import botocore.loaders
 import botocore.session
+import botocore.signers
 import pytest
 from moto import mock_aws
 
 from devserver import moto_patches
 from devserver.template import Template
+from tests.support import iam
 from tests.support.api import InProcessApi
 from tests.support.backend import REGION, FakeLambdaContext, provision, seed_platform
 from tests.support.users import Tenant, new_tenant
@@ -48,6 +53,72 @@ def _shared_loader(data_path: str | None) -> botocore.loaders.Loader:
 # long-lived Lambda process's session does.
 _create_loader = botocore.session.create_loader
 botocore.session.create_loader = _shared_loader
+
+
+# ------------------------------------------------------------------ least privilege (support/iam.py)
+IAM = iam.Recorder(Template.load(ROOT / "template.yaml"), REGION)
+_make_api_call = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009 - private, patched below
+_presign = botocore.signers.generate_presigned_url
+
+
+def _checked_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+    IAM.call(client.meta.service_model.endpoint_prefix, operation, params)
+    return _make_api_call(client, operation, params)
+
+
+def _checked_presign(client: Any, ClientMethod: str, Params: Any = None, **kwargs: Any) -> Any:  # noqa: N803
+    operation = client.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
+    IAM.call(client.meta.service_model.endpoint_prefix, operation, dict(Params or {}))
+    return _presign(client, ClientMethod, Params, **kwargs)
+
+
+setattr(botocore.client.BaseClient, "_make_api_call", _checked_call)  # noqa: B010
+setattr(botocore.signers, "generate_presigned_url", _checked_presign)  # noqa: B010
+for _function_id, _function in IAM.template.resources_of_type("AWS::Serverless::Function").items():
+    _module = importlib.import_module(".".join(Path(_function["Properties"]["CodeUri"]).parts) + ".handler")
+    _module.lambda_handler = iam.wrap_handler(_function_id, _module.lambda_handler)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _least_privilege() -> Iterator[None]:
+    """A test fails if a handler made an AWS call its function's policies do not allow."""
+    IAM.refused.clear()
+    yield
+    refused = sorted(set(IAM.refused))
+    IAM.refused.clear()
+    assert not refused, "template.yaml does not allow: " + "; ".join(refused)
+
+
+def _whole_run(config: pytest.Config) -> bool:
+    """Every test was selected (no -k, -m or paths narrower than the test paths)."""
+    default = {str((ROOT / path).resolve()) for path in config.getini("testpaths")}
+    given = {str(Path(arg.split("::")[0]).resolve()) for arg in config.args}
+    return not config.option.keyword and not config.option.markexpr and given <= default and given != set()
+
+
+_used_by_workers: set[tuple[str, int, str, str]] = set()
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker's used grants reach the controller."""
+    _used_by_workers.update(tuple(item) for item in json.loads(node.workeroutput.get("iam_used", "[]")))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run of every test fails on a grant of template.yaml that no call used."""
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: report to the controller
+        session.config.workeroutput["iam_used"] = json.dumps(sorted(IAM.used))
+        return
+    if exitstatus != 0 or not _whole_run(session.config):
+        return
+    problems = iam.unused(IAM.grants(), IAM.used | _used_by_workers)
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "least privilege: grants no test used", red=True)
+            for problem in problems:
+                reporter.write_line(problem)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +156,10 @@ def template() -> Template:
 def aws(template: Template) -> Iterator[dict[str, dict[str, Any]]]:
     """moto in-process holding template.yaml's tables, queues and secrets."""
     with mock_aws():
-        yield provision(template)
+        attributes = provision(template)
+        IAM.provisioned(attributes)
+        yield attributes
+        IAM.provisioned({})
 
 
 @pytest.fixture

@@ -35,9 +35,11 @@ class JobOutcomeError(CliError):
 
 
 class Client:
-    """Requests with the cached session's token; the contract's errors become ``CliError``s."""
+    """Requests with the cached session's token; the contract's errors become ``CliError``s.
+    ``org_id``: every request acts in that organization (``?org_id=``, platform admins)."""
 
-    def __init__(self, session: config.Session | None = None) -> None:
+    def __init__(self, session: config.Session | None = None, org_id: str | None = None) -> None:
+        self.org_id = org_id
         session = session or config.load()
         if session is None:
             raise AuthError("Not logged in.")
@@ -49,6 +51,8 @@ class Client:
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self.session.api_url}{path}"
+        if self.org_id:
+            kwargs["params"] = {**kwargs.get("params", {}), "org_id": self.org_id}
         try:
             response = self._http.request(method, url, timeout=TIMEOUT, **kwargs)
         except requests.RequestException as exc:
@@ -62,6 +66,11 @@ class Client:
         return self.call("GET", f"/jobs/{job_id}")
 
 
+# The bar shows rows, elapsed time and rate; the remaining time is the server's (eta_seconds,
+# measured over the whole job), not a second estimate of tqdm's own.
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]"
+
+
 def _bar_text(job: dict[str, Any]) -> str:
     eta = job.get("eta_seconds")
     parts = [job["status"], f"ok {job['successful']:,}", f"failed {job['failed']:,}"]
@@ -71,9 +80,21 @@ def _bar_text(job: dict[str, Any]) -> str:
 
 
 def watch(client: Client, job_id: str, *, quiet: bool, interval: float = 0.5) -> dict[str, Any]:
-    """Polls the job until it ends, with a progress bar on stderr unless ``quiet``."""
+    """Polls the job until it ends, with a progress bar on stderr unless ``quiet``. Ctrl-C
+    leaves the job running: ``KeyboardInterrupt`` carries its id, for main to say how to follow it."""
+    try:
+        return _watch(client, job_id, quiet=quiet, interval=interval)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(job_id) from None
+
+
+def _watch(client: Client, job_id: str, *, quiet: bool, interval: float) -> dict[str, Any]:
     job = client.job(job_id)
-    bar = None if quiet else tqdm(total=job.get("total"), unit="row", desc=job_id[-8:], file=sys.stderr)
+    if not quiet:
+        print(f"Job {job_id}: Ctrl-C stops watching, not the job.", file=sys.stderr)
+    bar = (
+        None if quiet else tqdm(total=job.get("total"), unit="row", desc="rows", file=sys.stderr, bar_format=BAR_FORMAT)
+    )
     try:
         while True:
             if bar is not None:
@@ -129,7 +150,7 @@ def import_users(args: Any) -> dict[str, Any]:
         from umapi_cli.main import UsageError
 
         raise UsageError(f"{path}: no such file.")
-    client = Client()
+    client = Client(org_id=args.org_id)
     body: dict[str, Any] = {"type": args.type, "upload": {"content_type": content_type}}
     if args.callback_url:
         body["callback_url"] = args.callback_url
@@ -155,7 +176,7 @@ def import_users(args: Any) -> dict[str, Any]:
 
 
 def export_users(args: Any) -> dict[str, Any]:
-    client = Client()
+    client = Client(org_id=args.org_id)
     data = {"format": args.format}
     for name in ("status", "role", "department"):
         if getattr(args, name):
@@ -182,7 +203,7 @@ def list_jobs(args: Any) -> dict[str, Any]:
         params["status"] = args.status
     if args.type:
         params["type"] = args.type
-    page = Client().call("GET", "/jobs", params=params)
+    page = Client(org_id=args.org_id).call("GET", "/jobs", params=params)
     lines = [
         f"{job['id']}  {job['type']:<21} {job['status']:<15} {job['progress']:>3}%  "
         f"{job['successful']:>9,} ok {job['failed']:>9,} failed  {job['created_at']}"
@@ -192,21 +213,21 @@ def list_jobs(args: Any) -> dict[str, Any]:
 
 
 def show_job(args: Any) -> dict[str, Any]:
-    job = Client().job(args.id)
+    job = Client(org_id=args.org_id).job(args.id)
     return {**job, "text": summary(job) if job["status"] not in UNFINISHED else f"{job['id']}: {_bar_text(job)}"}
 
 
 def watch_job(args: Any) -> dict[str, Any]:
-    return outcome(watch(Client(), args.id, quiet=args.json))
+    return outcome(watch(Client(org_id=args.org_id), args.id, quiet=args.json))
 
 
 def cancel_job(args: Any) -> dict[str, Any]:
-    job = Client().call("POST", f"/jobs/{args.id}/cancel")
+    job = Client(org_id=args.org_id).call("POST", f"/jobs/{args.id}/cancel")
     return {**job, "text": summary(job)}
 
 
 def job_errors(args: Any) -> dict[str, Any]:
-    client = Client()
+    client = Client(org_id=args.org_id)
     found: list[dict[str, Any]] = []
     cursor = None
     while len(found) < args.limit:

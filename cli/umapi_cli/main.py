@@ -1,8 +1,10 @@
 """The ``umapi`` command: argument parsing, output (text or ``--json``) and exit codes.
 
-Exit codes: 0 done; 1 the API refused the request; 2 a usage error; 3 not logged in, the
-session expired, or the credentials were refused; 4 the API could not be reached; 5 a job
-completed but some of its rows failed; 6 a job failed, was cancelled or expired.
+``--json`` and ``--org-id`` go before or after the command. Exit codes: 0 done; 1 the API
+refused the request; 2 a usage error; 3 not logged in, the session expired, or the credentials
+were refused; 4 the API could not be reached; 5 a job completed but some of its rows failed;
+6 a job failed, was cancelled or expired; 130 interrupted (a job goes on); 141 the output's
+reader went away (``umapi … | head``), as for any command killed by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from umapi_cli import __version__, config
 from umapi_cli.api import AuthError, CliError, client_credentials_token, token_claims
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 class UsageError(CliError):
@@ -93,14 +97,31 @@ def logout(_: argparse.Namespace) -> dict[str, Any]:
     return {"logged_out": removed, "text": text}
 
 
+def _options(*, top: bool) -> _Parser:
+    """The options every command takes, before or after its name (a later one wins)."""
+    options = _Parser(add_help=False)
+    default: Any = False if top else argparse.SUPPRESS
+    options.add_argument("--json", action="store_true", default=default, help="print JSON instead of text")
+    options.add_argument(
+        "--org-id",
+        default=None if top else argparse.SUPPRESS,
+        metavar="ORG",
+        help="act in this organization (a platform admin's session: the API's ?org_id=)",
+    )
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="umapi", description="The User Management API from the command line.")
+    parser = _Parser(
+        prog="umapi", description="The User Management API from the command line.", parents=[_options(top=True)]
+    )
     parser.add_argument("--version", action="version", version=f"umapi {__version__}")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
+    shared = _options(top=False)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     sign_in = commands.add_parser(
         "login",
+        parents=[shared],
         help="get a token with client credentials and cache it",
         description="Get an access token with the client credentials grant and cache it (0600) for the "
         "other commands. The secret comes from UMAPI_CLIENT_SECRET, --client-secret-stdin or a prompt; "
@@ -112,15 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
     sign_in.add_argument("--scope", help="space-separated scopes to ask for [all the client's scopes]")
     sign_in.set_defaults(run=login)
 
-    sign_out = commands.add_parser("logout", help="forget the cached token", description="Remove the cached token.")
+    sign_out = commands.add_parser(
+        "logout", parents=[shared], help="forget the cached token", description="Remove the cached token."
+    )
     sign_out.set_defaults(run=logout)
 
     from umapi_cli import jobs
 
-    users = commands.add_parser("users", help="bulk import and export of users", description="Bulk work on users.")
+    users = commands.add_parser(
+        "users", parents=[shared], help="bulk import and export of users", description="Bulk work on users."
+    )
     users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser, metavar="ACTION")
     importing = users_commands.add_parser(
         "import",
+        parents=[shared],
         help="create (or update) users from a .csv or .jsonl file",
         description="Upload FILE as a job (up to 1,000,000 rows or 100 MiB). A csv's header names the fields "
         "of POST /users (or, with --type bulk_user_update, id and the fields of PATCH /users/{id}); a jsonl "
@@ -135,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     importing.set_defaults(run=jobs.import_users)
     exporting = users_commands.add_parser(
         "export",
+        parents=[shared],
         help="write the organization's users to a file",
         description="Export users, selected as GET /users selects them, through a job; waits for it and "
         "downloads the result.",
@@ -148,9 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--department", help="only this department")
     exporting.set_defaults(run=jobs.export_users)
 
-    job = commands.add_parser("jobs", help="list, follow and cancel jobs", description="The organization's jobs.")
+    job = commands.add_parser(
+        "jobs", parents=[shared], help="list, follow and cancel jobs", description="The organization's jobs."
+    )
     job_commands = job.add_subparsers(dest="jobs_command", required=True, parser_class=_Parser, metavar="ACTION")
-    listing = job_commands.add_parser("list", help="newest first", description="List jobs, newest first.")
+    listing = job_commands.add_parser(
+        "list", parents=[shared], help="newest first", description="List jobs, newest first."
+    )
     listing.add_argument(
         "--status",
         choices=["awaiting_upload", "queued", "processing", "completed", "failed", "cancelled", "expired"],
@@ -165,11 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("watch", "follow a job with a progress bar until it ends", jobs.watch_job),
         ("cancel", "cancel a job: rows not yet processed never are", jobs.cancel_job),
     ):
-        action = job_commands.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:] + ".")
+        action = job_commands.add_parser(
+            name, parents=[shared], help=helptext, description=helptext[0].upper() + helptext[1:] + "."
+        )
         action.add_argument("id", metavar="ID", help="the job's id (job_…)")
         action.set_defaults(run=run)
     errors = job_commands.add_parser(
-        "errors", help="the rows that failed", description="A job's row errors, in row order."
+        "errors", parents=[shared], help="the rows that failed", description="A job's row errors, in row order."
     )
     errors.add_argument("id", metavar="ID", help="the job's id (job_…)")
     errors.add_argument("--limit", type=int, default=1000, help="at most this many (default 1000)")
@@ -178,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a reader that went away can still be answered
+        return code
+    except BrokenPipeError:
+        # The reader of our output went away (`umapi jobs list | head`): stop quietly, and keep
+        # Python from reporting the pipe again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], dict[str, Any]] = args.run
     try:
@@ -193,9 +239,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             hint = " Run `umapi login`." if isinstance(error, AuthError) and args.command != "login" else ""
             print(f"umapi: {error.message}{hint}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("umapi: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupted:
+        job_id = interrupted.args[0] if interrupted.args else None
+        if job_id:  # a job runs on the server, whatever happens to this command
+            print(
+                f"\numapi: interrupted. Job {job_id} goes on: follow it with `umapi jobs watch {job_id}`, "
+                f"stop it with `umapi jobs cancel {job_id}`.",
+                file=sys.stderr,
+            )
+        else:
+            print("\numapi: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     text = result.pop("text", "")
     print(json.dumps(result, indent=2) if args.json else text)
     return 0

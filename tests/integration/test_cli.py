@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -194,3 +195,93 @@ def test_an_unknown_file_type_is_a_usage_error(logged_in: None, tmp_path: Path) 
     other = tmp_path / "users.xlsx"
     other.write_text("x")
     assert main(["users", "import", str(other)]) == 2
+
+
+def test_the_bar_shows_the_servers_eta_only_and_names_the_whole_job(
+    logged_in: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    source = tmp_path / "few.csv"
+    source.write_text(
+        "email,name,send_welcome_email\n" + "".join(f"bar{i}@example.com,B {i},false\n" for i in range(3))
+    )
+    assert main(["users", "import", str(source), "--wait"]) == 0
+    shown = capsys.readouterr()
+    job_id = shown.out.split()[1]
+    assert job_id.startswith("job_")
+    assert f"Job {job_id}:" in shown.err  # the full id, when the job starts
+    bar = [line for line in shown.err.replace("\r", "\n").splitlines() if "row/s" in line]
+    assert bar
+    assert all("<" not in line for line in bar)  # tqdm's own remaining-time estimate is gone
+
+
+def test_json_and_org_id_come_before_or_after_the_command(
+    local_api: LocalRuntime, config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.http import admin_headers, client_token, new_client, new_org
+
+    # Given a tenant organization with a job, and the platform admin logged in
+    assert local_api.admin is not None
+    headers = admin_headers(local_api)
+    tenant = new_org(local_api, headers, "CLI Tenant")
+    client = new_client(local_api, headers, tenant, name="t", grant_types=["client_credentials"], scopes=["users:read"])
+    token = client_token(local_api.url, client["id"], client["client_secret"])
+    job = requests.post(
+        f"{local_api.url}/jobs",
+        json={"type": "user_export", "data": {"format": "jsonl"}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+    monkeypatch.setenv("UMAPI_CLIENT_SECRET", local_api.admin.client_secret)
+    assert main(["login", "--api-url", local_api.url, "--client-id", local_api.admin.client_id]) == 0
+    capsys.readouterr()
+    # When the admin lists jobs with --json and --org-id after the command
+    assert main(["jobs", "list", "--json", "--org-id", tenant]) == 0
+    # Then the tenant's jobs are listed, as JSON
+    assert job["id"] in [entry["id"] for entry in json.loads(capsys.readouterr().out)["data"]]
+    assert main(["--json", "--org-id", tenant, "jobs", "show", job["id"]]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == job["id"]
+    assert main(["--json", "jobs", "show", job["id"]]) == 1  # in the admin's own organization: 404
+    capsys.readouterr()
+
+
+def test_ctrl_c_while_watching_says_the_job_goes_on(
+    logged_in: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from umapi_cli import jobs
+
+    created = jobs.Client().call(
+        "POST", "/jobs", json={"type": "bulk_user_create", "upload": {"content_type": "text/csv"}}
+    )
+
+    polls: list[str] = []
+    poll = jobs.Client.job
+
+    def interrupted_on_the_second_poll(client: jobs.Client, job_id: str) -> dict[str, Any]:
+        polls.append(job_id)
+        if len(polls) > 1:
+            raise KeyboardInterrupt  # Ctrl-C while the bar waits
+        return poll(client, job_id)
+
+    monkeypatch.setattr(jobs.Client, "job", interrupted_on_the_second_poll)
+    assert main(["jobs", "watch", created["id"]]) == 130
+    said = capsys.readouterr().err
+    assert f"Job {created['id']} goes on" in said
+    assert f"umapi jobs cancel {created['id']}" in said
+    assert "Traceback" not in said
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(logged_in: None, config_dir: Path) -> None:
+    import os
+
+    umapi = Path(sys.executable).parent / "umapi"
+    environment = {**os.environ, "UMAPI_CONFIG_DIR": str(config_dir)}
+    running = subprocess.Popen(  # noqa: S603
+        [str(umapi), "jobs", "list", "--limit", "100"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+    )
+    assert running.stdout is not None
+    running.stdout.close()  # `| head` that has read enough
+    _, err = running.communicate(timeout=60)
+    assert running.returncode == 141, err
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err

@@ -99,3 +99,94 @@ def test_concurrent_updates_of_one_item_each_land_and_each_answer_its_own_result
     item = dynamodb.get_item(TableName="Table", Key=key)["Item"]
     assert sorted(int(v["N"]) for v in item["seen"]["L"]) == list(range(60))  # no update lost
     assert sorted(counts) == list(range(1, 61))  # each answer is the item right after its own update
+
+
+# ---------------------------------------------------------------------- queries read their partition
+def gsi1(dynamodb: Any, partition: str, **extra: Any) -> list[str]:
+    """The GSI1 partition's items' PKs, in index order, every page."""
+    found: list[str] = []
+    request: dict[str, Any] = {
+        "TableName": "Table",
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :p",
+        "ExpressionAttributeValues": {":p": {"S": partition}},
+        **extra,
+    }
+    while True:
+        page = dynamodb.query(**request)
+        found += [item["PK"]["S"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def indexed(pk: str, partition: str, order: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": "X"}, "GSI1PK": {"S": partition}, "GSI1SK": {"S": order}}
+
+
+def test_an_index_query_follows_every_kind_of_write(aws: Any) -> None:
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    # Given an index queried once (its partitions built), then written by every kind of request
+    dynamodb.put_item(TableName="Table", Item=indexed("A", "P", "3"))
+    assert gsi1(dynamodb, "P") == ["A"]
+    dynamodb.put_item(TableName="Table", Item=indexed("B", "P", "1"))
+    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": "Table", "Item": indexed("C", "P", "2")}}])
+    dynamodb.batch_write_item(
+        RequestItems={"Table": [{"PutRequest": {"Item": indexed(f"D{i}", "Q", str(i))}} for i in range(3)]}
+    )
+    dynamodb.update_item(  # moves A to another partition of the index, in place
+        TableName="Table",
+        Key={"PK": {"S": "A"}, "SK": {"S": "X"}},
+        UpdateExpression="SET GSI1PK = :q",
+        ExpressionAttributeValues={":q": {"S": "Q"}},
+    )
+    dynamodb.delete_item(TableName="Table", Key={"PK": {"S": "D1"}, "SK": {"S": "X"}})
+    dynamodb.update_item(  # an item that leaves the index
+        TableName="Table",
+        Key={"PK": {"S": "D2"}, "SK": {"S": "X"}},
+        UpdateExpression="REMOVE GSI1PK",
+    )
+    # Then every query answers what the table holds, in index order, across pages
+    assert gsi1(dynamodb, "P") == ["B", "C"]
+    assert gsi1(dynamodb, "Q") == ["D0", "A"]
+    assert gsi1(dynamodb, "Q", ScanIndexForward=False, Limit=1) == ["A", "D0"]
+    assert gsi1(dynamodb, "nothing") == []
+
+
+def test_a_failed_conditional_write_leaves_the_index_as_it_was(aws: Any) -> None:
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.put_item(TableName="Table", Item=indexed("A", "P", "1"))
+    assert gsi1(dynamodb, "P") == ["A"]
+    with pytest.raises(ClientError):
+        dynamodb.put_item(
+            TableName="Table", Item=indexed("A", "Q", "1"), ConditionExpression="attribute_not_exists(PK)"
+        )
+    assert (gsi1(dynamodb, "P"), gsi1(dynamodb, "Q")) == (["A"], [])
+
+
+def test_a_query_reads_only_its_partition(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.table import Table
+
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    # Given a table of 2,000 items in other partitions, and a partition of 3
+    for start in range(0, 2000, 25):
+        items = [indexed(f"OTHER{i}", f"O{i % 50}", str(i)) for i in range(start, start + 25)]
+        dynamodb.batch_write_item(RequestItems={"Table": [{"PutRequest": {"Item": item}} for item in items]})
+    for pk in ("A", "B", "C"):
+        dynamodb.put_item(TableName="Table", Item=indexed(pk, "MINE", pk))
+    assert gsi1(dynamodb, "MINE") == ["A", "B", "C"]  # the index's partitions are built once
+    # When the index and the table are queried again, no query looks at every item
+    looked: list[str] = []
+    whole_table = Table.all_items
+
+    def every_item(self: Table) -> list[Any]:
+        looked.append("all")
+        return whole_table(self)
+
+    monkeypatch.setattr(Table, "all_items", every_item)
+    assert gsi1(dynamodb, "MINE") == ["A", "B", "C"]
+    page = dynamodb.query(
+        TableName="Table", KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "B"}}
+    )
+    assert [item["PK"]["S"] for item in page["Items"]] == ["B"]
+    assert looked == []

@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,7 +239,10 @@ def test_a_change_reaches_the_receiver_signed_both_ways(acme: Tenant, pump: Pump
     assert envelope["org_id"] == acme.org_id
     assert set(envelope["metadata"]) == {"ip_address", "user_agent", "api_version", "actor_id", "request_id"}
     assert delivery.headers["webhook-id"] == envelope["id"]
-    assert delivery.headers["user-agent"].startswith("umapi-webhooks/")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = re.search(r"^User-Agent: (.+)$", readme, re.M)
+    assert documented, "the README shows a delivery's headers"
+    assert delivery.headers["user-agent"] == documented.group(1)  # what the README shows is what is sent
     verify_signatures(delivery, webhook["secret"])
 
     shown = event(acme, envelope["id"])

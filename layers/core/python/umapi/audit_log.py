@@ -36,7 +36,12 @@ _AUDIT_VALUE: dict[str, Any] = {
         {"type": "number"},
         {"type": "boolean"},
         {"type": "array", "items": {"type": "string"}},
-        {"type": "object", "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
+        {  # metadata, or a marker such as {"changed": true} for a value never shown (a password)
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+            },
+        },
         {"type": "null"},
     ]
 }

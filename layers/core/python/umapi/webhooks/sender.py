@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from umapi.webhooks.urls import Target, UnsafeUrlError, parse, resolve
 
 MAX_BODY_BYTES = 64 * 1024
-USER_AGENT = "umapi-webhooks/1.0 (+https://www.standardwebhooks.com)"
+USER_AGENT = "umapi-webhooks/1.0"
 
 
 @dataclass(frozen=True)

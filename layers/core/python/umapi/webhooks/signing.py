@@ -5,7 +5,7 @@ Two signatures go with every delivery:
 - ``X-Webhook-Signature: sha256=<hex>``: exactly one value, HMAC-SHA256 of the raw body keyed
   with the newest secret string exactly as shown (``whsec_…``, UTF-8), so a receiver that
   compares the header (seed 003's example) keeps working through a rotation;
-- Standard Webhooks (https://www.standardwebhooks.com): ``webhook-id`` (the event id, the same
+- Standard Webhooks: ``webhook-id`` (the event id, the same
   on every retry), ``webhook-timestamp`` (Unix seconds) and ``webhook-signature: v1,<base64>``,
   HMAC-SHA256 of ``{id}.{timestamp}.{body}`` keyed with the base64-decoded part after ``whsec_``;
   during a rotation's 24 hours it carries one signature per live secret, space-separated, as

@@ -1,0 +1,226 @@
+"""Least privilege, checked by the tests themselves: every AWS call a function's handler makes in
+any test is matched against that function's ``Policies`` in template.yaml, as IAM would, and a
+grant that no call of the whole run used is reported (a run of every test fails on it).
+
+How a call becomes IAM requests (``requests_of``): DynamoDB transactions ask for each item's own
+action (``PutItem``, ``UpdateItem``, ``DeleteItem``, ``ConditionCheckItem``) on its table; a
+``Query`` on an index asks on ``<table>/index/<name>``; S3 multipart steps are ``s3:PutObject``;
+a presigned URL is a request the function's role signs, so it is recorded when it is made;
+``ses:FromAddress`` is the condition key of SES sends.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from devserver.template import Intrinsics, Template
+
+# The function whose handler is running (set by ``acting_as``), and the calls it was refused.
+_function: ContextVar[str | None] = ContextVar("iam_function", default=None)
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str
+    resource: str
+    conditions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    index: int
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: tuple[tuple[str, str], ...] = ()  # StringEquals only
+
+    def allows(self, request: Request) -> tuple[str, str] | None:
+        """``(action, resource pattern)`` of this statement that allow ``request``, or ``None``."""
+        action = next((a for a in self.actions if fnmatch.fnmatchcase(request.action, a)), None)
+        resource = next((r for r in self.resources if fnmatch.fnmatchcase(request.resource, r)), None)
+        if action is None or resource is None:
+            return None
+        given = dict(request.conditions)
+        if any(given.get(key) != value for key, value in self.conditions):
+            return None
+        return action, resource
+
+
+def statements(template: Template, function_id: str, intrinsics: Intrinsics) -> list[Statement]:
+    """The function's inline policy statements with every intrinsic resolved."""
+    found: list[Statement] = []
+    props = template.resources[function_id]["Properties"]
+    for policy in props.get("Policies", []):
+        for raw in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            if raw.get("Effect") != "Allow":
+                continue
+            actions = raw["Action"] if isinstance(raw["Action"], list) else [raw["Action"]]
+            resources = raw["Resource"] if isinstance(raw["Resource"], list) else [raw["Resource"]]
+            conditions = tuple(
+                (key, str(intrinsics.resolve(value)))
+                for key, value in (raw.get("Condition", {}).get("StringEquals") or {}).items()
+            )
+            found.append(
+                Statement(
+                    len(found),
+                    tuple(actions),
+                    tuple(str(intrinsics.resolve(resource)) for resource in resources),
+                    conditions,
+                )
+            )
+    return found
+
+
+def _by_ref(attributes: dict[str, dict[str, Any]], value: str) -> dict[str, Any]:
+    """The resource whose Ref (a name, URL or ARN) is ``value``."""
+    for resource in attributes.values():
+        if value in (resource.get("Ref"), resource.get("Arn"), resource.get("QueueUrl")):
+            return resource
+    raise KeyError(f"no resource of the template is {value}")
+
+
+def _table(attributes: dict[str, dict[str, Any]], name: str) -> str:
+    return str(_by_ref(attributes, name)["Arn"])
+
+
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+_S3_ACTIONS = {
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "HeadObject": "GetObject",
+    "ListParts": "ListMultipartUploadParts",
+}
+_SQS_ACTIONS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}
+
+
+def requests_of(service: str, operation: str, params: dict[str, Any], attributes: dict[str, Any]) -> list[Request]:
+    """The IAM requests one API call makes."""
+    if service == "dynamodb":
+        if operation in ("TransactWriteItems", "TransactGetItems"):
+            found: list[Request] = []
+            for item in params["TransactItems"]:
+                ((kind, body),) = item.items()
+                action = "GetItem" if kind == "Get" else _TRANSACT_ACTIONS[kind]
+                found.append(Request(f"dynamodb:{action}", _table(attributes, body["TableName"])))
+            return found
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [Request(f"dynamodb:{operation}", _table(attributes, name)) for name in params["RequestItems"]]
+        resource = _table(attributes, params["TableName"])
+        if params.get("IndexName"):
+            resource += f"/index/{params['IndexName']}"
+        return [Request(f"dynamodb:{operation}", resource)]
+    if service == "s3":
+        action = _S3_ACTIONS.get(operation, operation)
+        return [Request(f"s3:{action}", f"arn:aws:s3:::{params['Bucket']}/{params.get('Key', '')}")]
+    if service == "sqs":
+        action = _SQS_ACTIONS.get(operation, operation)
+        return [Request(f"sqs:{action}", str(_by_ref(attributes, params["QueueUrl"])["Arn"]))]
+    if service == "secretsmanager":
+        return [Request(f"secretsmanager:{operation}", str(_by_ref(attributes, params["SecretId"])["Ref"]))]
+    if service in ("ses", "email"):
+        source = str(params.get("Source") or params.get("FromArn") or "")
+        return [Request(f"ses:{operation}", "*", (("ses:FromAddress", source),))]
+    return [Request(f"{service}:{operation}", "*")]
+
+
+@dataclass
+class Recorder:
+    """Checks each call made inside a handler, and notes which grants were used."""
+
+    template: Template
+    region: str
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    used: set[tuple[str, int, str, str]] = field(default_factory=set)  # function, statement, action, resource
+    _policies: dict[str, list[Statement]] = field(default_factory=dict)
+
+    def provisioned(self, attributes: dict[str, dict[str, Any]]) -> None:
+        """A test's moto resources (their physical names and ARNs)."""
+        self.attributes = attributes
+        self._policies = {}
+
+    def policies(self, function_id: str) -> list[Statement]:
+        if function_id not in self._policies:
+            intrinsics = Intrinsics(self.region, "tests", self.template.parameter_defaults(), self.attributes)
+            self._policies[function_id] = statements(self.template, function_id, intrinsics)
+        return self._policies[function_id]
+
+    def call(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        function_id = _function.get()
+        if function_id is None or not self.attributes:
+            return  # the test's own set-up, not a function
+        for request in requests_of(service, operation, params, self.attributes):
+            allowed = [(s.index, *hit) for s in self.policies(function_id) if (hit := s.allows(request))]
+            if not allowed:
+                self.refused.append(f"{function_id} may not {request.action} on {request.resource}")
+            for index, action, resource in allowed:
+                self.used.add((function_id, index, action, self._pattern(function_id, index, resource)))
+
+    def _pattern(self, function_id: str, index: int, resolved: str) -> str:
+        """The statement's resource as template.yaml writes it (stable across tests' resources)."""
+        props = self.template.resources[function_id]["Properties"]
+        raw = [s for p in props["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])]
+        resources = raw[index]["Resource"] if isinstance(raw[index]["Resource"], list) else [raw[index]["Resource"]]
+        position = self.policies(function_id)[index].resources.index(resolved)
+        return repr(resources[position])
+
+    def grants(self) -> set[tuple[str, int, str, str]]:
+        """Every (function, statement, action, resource) the template grants."""
+        found: set[tuple[str, int, str, str]] = set()
+        for function_id in self.template.resources_of_type("AWS::Serverless::Function"):
+            props = self.template.resources[function_id]["Properties"]
+            raw = [s for p in props.get("Policies", []) if isinstance(p, dict) for s in p.get("Statement", [])]
+            for index, statement in enumerate(raw):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                resources = (
+                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                )
+                found.update(
+                    (function_id, index, action, repr(resource)) for action in actions for resource in resources
+                )
+        return found
+
+
+def unused(grants: set[tuple[str, int, str, str]], used: set[tuple[str, int, str, str]]) -> list[str]:
+    """Grants nothing used: an action of a statement that no call used on any of its resources,
+    or a resource of a statement that no call touched with any of its actions."""
+    problems = []
+    statements_of = {(f, i) for f, i, _, _ in grants}
+    for function_id, index in sorted(statements_of):
+        mine = {(a, r) for f, i, a, r in grants if (f, i) == (function_id, index)}
+        hits = {(a, r) for f, i, a, r in used if (f, i) == (function_id, index)}
+        for action in sorted({a for a, _ in mine} - {a for a, _ in hits}):
+            problems.append(f"{function_id} statement {index}: {action} is granted but never used")
+        for resource in sorted({r for _, r in mine} - {r for _, r in hits}):
+            problems.append(f"{function_id} statement {index}: {resource} is granted but never used")
+    return problems
+
+
+@contextmanager
+def acting_as(function_id: str) -> Iterator[None]:
+    token = _function.set(function_id)
+    try:
+        yield
+    finally:
+        _function.reset(token)
+
+
+def wrap_handler(function_id: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+    """``handler`` running as ``function_id`` (its calls checked against that function's policies)."""
+
+    def run(event: Any, context: Any) -> Any:
+        with acting_as(function_id):
+            return handler(event, context)
+
+    run.__wrapped__ = handler  # type: ignore[attr-defined]
+    return run
