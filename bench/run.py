@@ -405,19 +405,11 @@ def job_throughput(rows: int) -> dict[str, Any]:
     import requests
 
     from devserver.runtime import LocalRuntime, LocalRuntimeConfig
-    from tests.support.http import admin_headers, client_token, new_client, new_org
-    from umapi.access.permissions import PERMISSIONS
 
     runtime = LocalRuntime(LocalRuntimeConfig(template_path=ROOT / "template.yaml", port=0))
     runtime.start()
     try:
-        headers = admin_headers(runtime)
-        org = new_org(runtime, headers, "Bench Jobs")
-        client = new_client(
-            runtime, headers, org, name="bench", grant_types=["client_credentials"], scopes=list(PERMISSIONS),
-            rate_limit_per_minute=100_000,
-        )  # fmt: skip
-        auth = {"Authorization": f"Bearer {client_token(runtime.url, client['id'], client['client_secret'])}"}
+        auth = _bench_tenant(runtime, "Bench Jobs")
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "users.csv"
             with path.open("w") as out:
@@ -460,21 +452,13 @@ def local_table(sizes: tuple[int, ...], pages: int = 15, deliveries: int = 5) ->
     import requests
 
     from devserver.runtime import LocalRuntime, LocalRuntimeConfig
-    from tests.support.http import admin_headers, client_token, new_client, new_org
     from tests.support.webhooks import receiver
-    from umapi.access.permissions import PERMISSIONS
 
     runtime = LocalRuntime(LocalRuntimeConfig(template_path=ROOT / "template.yaml", port=0))
     runtime.start()
     rows: dict[str, dict[str, Any]] = {}
     try:
-        headers = admin_headers(runtime)
-        org = new_org(runtime, headers, "Bench Table")
-        client = new_client(
-            runtime, headers, org, name="bench", grant_types=["client_credentials"], scopes=list(PERMISSIONS),
-            rate_limit_per_minute=100_000,
-        )  # fmt: skip
-        auth = {"Authorization": f"Bearer {client_token(runtime.url, client['id'], client['client_secret'])}"}
+        auth = _bench_tenant(runtime, "Bench Table")
         session = requests.Session()
         for i in range(100):
             body = {"email": f"page{i}@example.com", "name": f"Page User {i}", "send_welcome_email": False}
@@ -549,6 +533,21 @@ def _fill_local_table(size: int) -> int:
         table.items[hash_key][range_key] = Item(hash_key, range_key, attrs)
     moto_patches.forget_partitions(table)
     return max(size, held)
+
+
+def _bench_tenant(runtime: Any, name: str) -> dict[str, str]:
+    """A new organization on the local runtime, and the headers of a client holding every
+    permission in it (a high rate limit: the bench is not what the limit is for)."""
+    from tests.support.http import admin_headers, client_token, new_client, new_org
+    from umapi.access.permissions import PERMISSIONS
+
+    headers = admin_headers(runtime)
+    org = new_org(runtime, headers, name)
+    client = new_client(
+        runtime, headers, org, name="bench", grant_types=["client_credentials"], scopes=list(PERMISSIONS),
+        rate_limit_per_minute=100_000,
+    )  # fmt: skip
+    return {"Authorization": f"Bearer {client_token(runtime.url, client['id'], client['client_secret'])}"}
 
 
 def _finished(url: str, auth: dict[str, str], job_id: str, what: str) -> dict[str, Any]:

@@ -5,9 +5,8 @@ any pattern matches it. A pattern is an object whose leaves are lists of what a 
 literal values (strings, numbers, ``null``), or the operators ``{"prefix": "..."}``,
 ``{"exists": true|false}`` and ``{"anything-but": [...]}``. Those are the ones this runtime
 knows; a template using another is refused when it is loaded, so nothing is silently let
-through that AWS would drop (or the other way round).
-
-https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html
+through that AWS would drop (or the other way round). (AWS Lambda's developer guide,
+"Lambda event filtering", describes the syntax.)
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ setattr(botocore.client.BaseClient, "_make_api_call", _checked_call)  # noqa: B0
 setattr(botocore.signers, "generate_presigned_url", _checked_presign)  # noqa: B010
 for _function_id, _function in IAM.template.resources_of_type("AWS::Serverless::Function").items():
     _module = importlib.import_module(".".join(Path(_function["Properties"]["CodeUri"]).parts) + ".handler")
-    _module.lambda_handler = iam.wrap_handler(_function_id, _module.lambda_handler)  # type: ignore[attr-defined]
+    _module.lambda_handler = iam.wrap_handler(_function_id, _module.lambda_handler, services.reset)  # type: ignore[attr-defined]
+iam.install_thread_context()
 
 
 @pytest.fixture(autouse=True)
@@ -109,9 +110,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workeroutput"):  # an xdist worker: report to the controller
         session.config.workeroutput["iam_used"] = json.dumps(sorted(IAM.used))
         return
-    if exitstatus != 0 or not _whole_run(session.config):
+    if not _whole_run(session.config):
         return
-    problems = iam.unused(IAM.grants(), IAM.used | _used_by_workers)
+    problems = iam.unused(IAM.grants(), IAM.used | _used_by_workers | IAM.event_sources())
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

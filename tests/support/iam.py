@@ -11,8 +11,10 @@ a presigned URL is a request the function's role signs, so it is recorded when i
 
 from __future__ import annotations
 
+import contextvars
 import fnmatch
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -174,6 +176,27 @@ class Recorder:
         position = self.policies(function_id)[index].resources.index(resolved)
         return repr(resources[position])
 
+    def event_sources(self) -> set[tuple[str, int, str, str]]:
+        """The grants Lambda's own pollers use for a function's stream and queue events (the
+        handler never makes those calls: the event-source mapping does, with the function's role)."""
+        used: set[tuple[str, int, str, str]] = set()
+        for function_id, function in self.template.resources_of_type("AWS::Serverless::Function").items():
+            props = function["Properties"]
+            raw = [s for p in props.get("Policies", []) if isinstance(p, dict) for s in p.get("Statement", [])]
+            for event in props.get("Events", {}).values():
+                kind = event.get("Type")
+                if kind not in POLLER_ACTIONS:
+                    continue
+                source = repr(event["Properties"]["Stream" if kind == "DynamoDB" else "Queue"])
+                on_failure = event["Properties"].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                for index, statement in enumerate(raw):
+                    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                    for action in set(actions) & POLLER_ACTIONS[kind]:
+                        used.add((function_id, index, action, source))
+                    if on_failure is not None and "sqs:SendMessage" in actions:  # a failed batch's record
+                        used.add((function_id, index, "sqs:SendMessage", repr(on_failure)))
+        return used
+
     def grants(self) -> set[tuple[str, int, str, str]]:
         """Every (function, statement, action, resource) the template grants."""
         found: set[tuple[str, int, str, str]] = set()
@@ -206,6 +229,27 @@ def unused(grants: set[tuple[str, int, str, str]], used: set[tuple[str, int, str
     return problems
 
 
+# What Lambda's event-source mappings call with the function's role.
+POLLER_ACTIONS = {
+    "DynamoDB": frozenset(
+        {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+    ),
+    "SQS": frozenset(
+        {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+    ),
+}
+
+
+def install_thread_context() -> None:
+    """Work a handler hands to a thread pool runs as that handler (its calls are its own)."""
+    submit = ThreadPoolExecutor.submit
+
+    def submit_in_context(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+
+    ThreadPoolExecutor.submit = submit_in_context  # type: ignore[method-assign]
+
+
 @contextmanager
 def acting_as(function_id: str) -> Iterator[None]:
     token = _function.set(function_id)
@@ -215,10 +259,21 @@ def acting_as(function_id: str) -> Iterator[None]:
         _function.reset(token)
 
 
-def wrap_handler(function_id: str, handler: Callable[..., Any]) -> Callable[..., Any]:
-    """``handler`` running as ``function_id`` (its calls checked against that function's policies)."""
+_last_function: list[str | None] = [None]
+
+
+def wrap_handler(
+    function_id: str, handler: Callable[..., Any], new_container: Callable[[], None]
+) -> Callable[..., Any]:
+    """``handler`` running as ``function_id`` (its calls checked against that function's
+    policies). When another function ran last, the process's cached services are dropped
+    (``new_container``): in Lambda each function has its own containers, so a secret or table
+    one function read and cached is read again by the next, with its own role."""
 
     def run(event: Any, context: Any) -> Any:
+        if _last_function[0] != function_id:
+            new_container()
+            _last_function[0] = function_id
         with acting_as(function_id):
             return handler(event, context)
 
