@@ -247,7 +247,7 @@ def install_thread_context() -> None:
     def submit_in_context(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         return submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
 
-    ThreadPoolExecutor.submit = submit_in_context  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = submit_in_context  # type: ignore[method-assign,assignment]
 
 
 @contextmanager
