@@ -42,7 +42,7 @@ unit: install ## pytest: every unit and local-runtime test, two processes (a tes
 unit-fast: install ## pytest: the pure-domain tests only (no moto, no local runtime), in seconds
 	@$(BIN)/pytest tests/unit/domain
 
-bench: install ## Benchmark: cold imports, warm latency vs moto, DynamoDB calls, listings at 100–10,000 users, webhook rate (bench/results.json)
+bench: install ## Benchmark: cold imports, warm latency vs moto, DynamoDB calls, listings at 100–10,000 users, webhook rate, jobs and the local table at up to 1,000,000 items (bench/results.json)
 	@$(BIN)/python bench/run.py
 
 openapi: install ## Regenerate openapi.json from the code (the layer links to it)
