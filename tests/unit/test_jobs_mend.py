@@ -326,22 +326,22 @@ def test_a_jsonl_export_keeps_text_as_it_is(api: InProcessApi, acme: Tenant, pum
 
 
 # ---------------------------------------------------------------------- 6. the endpoint's codes
-def role_rows_against_the_endpoint(acme: Tenant, pump: JobPump, action: str, user_ids: list[str]) -> None:
-    """The job's row codes equal ``POST /users/bulk/roles``' codes for the same users (run first,
-    on a copy of the state: the endpoint runs after the job, on users the job left unchanged)."""
-    created = create_job(
-        acme, {"type": "bulk_role_assignment", "data": {"user_ids": user_ids, "role_id": "viewer", "action": action}}
-    )
+def role_rows_against_the_endpoint(
+    acme: Tenant, pump: JobPump, action: str, user_ids: list[str], role_id: str = "viewer"
+) -> set[str]:
+    """The job's row codes equal ``POST /users/bulk/roles``' codes for the same users (the job
+    first; every row here fails, so the endpoint then sees the same state); the codes seen."""
+    data = {"user_ids": user_ids, "role_id": role_id, "action": action}
+    created = create_job(acme, {"type": "bulk_role_assignment", "data": data})
     pump.pump()
     finished(acme, created["id"])
     by_job = {e["index"]: e["error"]["code"] for e in errors(acme, created["id"])}
-    answer = acme.api.post(
-        "/users/bulk/roles", token=acme.access, json_body={"user_ids": user_ids, "role_id": "viewer", "action": action}
-    )
+    answer = acme.api.post("/users/bulk/roles", token=acme.access, json_body=data)
     assert answer.status == 200, answer.body
     by_endpoint = {i: r["error"]["code"] for i, r in enumerate(answer.json()["results"]) if r["status"] == "error"}
     assert by_job == by_endpoint
-    return None
+    assert len(by_job) == len(user_ids)
+    return set(by_job.values())
 
 
 def test_role_assignment_rows_answer_the_bulk_endpoints_codes(api: InProcessApi, acme: Tenant, pump: JobPump) -> None:
@@ -351,12 +351,22 @@ def test_role_assignment_rows_answer_the_bulk_endpoints_codes(api: InProcessApi,
         acme.api.post(f"/users/{holder['id']}/roles", token=acme.access, json_body={"role_id": "viewer"}).status == 201
     )
     assert acme.api.delete(f"/users/{archived['id']}", token=acme.access).status in (200, 204)
+    suspended = acme.user("paused@example.com", "Paused", send_welcome_email=False)
+    assert acme.api.post(f"/users/{suspended['id']}/deactivate", token=acme.access, json_body={}).status == 200
     missing = "usr_01ARZ3NDEKTSV4RRFFQ69G5FAV"
-    # assign: already assigned (holder), archived, no such user, not a user id
-    role_rows_against_the_endpoint(acme, pump, "assign", [holder["id"], archived["id"], missing, "nobody"])
+    # assign: already assigned (holder), archived, suspended, no such user, not a user id
+    seen = role_rows_against_the_endpoint(
+        acme, pump, "assign", [holder["id"], archived["id"], suspended["id"], missing, "nobody"]
+    )
     fresh = acme.user("fresh@example.com", "Fresh", send_welcome_email=False)
     # remove: not assigned (fresh), archived, no such user
-    role_rows_against_the_endpoint(acme, pump, "remove", [fresh["id"], archived["id"], missing])
+    seen |= role_rows_against_the_endpoint(acme, pump, "remove", [fresh["id"], archived["id"], missing])
+    # remove the admin role from the organization's only active admin: the last-admin rule
+    admin = acme.user("only-admin@example.com", "Only Admin", role="admin", send_welcome_email=False)
+    assert acme.api.post(f"/users/{admin['id']}/activate", token=acme.access).status == 200
+    seen |= role_rows_against_the_endpoint(acme, pump, "remove", [admin["id"]], role_id="admin")
+    expected = {"already_assigned", "user_archived", "user_suspended", "user_not_found", "not_assigned"}
+    assert seen == expected | {"data_consistency_violation"}
 
 
 def test_role_assignment_row_codes_are_the_endpoints_by_name(api: InProcessApi, acme: Tenant, pump: JobPump) -> None:
@@ -395,11 +405,17 @@ def test_update_rows_answer_the_patch_endpoints_codes(api: InProcessApi, acme: T
     one = acme.user("one@example.com", "One", send_welcome_email=False)
     acme.user("two@example.com", "Two", send_welcome_email=False)
     missing = "usr_01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    gone = acme.user("gone@example.com", "Gone", send_welcome_email=False)
+    assert acme.api.delete(f"/users/{gone['id']}", token=acme.access).status in (200, 204)
+    admin = acme.user("only-admin@example.com", "Only Admin", role="admin", send_welcome_email=False)
+    assert acme.api.post(f"/users/{admin['id']}/activate", token=acme.access).status == 200
     updates = [
         {"id": missing, "name": "Nobody"},
         {"id": one["id"], "email": "two@example.com"},
         {"id": one["id"], "phone": "not a phone"},
         {"id": one["id"], "status": "archived"},
+        {"id": gone["id"], "name": "Back"},
+        {"id": admin["id"], "status": "suspended"},  # the organization's only active admin
     ]
     created = create_job(acme, {"type": "bulk_user_update", "data": {"updates": updates}})
     pump.pump()
@@ -410,4 +426,4 @@ def test_update_rows_answer_the_patch_endpoints_codes(api: InProcessApi, acme: T
         answer = acme.patch(update["id"], patch)
         by_endpoint[index] = answer.json()["error"]["code"]
     assert by_job == by_endpoint
-    assert len(by_job) == 4
+    assert set(by_job.values()) == {"not_found", "conflict", "validation_error", "gone", "data_consistency_violation"}
