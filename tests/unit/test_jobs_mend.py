@@ -280,6 +280,22 @@ def test_a_job_applies_nothing_once_its_session_is_revoked(
     assert found == []
 
 
+def test_an_export_whose_session_is_revoked_fails_and_reads_nothing(world: LoginWorld, pump: JobPump) -> None:
+    # Given an export created by an admin's signed-in session, revoked before it runs
+    tokens = signed_in_admin(world)
+    response = world.api.post(
+        "/jobs", token=tokens["access_token"], json_body={"type": "user_export", "data": {"format": "jsonl"}}
+    )
+    assert response.status == 202, response.body
+    revoke_by_password_change(world, tokens)
+    # When the queue runs it
+    pump.pump()
+    # Then the job fails as forbidden, with nothing exported, and its slot is free again
+    done = job(world.tenant, response.json()["id"])
+    assert (done["status"], done["error"]["code"], done["result_url"]) == ("failed", "forbidden", None)
+    assert pump.queued() == 0
+
+
 def test_a_job_of_a_live_session_applies_its_rows(
     world: LoginWorld, pump: JobPump, aws: dict[str, dict[str, Any]]
 ) -> None:

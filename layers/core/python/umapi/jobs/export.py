@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from umapi.access.permissions import PLATFORM_ADMIN
 from umapi.jobs.entities import Job, finished, job_event
 from umapi.jobs.messages import ExportMessage, JobQueue
 from umapi.jobs.repository import JobRepository
@@ -101,9 +102,13 @@ class Exporter:
         state = dict(job.export or {})
         if state.get("step") != message.step:
             return  # a repeated message: this step was done
+        permissions = self._permissions(job)
+        if job.permission not in permissions and PLATFORM_ADMIN not in permissions:
+            self._revoked(job)
+            return
         fmt = job.params.get("format", "jsonl")
         key = f"results/{job.org_id}/{job.id}.{fmt}"
-        principal = principal_of(job, self._permissions(job))
+        principal = principal_of(job, permissions)
         query = ListQuery(
             PAGE, state["cursor"], job.params.get("status"), job.params.get("role"), job.params.get("department"),
             None, "created_at", "asc",
@@ -153,6 +158,20 @@ class Exporter:
         done = finished(job, "completed", **counts)
         if self._jobs.finish(job, "completed", job_event(job, "job.completed", self._view(done)), counts):
             self._on_finished(done)
+
+    def _revoked(self, job: Job) -> None:
+        """The session or client that created the export was revoked, or lost the permission to
+        read users (contract §10): the job fails, and nothing more is read as that caller."""
+        failure = {
+            "code": "forbidden",
+            "message": "The session or client that created this export was revoked, or no longer holds "
+            f"{job.permission}; nothing more is read.",
+            "details": [],
+            "required_permission": job.permission,
+        }
+        failed = finished(job, "failed", failure=failure)
+        if self._jobs.finish(job, "failed", job_event(job, "job.failed", self._view(failed)), {"failure": failure}):
+            self._on_finished(failed)
 
 
 def _content_type(fmt: str) -> str:
