@@ -37,7 +37,7 @@ from tests.support.users import Tenant, new_tenant
 from umapi import services
 from umapi.aws import dynamodb_client
 from umapi.bootstrap import AdminCredentials
-from umapi.settings import get_settings
+from umapi.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 moto_patches.install()  # transactions that do not copy the whole table (see the module)
@@ -80,6 +80,23 @@ for _function_id, _function in IAM.template.resources_of_type("AWS::Serverless::
 iam.install_thread_context()
 
 
+# Settings a function's code reads that have no usable default (a resource's name: "" until set).
+REQUIRED_SETTINGS = {
+    name: str(field.validation_alias) for name, field in Settings.model_fields.items() if field.default == ""
+}
+SETTINGS_READ: set[tuple[str, str]] = set()
+_settings_attribute = Settings.__getattribute__
+
+
+def _noted_read(self: Settings, name: str) -> Any:
+    if name in REQUIRED_SETTINGS and (function_id := iam.current_function()) is not None:
+        SETTINGS_READ.add((function_id, name))
+    return _settings_attribute(self, name)
+
+
+setattr(Settings, "__getattribute__", _noted_read)  # noqa: B010
+
+
 @pytest.fixture(autouse=True)
 def _least_privilege() -> Iterator[None]:
     """A test fails if a handler made an AWS call its function's policies do not allow."""
@@ -98,25 +115,29 @@ def _whole_run(config: pytest.Config) -> bool:
 
 
 _used_by_workers: set[tuple[str, int, str, str]] = set()
+_read_by_workers: set[tuple[str, str]] = set()
 
 
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    """xdist: a worker's used grants reach the controller."""
+    """xdist: a worker's used grants and read settings reach the controller."""
     _used_by_workers.update(tuple(item) for item in json.loads(node.workeroutput.get("iam_used", "[]")))
+    _read_by_workers.update(tuple(item) for item in json.loads(node.workeroutput.get("settings_read", "[]")))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run of every test fails on a grant of template.yaml that no call used."""
     if hasattr(session.config, "workeroutput"):  # an xdist worker: report to the controller
         session.config.workeroutput["iam_used"] = json.dumps(sorted(IAM.used))
+        session.config.workeroutput["settings_read"] = json.dumps(sorted(SETTINGS_READ))
         return
     if not _whole_run(session.config):
         return
     problems = iam.unused(IAM.grants(), IAM.used | _used_by_workers | IAM.event_sources())
+    problems += iam.unset_settings(IAM.template, SETTINGS_READ | _read_by_workers, REQUIRED_SETTINGS)
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_sep("=", "least privilege: grants no test used", red=True)
+            reporter.write_sep("=", "template.yaml: grants no test used, settings a function lacks", red=True)
             for problem in problems:
                 reporter.write_line(problem)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,6 +1,9 @@
 """Least privilege, checked by the tests themselves: every AWS call a function's handler makes in
 any test is matched against that function's ``Policies`` in template.yaml, as IAM would, and a
-grant that no call of the whole run used is reported (a run of every test fails on it).
+grant that no call of the whole run used is reported (a run of every test fails on it). In the
+same way, every setting a function's code reads that has no usable default (a table, a secret,
+a bucket, a queue: ``""`` until set) must be in that function's ``Environment``
+(``unset_settings``), so a function deployed without one cannot fail on its first request.
 
 How a call becomes IAM requests (``requests_of``): DynamoDB transactions ask for each item's own
 action (``PutItem``, ``UpdateItem``, ``DeleteItem``, ``ConditionCheckItem``) on its table; a
@@ -212,6 +215,21 @@ class Recorder:
                     (function_id, index, action, repr(resource)) for action in actions for resource in resources
                 )
         return found
+
+
+def current_function() -> str | None:
+    """The function whose handler is running, if any."""
+    return _function.get()
+
+
+def unset_settings(template: Template, reads: set[tuple[str, str]], required: dict[str, str]) -> list[str]:
+    """``(function, field)`` reads of fields with no usable default (``required``: field -> its
+    variable) that the function's environment (Globals and its own) does not set."""
+    problems = []
+    for function_id, name in sorted(reads):
+        if name in required and required[name] not in template.function_environment(function_id):
+            problems.append(f"{function_id} reads {required[name]}, which its Environment in template.yaml lacks")
+    return problems
 
 
 def unused(grants: set[tuple[str, int, str, str]], used: set[tuple[str, int, str, str]]) -> list[str]:

@@ -109,3 +109,11 @@ def test_functions_that_send_email_send_only_from_the_configured_sender(template
     statements = policy(template, function_id)
     assert allowed(statements, "ses:SendRawEmail", "*", **{"ses:FromAddress": sender})
     assert not allowed(statements, "ses:SendRawEmail", "*", **{"ses:FromAddress": "ceo@example.com"})
+
+
+def test_a_setting_read_without_its_variable_is_reported(template: Template) -> None:
+    required = {"jobs_bucket": "JOBS_BUCKET", "cursor_secret": "CURSOR_SECRET"}
+    reads = {("JobsFunction", "jobs_bucket"), ("UsersFunction", "jobs_bucket"), ("UsersFunction", "cursor_secret")}
+    assert iam.unset_settings(template, reads, required) == [
+        "UsersFunction reads JOBS_BUCKET, which its Environment in template.yaml lacks"
+    ]
