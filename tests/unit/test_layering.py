@@ -113,3 +113,18 @@ def test_no_import_circles() -> None:
         if start not in state:
             visit(start, [start])
     assert circles == []
+
+
+def test_what_a_transaction_joins_is_in_the_signatures() -> None:
+    """No context variable carries state between layers (a job row's guard is handed to the
+    services it calls, as an argument): every reader sees what a write joins."""
+    carriers = sorted(
+        module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if any(
+            isinstance(node, ast.Name | ast.Attribute)
+            and (getattr(node, "id", None) or getattr(node, "attr", None)) == "ContextVar"
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    )
+    assert carriers == []

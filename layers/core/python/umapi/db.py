@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -134,21 +133,20 @@ def at_version(operation: str, table: str, version: int, **request: Any) -> dict
 Guarded = tuple[dict[str, Any], Exception | None]
 
 
-def transact(dynamodb: Any, items: list[Guarded]) -> None:
+def transact(dynamodb: Any, items: list[Guarded], guard: RowGuard | None = None) -> None:
     """All of ``items`` in one ``TransactWriteItems``, or none: a failed condition raises that
-    item's error (a generic 409 ``conflict`` when it has none)."""
-    failed = transact_failures(dynamodb, [item for item, _ in items])
+    item's error (a generic 409 ``conflict`` when it has none). ``guard``: a job row's, joining."""
+    failed = transact_failures(dynamodb, [item for item, _ in items], guard)
     if failed:
         raise items[failed[0]][1] or ConflictError("The change conflicted with another; retry.")
 
 
-def transact_failures(dynamodb: Any, items: list[dict[str, Any]]) -> list[int]:
+def transact_failures(dynamodb: Any, items: list[dict[str, Any]], guard: RowGuard | None = None) -> list[int]:
     """One ``TransactWriteItems``: ``[]`` when it was written, else the positions of the items
     whose conditions failed (nothing was written). Throttling becomes 503 as everywhere.
 
-    Inside ``guarding(...)`` (a row of a job) the guard's items join the transaction, and
-    ``RowFencedError`` says that one of them failed."""
-    guard = _row_guard.get()
+    With a job row's ``guard`` (a unit of work the row's service was handed), the guard's items
+    join the transaction, and ``RowFencedError`` says that one of them failed."""
     own = len(items)
     if guard is not None:
         if guard.written:
@@ -177,27 +175,13 @@ class RowFencedError(Exception):
 
 @dataclass
 class RowGuard:
-    """Transaction items that make a job row exactly-once (the chunk's position, the job still
-    processing); ``written`` once a transaction carried them."""
+    """A job row's unit of work (contract §10): the transaction items that make the row
+    exactly-once (the chunk's position, the job still processing). The row's service is handed
+    it and passes it to its repository, whose one transaction carries the items; ``written``
+    once one did. A service that writes nothing leaves it to the row to write alone."""
 
     items: list[dict[str, Any]]
     written: bool = False
-
-
-_row_guard: ContextVar[RowGuard | None] = ContextVar("row_guard", default=None)
-
-
-@contextmanager
-def guarding(items: list[dict[str, Any]]) -> Iterator[RowGuard]:
-    """Every transaction inside the block carries ``items`` (at most one may run): a row of a
-    job is applied by the synchronous endpoint's own service, in its own transaction, and the
-    row's exactly-once condition rides along (contract §10)."""
-    guard = RowGuard(items)
-    token = _row_guard.set(guard)
-    try:
-        yield guard
-    finally:
-        _row_guard.reset(token)
 
 
 # A listing reads at most this many items per request (DynamoDB's ScannedCount: what a filter

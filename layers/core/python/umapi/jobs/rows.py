@@ -1,6 +1,7 @@
 """One row of a job, through the synchronous endpoint's own service (contract §10): the same
 validation, defaults, uniqueness, last-admin rule, emails, events and audit entries. The
-row's exactly-once condition rides in the service's own transaction (``db.guarding``)."""
+row's exactly-once condition rides in the service's own transaction: the service is handed the
+row's unit of work (``db.RowGuard``) and passes it to its repository."""
 
 from __future__ import annotations
 
@@ -102,8 +103,8 @@ class RowRunner:
         try:
             if isinstance(row, RowError):
                 raise ValidationError(str(row), details=[ErrorDetail("row", str(row), "invalid_row")])
-            with db.guarding(self._jobs.row_guard(job, number, position, ok=True)) as guard:
-                self._run(job, principal, meta, row)
+            guard = db.RowGuard(self._jobs.row_guard(job, number, position, ok=True))
+            self._run(job, principal, meta, row, guard)
             # A change that changed nothing still moves the chunk on, once.
             if not guard.written and db.transact_failures(self._dynamodb, guard.items):
                 raise db.RowFencedError("the row was applied already, or its job stopped")
@@ -129,15 +130,15 @@ class RowRunner:
             raise db.RowFencedError("the row was applied already, or its job stopped")
         return False
 
-    def _run(self, job: Job, principal: Principal, meta: RequestMeta, row: dict[str, Any]) -> None:
+    def _run(self, job: Job, principal: Principal, meta: RequestMeta, row: dict[str, Any], guard: db.RowGuard) -> None:
         if job.type == "bulk_user_create":
-            self._users.create(principal, CreateUserRequest.model_validate(row), meta, job.verify_url)
+            self._users.create(principal, CreateUserRequest.model_validate(row), meta, job.verify_url, guard)
         elif job.type == "bulk_user_update":
             user_id = row.get("id")
             if not isinstance(user_id, str) or not user_id:
                 raise ValidationError("The row names no user.", details=[ErrorDetail("id", "Required.", "missing")])
             patch = UpdateUserRequest.model_validate({k: v for k, v in row.items() if k != "id"})
-            self._users.update(principal, user_id, patch, None, meta, job.verify_url)
+            self._users.update(principal, user_id, patch, None, meta, job.verify_url, guard)
         elif job.type == "bulk_role_assignment":
             user_id = row.get("user_id")
             if not isinstance(user_id, str) or not user_id:
@@ -149,9 +150,9 @@ class RowRunner:
                 request = AssignRoleRequest.model_validate(
                     {"role_id": params["role_id"], "expires_at": params.get("expires_at")}
                 )
-                self._assignments.assign(principal, user_id, request, meta)
+                self._assignments.assign(principal, user_id, request, meta, guard)
             else:
-                self._assignments.remove(principal, user_id, params["role_id"], meta)
+                self._assignments.remove(principal, user_id, params["role_id"], meta, guard)
         else:
             raise AssertionError(f"{job.type} has no rows")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from umapi.access.principal import Principal
 from umapi.audit import AuditEntry, RequestMeta, field_changes
+from umapi.db import RowGuard
 from umapi.errors import (
     ConflictError,
     DomainError,
@@ -205,8 +206,14 @@ class AssignmentService:
         )
 
     def assign(
-        self, principal: Principal, user_id: str, request: AssignRoleRequest, meta: RequestMeta
+        self,
+        principal: Principal,
+        user_id: str,
+        request: AssignRoleRequest,
+        meta: RequestMeta,
+        guard: RowGuard | None = None,
     ) -> AssignmentResponse:
+        """``POST /users/{id}/roles``; ``guard``: a job row's unit of work, joining the transaction."""
         principal.require("users:update")
         user, role, roster = self._user_and_role(principal, user_id, request.role_id)
         if role is None:
@@ -215,7 +222,7 @@ class AssignmentService:
         if user is None:
             raise UnknownUserError(f"User {user_id} not found.")
         change, assignment = self._assignment(principal, user, role, request.expires_at, request.assigned_by, meta)
-        self._users.commit(replace(change, roster=roster))
+        self._users.commit(replace(change, roster=roster), guard)
         return AssignmentResponse(
             user_id=user.id,
             role_id=role.id,
@@ -225,14 +232,17 @@ class AssignmentService:
             assigned_by=assignment.assigned_by,
         )
 
-    def remove(self, principal: Principal, user_id: str, role_ref: str, meta: RequestMeta) -> None:
+    def remove(
+        self, principal: Principal, user_id: str, role_ref: str, meta: RequestMeta, guard: RowGuard | None = None
+    ) -> None:
+        """``DELETE /users/{id}/roles/{role}``; ``guard``: a job row's unit of work, joining."""
         principal.require("users:update")
         user, role, roster = self._user_and_role(principal, user_id, role_ref)
         if user is None:
             raise UnknownUserError(f"User {user_id} not found.")
         if role is None:
             raise NotFoundError(f"User {user_id} does not hold role {role_ref}.")
-        self._users.commit(replace(self._removal(principal, user, role, meta), roster=roster))
+        self._users.commit(replace(self._removal(principal, user, role, meta), roster=roster), guard)
 
     def bulk(self, principal: Principal, request: BulkRolesRequest, meta: RequestMeta) -> BulkRolesResponse:
         principal.require("users:update")

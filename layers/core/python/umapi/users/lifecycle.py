@@ -9,7 +9,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
-from umapi.db import Guarded
+from umapi.db import Guarded, RowGuard
 from umapi.errors import (
     DomainError,
     ErrorDetail,
@@ -34,8 +34,14 @@ class UserLifecycle(UserServiceBase):
     """Create (one or in bulk), suspend and activate, archive, purge."""
 
     def create(
-        self, principal: Principal, request: CreateUserRequest, meta: RequestMeta, verify_url: str
+        self,
+        principal: Principal,
+        request: CreateUserRequest,
+        meta: RequestMeta,
+        verify_url: str,
+        guard: RowGuard | None = None,
     ) -> UserResponse:
+        """``POST /users``; ``guard``: a job row's unit of work, joining the user's transaction."""
         principal.require("users:create")
         role = self._catalog.resolve(principal.org_id, request.role)
         if role is None:
@@ -74,6 +80,7 @@ class UserLifecycle(UserServiceBase):
             self._audit(principal.actor, meta, "user.created", user, audit_changes({}, user.public_fields())),
             self._event(principal, meta, "user.created", user, {"user": response.model_dump()}),
             extra,
+            guard,
         )
         if token:
             self._send_verification(user, user.email, token, verify_url)

@@ -8,7 +8,7 @@ from typing import Any
 
 from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
-from umapi.db import Guarded
+from umapi.db import Guarded, RowGuard
 from umapi.errors import (
     ConflictError,
     ErrorDetail,
@@ -51,7 +51,9 @@ class UserProfile(UserServiceBase):
         if_match: str | None,
         meta: RequestMeta,
         verify_url: str,
+        guard: RowGuard | None = None,
     ) -> UserResponse:
+        """``PATCH /users/{id}``; ``guard``: a job row's unit of work, joining the change's transaction."""
         user = self._target(principal, user_id)
         sent = patch.model_fields_set
         if principal.subject != user.id or not sent <= SELF_SERVICE_FIELDS:
@@ -115,7 +117,7 @@ class UserProfile(UserServiceBase):
             for kind in event_types
         ]
         audit = self._audit(principal.actor, meta, "user.updated", updated, diff)
-        self._repository.save(user, updated, audit, events, extra)
+        self._repository.save(user, updated, audit, events, extra, guard)
         if token:
             self._send_verification(updated, patch.email or "", token, verify_url)
         return response

@@ -425,8 +425,10 @@ class UserRepository:
         return [user for user, _ in found], start_key
 
     # ------------------------------------------------------------------ writes
-    def create(self, user: User, audit: AuditEntry, event: Event, extra: list[Guarded]) -> None:
-        self.commit(UserChange(None, user, audit, [event], extra))
+    def create(
+        self, user: User, audit: AuditEntry, event: Event, extra: list[Guarded], guard: db.RowGuard | None = None
+    ) -> None:
+        self.commit(UserChange(None, user, audit, [event], extra), guard)
 
     def save(
         self,
@@ -435,10 +437,11 @@ class UserRepository:
         audit: AuditEntry,
         events: list[Event] | None = None,
         extra: list[Guarded] | None = None,
+        guard: db.RowGuard | None = None,
     ) -> None:
         """Replace ``before`` by ``after`` if nobody changed the user meanwhile, with its audit
-        entry, its events and any ``extra`` items, all or nothing."""
-        self.commit(UserChange(before, after, audit, events or [], extra or []))
+        entry, its events and any ``extra`` items, all or nothing (``guard``: a job row's, joining)."""
+        self.commit(UserChange(before, after, audit, events or [], extra or []), guard)
 
     def record_login(
         self,
@@ -480,20 +483,24 @@ class UserRepository:
         """Delete the user and free its email; the audit entries stay."""
         self.commit(UserChange(user, None, audit, [event]))
 
-    def commit(self, change: UserChange) -> None:
-        outcome = self.commit_many([change])[0]
+    def commit(self, change: UserChange, guard: db.RowGuard | None = None) -> None:
+        """One change, in one transaction (``guard``: a job row's unit of work, joining it)."""
+        outcome = self.commit_many([change], guard)[0]
         if outcome is not None:
             raise outcome
 
-    def commit_many(self, changes: list[UserChange]) -> list[Exception | None]:
+    def commit_many(self, changes: list[UserChange], guard: db.RowGuard | None = None) -> list[Exception | None]:
         """Each change with what it implies (role holders, search entries, the admin roster), in
         as few transactions as fit; one change failing its conditions never blocks the others.
-        Returns, per change, ``None`` when it was written or the error that refused it."""
+        Returns, per change, ``None`` when it was written or the error that refused it. A job
+        row's ``guard`` joins a single change's transaction (``RowFencedError`` if it failed)."""
+        if guard is not None and len(changes) != 1:
+            raise ValueError("a job row's guard joins exactly one change")
         outcomes: list[Exception | None] = [None] * len(changes)
         for chunk in self._chunks(changes):
             for attempt in range(MAX_ATTEMPTS):
                 pending = [i for i in chunk if outcomes[i] is None]
-                if not pending or self._attempt(changes, pending, outcomes, first=attempt == 0):
+                if not pending or self._attempt(changes, pending, outcomes, first=attempt == 0, guard=guard):
                     break
             else:
                 for i in chunk:
@@ -516,7 +523,13 @@ class UserRepository:
         return chunks
 
     def _attempt(
-        self, changes: list[UserChange], pending: list[int], outcomes: list[Exception | None], *, first: bool
+        self,
+        changes: list[UserChange],
+        pending: list[int],
+        outcomes: list[Exception | None],
+        *,
+        first: bool,
+        guard: db.RowGuard | None = None,
     ) -> bool:
         """One transaction of the ``pending`` changes: ``True`` when it is settled (written, or
         every refused change marked in ``outcomes``), ``False`` to try again."""
@@ -543,7 +556,7 @@ class UserRepository:
             shared.append(decision.write)
         items += shared
         owners += [None] * len(shared)
-        failed = db.transact_failures(self._dynamodb, [item for item, _ in items])
+        failed = db.transact_failures(self._dynamodb, [item for item, _ in items], guard)
         if not failed:
             return True
         for position in failed:
