@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from umapi.auth.signing import PublicKeyCache, SigningKeyCache
     from umapi.clients.repository import ClientRepository
     from umapi.clients.service import ClientService
+    from umapi.jobs.entities import Job
     from umapi.jobs.export import Exporter
     from umapi.jobs.messages import JobQueue
     from umapi.jobs.repository import JobRepository
@@ -288,10 +289,10 @@ def job_service() -> JobService:
     )
 
 
-def _job_permissions(job: object) -> frozenset[str]:
+def _job_permissions(job: Job) -> frozenset[str]:
     from umapi.jobs.rows import narrowed
 
-    return narrowed(job, client_repository(), user_repository(), role_catalog(), session_store())  # type: ignore[arg-type]
+    return narrowed(job, client_repository(), user_repository(), role_catalog(), session_store())
 
 
 def job_worker() -> JobWorker:

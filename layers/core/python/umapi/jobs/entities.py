@@ -85,6 +85,13 @@ class Job:
     def permission(self) -> str:
         return TYPE_PERMISSIONS[self.type]
 
+    @property
+    def input(self) -> str:
+        """The S3 key of the job's rows (every type but an export has one)."""
+        if self.input_key is None:
+            raise ValueError(f"a {self.type} job has no input")
+        return self.input_key
+
 
 def finished(job: Job, status: str, **values: Any) -> Job:
     """The job as its last transition leaves it (for its event and callback)."""

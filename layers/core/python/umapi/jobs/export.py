@@ -15,16 +15,20 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from umapi.access.permissions import PLATFORM_ADMIN
 from umapi.jobs.entities import Job, finished, job_event
 from umapi.jobs.messages import ExportMessage, JobQueue
+from umapi.jobs.ports import UserPages
 from umapi.jobs.repository import JobRepository
 from umapi.jobs.rows import principal_of
 from umapi.time import utc_now_iso
 from umapi.users.base import ListQuery
 from umapi.users.models import UserResponse
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 PART_BYTES = 8 * 1024 * 1024  # S3 parts are at least 5 MiB, except the last
 PAGE = 100
@@ -71,10 +75,10 @@ class Exporter:
     def __init__(
         self,
         jobs: JobRepository,
-        s3: Any,
+        s3: S3Client,
         bucket: str,
         queue: JobQueue,
-        users: Any,
+        users: UserPages,
         view: Callable[[Job], dict[str, Any]],
         permissions: Callable[[Job], frozenset[str]],
         on_finished: Callable[[Job], None],

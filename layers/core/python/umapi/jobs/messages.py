@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from umapi.errors import ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 MAX_DELAY_SECONDS = 900
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Za-z]{1,64}$")]
@@ -60,15 +65,15 @@ def parse(body: str) -> ChunkMessage | ExportMessage | CallbackMessage:
 
 
 class JobQueue:
-    def __init__(self, sqs: Any, queue_url: str) -> None:
+    def __init__(self, sqs: SQSClient, queue_url: str) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
 
-    def send(self, messages: list[_Message], now: float | None = None) -> None:
+    def send(self, messages: Sequence[_Message], now: float | None = None) -> None:
         """Queues ``messages`` (a callback's delayed until its ``not_before``, 15 minutes at most)."""
         now = time.time() if now is None else now
         for start in range(0, len(messages), 10):
-            entries = []
+            entries: list[SendMessageBatchRequestEntryTypeDef] = []
             for index, message in enumerate(messages[start : start + 10]):
                 delay = 0
                 if isinstance(message, CallbackMessage):

@@ -15,7 +15,7 @@ added so far, conditional on what it had added before, and ``ADD``s the differen
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.errors import ConflictError
@@ -33,6 +33,9 @@ from umapi.keys import (
 )
 from umapi.outbox import event_put
 from umapi.time import parse_rfc3339, utc_now_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 RETENTION_SECONDS = 30 * 86_400  # a finished job, its chunks and its row errors
 INDEX_KEYS = {"GSI1": ("PK", "SK", "GSI1PK", "GSI1SK"), "GSI2": ("PK", "SK", "GSI2PK", "GSI2SK")}
@@ -95,7 +98,7 @@ def job_from_item(item: dict[str, Any]) -> Job:
 
 
 class JobRepository:
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self._dynamodb = dynamodb
         self._table = table
 

@@ -6,7 +6,7 @@ row's unit of work (``db.RowGuard``) and passes it to its repository."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError as PydanticValidationError
@@ -25,13 +25,17 @@ from umapi.errors import (
 )
 from umapi.jobs.entities import Job
 from umapi.jobs.inputs import RowError
+from umapi.jobs.ports import AssignmentRows, ClientLookup, SessionFamilies, UserLookup, UserRows
 from umapi.jobs.repository import JobRepository
 from umapi.observability import logger
-from umapi.roles.catalog import user_permissions
+from umapi.roles.catalog import RoleCatalog, user_permissions
 from umapi.roles.models import AssignRoleRequest
 from umapi.text import safe, safe_text
 from umapi.time import utc_now_iso
 from umapi.users.models import CreateUserRequest, UpdateUserRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 TRANSIENT_ATTEMPTS = 4
 
@@ -49,7 +53,9 @@ def principal_of(job: Job, permissions: frozenset[str]) -> Principal:
     )
 
 
-def narrowed(job: Job, clients: Any, users: Any, catalog: Any, sessions: Any) -> frozenset[str]:
+def narrowed(
+    job: Job, clients: ClientLookup, users: UserLookup, catalog: RoleCatalog, sessions: SessionFamilies
+) -> frozenset[str]:
     """What the job's creator held when creating it and still holds now, in the session it was
     created in (contract §10): a deleted client, a removed scope, a suspended user, a lost role,
     a password change (any end of the user's sessions) or a revoked refresh family stops the
@@ -78,7 +84,9 @@ def narrowed(job: Job, clients: Any, users: Any, catalog: Any, sessions: Any) ->
 class RowRunner:
     """Applies rows of a job, each exactly once."""
 
-    def __init__(self, jobs: JobRepository, dynamodb: Any, users: Any, assignments: Any) -> None:
+    def __init__(
+        self, jobs: JobRepository, dynamodb: DynamoDBClient, users: UserRows, assignments: AssignmentRows
+    ) -> None:
         self._jobs = jobs
         self._dynamodb = dynamodb
         self._users = users

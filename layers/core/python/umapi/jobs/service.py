@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -45,6 +45,9 @@ from umapi.sealing import Sealer
 from umapi.time import parse_rfc3339, utc_now_iso
 from umapi.webhooks.signing import new_secret
 from umapi.webhooks.urls import UnsafeUrlError, check_subscription_url
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 INLINE_CONTENT_TYPE = "application/x-ndjson"  # inline rows are stored as JSON lines
 SECRET_PURPOSE = "job-callback-secret"  # noqa: S105 - a key-derivation label, not a secret
@@ -95,7 +98,7 @@ class JobService:
         self,
         repository: JobRepository,
         cursors: CursorCodec,
-        s3: Any,
+        s3: S3Client,
         bucket: str,
         queue: JobQueue,
         sealer: Sealer,
@@ -155,7 +158,7 @@ class JobService:
         try:
             if rows is not None:
                 body = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows).encode()
-                self._s3.put_object(Bucket=self._bucket, Key=job.input_key, Body=body, ContentType=INLINE_CONTENT_TYPE)
+                self._s3.put_object(Bucket=self._bucket, Key=job.input, Body=body, ContentType=INLINE_CONTENT_TYPE)
             elif job_type == "user_export":
                 self._queue.send([ExportMessage(org_id=job.org_id, job_id=job.id, step=0)])
         except (ClientError, BotoCoreError, ServiceUnavailableError) as exc:  # S3 or SQS refused: nothing runs

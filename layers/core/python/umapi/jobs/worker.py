@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.jobs.entities import CHUNK_ROWS, MAX_ROWS, MAX_UPLOAD_BYTES, Job, finished, job_event
@@ -26,6 +26,9 @@ from umapi.jobs.rows import RowRunner, principal_of
 from umapi.observability import logger
 from umapi.time import utc_now_iso
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 FLUSH_ROWS = 50
 PIECE_BYTES = 1024 * 1024
 SPARE_MILLIS = 5_000  # a chunk stops this long before the function's timeout and queues its rest
@@ -35,7 +38,7 @@ class JobWorker:
     def __init__(
         self,
         jobs: JobRepository,
-        s3: Any,
+        s3: S3Client,
         bucket: str,
         queue: JobQueue,
         runner: RowRunner,
@@ -89,7 +92,7 @@ class JobWorker:
             ChunkMessage(org_id=job.org_id, job_id=job.id, chunk=n, first_row=first, start=start, end=end)
             for n, (first, start, end, _) in enumerate(chunks)
         ]
-        self._queue.send(messages)  # type: ignore[arg-type]
+        self._queue.send(list(messages))
         self._jobs.update(job, ("processing",), {"planned": True})
         if not chunks:
             self.finish_if_done(job)
@@ -131,9 +134,7 @@ class JobWorker:
             self.finish_if_done(job)
             return
         principal = principal_of(job, self._permissions(job))
-        body = self._s3.get_object(
-            Bucket=self._bucket, Key=job.input_key, Range=f"bytes={message.start}-{message.end - 1}"
-        )
+        body = self._s3.get_object(Bucket=self._bucket, Key=job.input, Range=f"bytes={message.start}-{message.end - 1}")
         # Each row is parsed when its turn comes, apart from the others: one that cannot be read
         # is that row's error (RowRunner records it), never the chunk's.
         pieces = body["Body"].iter_chunks(PIECE_BYTES)
