@@ -1,7 +1,7 @@
 """What schemathesis needs to know about this API beyond its OpenAPI document.
 
 ``schemathesis.toml`` (read by ``st run`` in the checkout, as the README runs it, and by
-``tests/integration/test_schemathesis.py``) loads this module. It replaces one check:
+``tests/support/schemathesis_run.py``) loads this module. It replaces one check:
 schemathesis' ``positive_data_acceptance`` expects every request the document allows to be
 accepted, but some values are valid only if they exist on the server, which no document can
 say. ``schema_valid_requests_accepted`` is that check, except that a request may be refused when
@@ -19,7 +19,8 @@ every reason the server gives names such a value:
   ``redirect_uri`` that is not one registered for it.
 
 A 422 refuses a change for the state of what it changes (a suspended user, a last admin, a
-reused idempotency key): that is never the request's shape either.
+reused idempotency key), and a 410 a change of something archived (an archived user can no
+longer be changed): that is never the request's shape either.
 
 Anything else a schema-valid request is refused for (400) still fails the run.
 """
@@ -41,7 +42,7 @@ SIGN_IN_REFUSALS = (b"this application is not registered", b"does not exactly ma
 
 def refuses_only_data(path: str, status: int, content_type: str, body: bytes) -> bool:
     """Whether an answer refuses only values or states the document cannot describe."""
-    if status == 422:
+    if status in (410, 422):
         return True
     if status != 400:
         return False

@@ -16,6 +16,7 @@ def test_refusals_of_values_that_must_exist_are_allowed() -> None:
     assert refuses_only_data("/users", 400, "application/json", envelope("invalid_cursor"))
     assert refuses_only_data("/users", 400, "application/json", envelope("unknown_role", "not_in_future"))
     assert refuses_only_data("/users/{user_id}/roles", 422, "application/json", envelope())
+    assert refuses_only_data("/users/{user_id}", 410, "application/json", envelope())  # archived
     page = b"<p>Unknown client_id: this application is not registered.</p>"
     assert refuses_only_data("/oauth/authorize", 400, "text/html; charset=utf-8", page)
 
