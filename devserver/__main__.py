@@ -74,23 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {', '.join(sorted(route.methods)):<24} {runtime.url}{route.path}  -> {route.function_name}")
     if runtime.admin is not None:
         print_admin(runtime.admin, runtime.url)
-    port = int(runtime.url.rsplit(":", 1)[1])
-    state.write(
-        runtime.root,
-        port,
-        {
-            "url": runtime.url,
-            "endpoint_url": runtime.backend.endpoint_url,
-            "region": runtime.config.region,
-            "table": runtime.intrinsics.attributes["Table"]["Ref"],
-            "signing_secret": runtime.intrinsics.attributes["SigningKeysSecret"]["Ref"],
-        },
-    )
+    state.announce(runtime)
     print(f"Ready in {time.perf_counter() - started:.1f} s. Ctrl-C stops.", flush=True)
     try:
         runtime.serve_forever()
     finally:
-        state.remove(runtime.root, port)
+        state.remove(runtime.root, state.port_of(runtime))
     return 0
 
 

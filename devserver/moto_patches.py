@@ -163,8 +163,9 @@ def _index_hash_attr(table: Table, index_name: str) -> str | None:
     return hashes[0] if len(hashes) == 1 else None  # multi-attribute keys: moto's own way
 
 
-def _partitions(table: Table, index_name: str) -> tuple[dict[Any, dict[Any, Any]], dict[Any, Any]] | None:
-    """The index's items by partition key value, built on first use (one pass over the table)."""
+def _partitions(table: Table, index_name: str) -> tuple[str, dict[Any, dict[Any, Any]]] | None:
+    """The index's partition key and its items by that key's value, built on first use (one
+    pass over the table); ``None`` for an index this does not serve (a multi-attribute key)."""
     known: dict[str, Any] = table.__dict__.setdefault(_PARTITIONS, {})
     if index_name not in known:
         attribute = _index_hash_attr(table, index_name)
@@ -179,8 +180,8 @@ def _partitions(table: Table, index_name: str) -> tuple[dict[Any, dict[Any, Any]
                 by_partition.setdefault(_plain(value), {})[key] = item
                 partition_of[key] = _plain(value)
         known[index_name] = (attribute, by_partition, partition_of)
-    _, by_partition, partition_of = known[index_name]
-    return by_partition, partition_of
+    attribute, by_partition, _ = known[index_name]
+    return attribute, by_partition
 
 
 def _every_item(table: Table) -> Iterator[Any]:
@@ -265,11 +266,13 @@ def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     index_name = given.get("index_name")
     if index_name:
         built = _partitions(self, index_name)
-        attribute = _index_hash_attr(self, index_name)
-        wanted = next((v for name, v in given.get("hash_key_conditions") or [] if name == attribute), hash_key)
-        if built is None or wanted is None:
+        if built is None:
             return _original_query(self, hash_key, *args, **kwargs)
-        candidates = list(built[0].get(_plain(wanted), {}).values())
+        attribute, by_partition = built
+        wanted = next((v for name, v in given.get("hash_key_conditions") or [] if name == attribute), hash_key)
+        if wanted is None:
+            return _original_query(self, hash_key, *args, **kwargs)
+        candidates = list(by_partition.get(_plain(wanted), {}).values())
     else:
         partition = self.items.get(hash_key) if hash_key is not None else None
         candidates = _items_of(self, partition)

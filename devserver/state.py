@@ -9,13 +9,34 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from devserver.runtime import LocalRuntime
 
 DIRECTORY = ".devserver"
 
 
 def state_path(root: Path, port: int) -> Path:
     return root / DIRECTORY / f"{port}.json"
+
+
+def port_of(runtime: LocalRuntime) -> int:
+    return int(runtime.url.rsplit(":", 1)[1])
+
+
+def announce(runtime: LocalRuntime) -> Path:
+    """Write the state of ``runtime`` (started): its API, moto's endpoint, the table and the
+    signing-key secret."""
+    attributes = runtime.intrinsics.attributes
+    values = {
+        "url": runtime.url,
+        "endpoint_url": runtime.backend.endpoint_url,
+        "region": runtime.config.region,
+        "table": attributes["Table"]["Ref"],
+        "signing_secret": attributes["SigningKeysSecret"]["Ref"],
+    }
+    return write(runtime.root, port_of(runtime), values)
 
 
 def write(root: Path, port: int, values: dict[str, Any]) -> Path:

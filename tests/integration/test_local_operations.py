@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,27 +14,14 @@ from tests.support.scripts import load_script
 from umapi.auth.signing import ACTIVATION_SECONDS, KeyRingStore
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def announced(local_api: LocalRuntime) -> Iterator[int]:
     """The runtime's state file, as `make dev` leaves it while it serves."""
-    port = int(local_api.url.rsplit(":", 1)[1])
-    attributes = local_api.intrinsics.attributes
-    state.write(
-        ROOT,
-        port,
-        {
-            "url": local_api.url,
-            "endpoint_url": local_api.backend.endpoint_url,
-            "region": local_api.config.region,
-            "table": attributes["Table"]["Ref"],
-            "signing_secret": attributes["SigningKeysSecret"]["Ref"],
-        },
-    )
-    yield port
-    state.remove(ROOT, port)
+    state.announce(local_api)
+    yield state.port_of(local_api)
+    state.remove(local_api.root, state.port_of(local_api))
 
 
 def test_rotate_key_finds_the_local_runtime_by_its_port(

@@ -55,29 +55,45 @@ class Statement:
         return action, resource
 
 
-def statements(template: Template, function_id: str, intrinsics: Intrinsics) -> list[Statement]:
-    """The function's inline policy statements with every intrinsic resolved."""
-    found: list[Statement] = []
+@dataclass(frozen=True)
+class RawStatement:
+    """An ``Allow`` statement of a function's inline policies, as template.yaml writes it."""
+
+    actions: list[str]
+    resources: list[Any]  # intrinsics unresolved
+    condition: dict[str, Any]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def raw_statements(template: Template, function_id: str) -> list[RawStatement]:
+    """The function's ``Allow`` statements in order; a statement's index is its position here."""
     props = template.resources[function_id]["Properties"]
-    for policy in props.get("Policies", []):
-        for raw in policy.get("Statement", []) if isinstance(policy, dict) else []:
-            if raw.get("Effect") != "Allow":
-                continue
-            actions = raw["Action"] if isinstance(raw["Action"], list) else [raw["Action"]]
-            resources = raw["Resource"] if isinstance(raw["Resource"], list) else [raw["Resource"]]
-            conditions = tuple(
+    return [
+        RawStatement(_listed(raw["Action"]), _listed(raw["Resource"]), raw.get("Condition", {}))
+        for policy in props.get("Policies", [])
+        if isinstance(policy, dict)
+        for raw in policy.get("Statement", [])
+        if raw.get("Effect") == "Allow"
+    ]
+
+
+def statements(template: Template, function_id: str, intrinsics: Intrinsics) -> list[Statement]:
+    """The function's ``Allow`` statements with every intrinsic resolved."""
+    return [
+        Statement(
+            index,
+            tuple(raw.actions),
+            tuple(str(intrinsics.resolve(resource)) for resource in raw.resources),
+            tuple(
                 (key, str(intrinsics.resolve(value)))
-                for key, value in (raw.get("Condition", {}).get("StringEquals") or {}).items()
-            )
-            found.append(
-                Statement(
-                    len(found),
-                    tuple(actions),
-                    tuple(str(intrinsics.resolve(resource)) for resource in resources),
-                    conditions,
-                )
-            )
-    return found
+                for key, value in (raw.condition.get("StringEquals") or {}).items()
+            ),
+        )
+        for index, raw in enumerate(raw_statements(template, function_id))
+    ]
 
 
 def _by_ref(attributes: dict[str, dict[str, Any]], value: str) -> dict[str, Any]:
@@ -173,30 +189,25 @@ class Recorder:
 
     def _pattern(self, function_id: str, index: int, resolved: str) -> str:
         """The statement's resource as template.yaml writes it (stable across tests' resources)."""
-        props = self.template.resources[function_id]["Properties"]
-        raw = [s for p in props["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])]
-        resources = raw[index]["Resource"] if isinstance(raw[index]["Resource"], list) else [raw[index]["Resource"]]
         position = self.policies(function_id)[index].resources.index(resolved)
-        return repr(resources[position])
+        return repr(raw_statements(self.template, function_id)[index].resources[position])
 
     def event_sources(self) -> set[tuple[str, int, str, str]]:
         """The grants Lambda's own pollers use for a function's stream and queue events (the
         handler never makes those calls: the event-source mapping does, with the function's role)."""
         used: set[tuple[str, int, str, str]] = set()
         for function_id, function in self.template.resources_of_type("AWS::Serverless::Function").items():
-            props = function["Properties"]
-            raw = [s for p in props.get("Policies", []) if isinstance(p, dict) for s in p.get("Statement", [])]
-            for event in props.get("Events", {}).values():
+            raw = raw_statements(self.template, function_id)
+            for event in function["Properties"].get("Events", {}).values():
                 kind = event.get("Type")
                 if kind not in POLLER_ACTIONS:
                     continue
                 source = repr(event["Properties"]["Stream" if kind == "DynamoDB" else "Queue"])
                 on_failure = event["Properties"].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
                 for index, statement in enumerate(raw):
-                    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                    for action in set(actions) & POLLER_ACTIONS[kind]:
+                    for action in set(statement.actions) & POLLER_ACTIONS[kind]:
                         used.add((function_id, index, action, source))
-                    if on_failure is not None and "sqs:SendMessage" in actions:  # a failed batch's record
+                    if on_failure is not None and "sqs:SendMessage" in statement.actions:  # a failed batch's record
                         used.add((function_id, index, "sqs:SendMessage", repr(on_failure)))
         return used
 
@@ -204,15 +215,11 @@ class Recorder:
         """Every (function, statement, action, resource) the template grants."""
         found: set[tuple[str, int, str, str]] = set()
         for function_id in self.template.resources_of_type("AWS::Serverless::Function"):
-            props = self.template.resources[function_id]["Properties"]
-            raw = [s for p in props.get("Policies", []) if isinstance(p, dict) for s in p.get("Statement", [])]
-            for index, statement in enumerate(raw):
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                resources = (
-                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                )
+            for index, statement in enumerate(raw_statements(self.template, function_id)):
                 found.update(
-                    (function_id, index, action, repr(resource)) for action in actions for resource in resources
+                    (function_id, index, action, repr(resource))
+                    for action in statement.actions
+                    for resource in statement.resources
                 )
         return found
 

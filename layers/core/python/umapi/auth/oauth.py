@@ -226,7 +226,7 @@ class TokenService:
         except ReuseError as reuse:
             # The first use still wins (exactly one does), and what it issued stops working
             # (RFC 6749 §4.1.2), whichever request gets there first: the family is revoked here
-            # if it exists already, or by the first use once it sees the burned code.
+            # if it exists already, or starts revoked if the burn lands first.
             self._sessions.burn_code(code)
             if reuse.family_id:
                 self._sessions.revoke_family(reuse.family_id)
@@ -246,11 +246,9 @@ class TokenService:
         ):
             raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
         user = self._active_user(grant.org_id, grant.user_id, grant.session_version)
-        refresh = self._sessions.start_family(grant.family_id, grant, grant.scope)
+        refresh = self._sessions.start_family(grant.family_id, grant, grant.scope, code)
         if refresh is None:
             raise OAuthError("invalid_grant", "The authorization code was already used.")
-        if self._sessions.code_burned(code):  # a second use raced this one: its session ends
-            self._sessions.revoke_family(grant.family_id)
         return self._user_tokens(client, user, grant.scope, refresh, issuer, grant.family_id)
 
     def _refresh(self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta) -> dict[str, Any]:

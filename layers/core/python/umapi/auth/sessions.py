@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CODE_SECONDS = 600
+BURN_CHECK = 2  # position of the code's "not burned" check in a family's first transaction
 REFRESH_SECONDS = 30 * 24 * 3600
 
 
@@ -151,8 +152,8 @@ class SessionStore:
 
     # ------------------------------------------------------------------ families and refresh tokens
     def burn_code(self, code: str) -> None:
-        """Mark a code presented twice, so that the first use, once its family exists, revokes
-        it (``code_burned``), whichever of the two requests gets there first."""
+        """Mark a code presented twice: a first use that has not yet started its family starts
+        it revoked (``start_family``); one that has, the second use revokes."""
         db.write_if(
             self._dynamodb.update_item,
             TableName=self._table,
@@ -162,18 +163,23 @@ class SessionStore:
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
-    def code_burned(self, code: str) -> bool:
-        """Whether a second use of ``code`` marked it (a consistent read)."""
-        with db.translate_errors():
-            item = self._dynamodb.get_item(
-                TableName=self._table, Key=_key("CODE", token_hash(code)), ConsistentRead=True
-            ).get("Item")
-        return bool(item and item.get("burned", {}).get("BOOL"))
-
-    def start_family(self, family_id: str, grant: AuthorizationCode, scope: str) -> str | None:
-        """A new family with its first refresh token; returns the token, or ``None`` if the family
-        exists already (then nothing is created)."""
+    def start_family(self, family_id: str, grant: AuthorizationCode, scope: str, code: str) -> str | None:
+        """A new family with its first refresh token; the token, or ``None`` if the family exists
+        already (then nothing is created). The first use of a code always gets its tokens (exactly
+        one use wins); if a second use burned the code first, the family starts revoked (RFC 6749
+        §4.1.2). The check rides in the transaction: no read when nobody raced."""
         token = new_secret_token()
+        failed = db.transact_failures(self._dynamodb, self._family_items(family_id, grant, scope, token, code))
+        if failed == [BURN_CHECK]:
+            token = new_secret_token()
+            failed = db.transact_failures(self._dynamodb, self._family_items(family_id, grant, scope, token, None))
+        return None if failed else token
+
+    def _family_items(
+        self, family_id: str, grant: AuthorizationCode, scope: str, token: str, unburned: str | None
+    ) -> list[dict[str, Any]]:
+        """The family and its first refresh token; with ``unburned`` (the code), on the condition
+        that no second use burned it (item ``BURN_CHECK``), else the family written revoked."""
         now = int(time.time())
         family = {
             **_key("FAMILY", family_id),
@@ -183,7 +189,7 @@ class SessionStore:
                     "user_id": grant.user_id,
                     "client_id": grant.client_id,
                     "created_epoch": now,
-                    "revoked": False,
+                    "revoked": unburned is None,
                     "current": token_hash(token),
                     "session_version": grant.session_version,
                     "ttl": now + REFRESH_SECONDS + 3600,
@@ -194,7 +200,11 @@ class SessionStore:
             {"Put": {"TableName": self._table, "Item": family, "ConditionExpression": "attribute_not_exists(PK)"}},
             self._refresh_put(token, family_id, grant.client_id, grant.org_id, grant.user_id, scope),
         ]
-        return None if db.transact_failures(self._dynamodb, items) else token
+        if unburned is not None:
+            code_key = _key("CODE", token_hash(unburned))
+            check = {"TableName": self._table, "Key": code_key, "ConditionExpression": "attribute_not_exists(burned)"}
+            items.append({"ConditionCheck": check})
+        return items
 
     def _refresh_put(self, token: str, family_id: str, client_id: str, org_id: str, user_id: str, scope: str) -> Any:
         now = int(time.time())

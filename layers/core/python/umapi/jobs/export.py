@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from umapi.access.permissions import PLATFORM_ADMIN
+from umapi.errors import ForbiddenError, error_body
 from umapi.jobs.entities import Job, finished, job_event
 from umapi.jobs.messages import ExportMessage, JobQueue
 from umapi.jobs.ports import UserPages
@@ -166,13 +167,12 @@ class Exporter:
     def _revoked(self, job: Job) -> None:
         """The session or client that created the export was revoked, or lost the permission to
         read users (contract §10): the job fails, and nothing more is read as that caller."""
-        failure = {
-            "code": "forbidden",
-            "message": "The session or client that created this export was revoked, or no longer holds "
+        refusal = ForbiddenError(
+            "The session or client that created this export was revoked, or no longer holds "
             f"{job.permission}; nothing more is read.",
-            "details": [],
-            "required_permission": job.permission,
-        }
+            context={"required_permission": job.permission},
+        )
+        failure = error_body(refusal)
         failed = finished(job, "failed", failure=failure)
         if self._jobs.finish(job, "failed", job_event(job, "job.failed", self._view(failed)), {"failure": failure}):
             self._on_finished(failed)
