@@ -37,8 +37,9 @@ sys.path.append(str(Path(__file__).resolve().parents[1] / "layers" / "core" / "p
 
 from umapi import db
 from umapi.clients.repository import client_from_item, listing_entry
-from umapi.keys import audit_action_pk, events_type_pk, org_id_of
-from umapi.users.repository import listing_entries, user_from_item, user_key
+from umapi.table_keys import audit_action_pk, events_type_pk, org_id_of
+from umapi.users.entries import listing_entries
+from umapi.users.items import user_from_item, user_key
 
 PAGE = 100
 

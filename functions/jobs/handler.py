@@ -21,8 +21,7 @@ from umapi.jobs.entities import TYPE_PERMISSIONS
 from umapi.jobs.models import CreatedJobResponse, CreateJobRequest, JobResponse, JobRowError
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from umapi.routing import Jobs, Meta
-from umapi.users.params import verification_url
+from umapi.routing import Jobs, Meta, VerifyUrl
 
 app = create_app(authenticate=authenticate_event)
 
@@ -38,8 +37,9 @@ def create_job(
     caller: Annotated[Principal, Depends(requires(by_type=TYPE_PERMISSIONS))],
     meta: Meta,
     jobs: Jobs,
+    verify_url: VerifyUrl,
 ) -> Response[CreatedJobResponse]:
-    answer, job_id = jobs.create(caller, request, meta, verification_url(app.current_event.raw_event))
+    answer, job_id = jobs.create(caller, request, meta, verify_url)
     where = location(app.current_event.raw_event, f"/jobs/{job_id}")
     metrics.add_metric(name="JobsCreated", unit="Count", value=1)
     return json_response(answer, 202, {"Location": where, **NO_STORE})

@@ -17,18 +17,15 @@ from umapi.dependencies import authenticate_event, requires
 from umapi.http import PRIVATE, create_app, created, json_response
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
-from umapi.roles.models import (
+from umapi.roles.models import CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest
+from umapi.routing import Assignments, Meta, Roles
+from umapi.users.assignment_models import (
     AssignmentResponse,
     AssignRoleRequest,
     BulkRolesRequest,
     BulkRolesResponse,
-    CreateRoleRequest,
-    RoleList,
-    RoleResponse,
-    UpdateRoleRequest,
     UserRoleList,
 )
-from umapi.routing import Assignments, Meta, Roles
 
 app = create_app(authenticate=authenticate_event)
 

@@ -18,7 +18,16 @@ from umapi.http import create_app, etag_response, header, json_response, locatio
 from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from umapi.routing import Meta, Users
+from umapi.routing import Meta, Users, VerifyUrl
+from umapi.user_params import (
+    BULK_RESULT,
+    NOT_MODIFIED,
+    USER_PAGE,
+    USER_VIEW,
+    VERIFICATION_SENT,
+    Fields,
+    Include,
+)
 from umapi.users.models import (
     BulkCreateRequest,
     CreateUserRequest,
@@ -27,16 +36,6 @@ from umapi.users.models import (
     UpdateUserRequest,
     UserResponse,
     VerifyEmailRequest,
-)
-from umapi.users.params import (
-    BULK_RESULT,
-    NOT_MODIFIED,
-    USER_PAGE,
-    USER_VIEW,
-    VERIFICATION_SENT,
-    Fields,
-    Include,
-    verification_url,
 )
 from umapi.users.service import ListQuery
 
@@ -51,8 +50,9 @@ def create_user(
     caller: Annotated[Principal, Depends(requires("users:create"))],
     meta: Meta,
     users: Users,
+    verify_url: VerifyUrl,
 ) -> Response[UserResponse]:
-    user = users.create(caller, request, meta, verification_url(app.current_event.raw_event))
+    user = users.create(caller, request, meta, verify_url)
     where = location(app.current_event.raw_event, f"/users/{user.id}")
     metrics.add_metric(name="UsersCreated", unit="Count", value=1)
     return etag_response(app.current_event.raw_event, user.model_dump(), 201, {"Location": where})
@@ -66,8 +66,9 @@ def bulk_create_users(
     caller: Annotated[Principal, Depends(requires("users:create"))],
     meta: Meta,
     users: Users,
+    verify_url: VerifyUrl,
 ) -> Response[dict[str, Any]]:
-    body = users.bulk_create(caller, request, meta, verification_url(app.current_event.raw_event))
+    body = users.bulk_create(caller, request, meta, verify_url)
     return json_response(body)
 
 
@@ -131,13 +132,12 @@ def update_user(
     caller: Annotated[Principal, Depends(requires("users:update", unless_self="user_id"))],
     meta: Meta,
     users: Users,
+    verify_url: VerifyUrl,
 ) -> Response[UserResponse]:
     if_match = header(app.current_event.raw_event, "if-match") or None
     return etag_response(
         app.current_event.raw_event,
-        users.update(
-            caller, user_id, patch, if_match, meta, verification_url(app.current_event.raw_event)
-        ).model_dump(),
+        users.update(caller, user_id, patch, if_match, meta, verify_url).model_dump(),
     )
 
 
@@ -149,9 +149,10 @@ def replace_user(
     caller: Annotated[Principal, Depends(requires("users:update", unless_self="user_id"))],
     meta: Meta,
     users: Users,
+    verify_url: VerifyUrl,
 ) -> Response[UserResponse]:
     """``PUT`` is an alias of ``PATCH`` (merge semantics) for clients of the v2 reference."""
-    return update_user(user_id, patch, caller, meta, users)
+    return update_user(user_id, patch, caller, meta, users, verify_url)
 
 
 @app.delete(
@@ -202,9 +203,13 @@ def activate_user(
 @idempotent(app)
 @tracer.capture_method
 def resend_verification(
-    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], meta: Meta, users: Users
+    user_id: str,
+    caller: Annotated[Principal, Depends(requires("users:update"))],
+    meta: Meta,
+    users: Users,
+    verify_url: VerifyUrl,
 ) -> Response[dict[str, Any]]:
-    body = users.resend_verification(caller, user_id, meta, verification_url(app.current_event.raw_event))
+    body = users.resend_verification(caller, user_id, meta, verify_url)
     return json_response(body, 202)
 
 

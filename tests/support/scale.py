@@ -15,11 +15,12 @@ from umapi import db
 from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.events import Event
 from umapi.ids import new_id
-from umapi.keys import events_status_pk
 from umapi.outbox import audit_put, event_put
+from umapi.table_keys import events_status_pk
 from umapi.time import utc_now_iso
 from umapi.users.entities import RoleAssignment, User
-from umapi.users.repository import listing_entries, user_item
+from umapi.users.entries import listing_entries
+from umapi.users.items import user_item
 
 RARE_NAME = "Zed Quixote"
 RARE_DEPARTMENT = "Rare"

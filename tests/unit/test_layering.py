@@ -1,7 +1,7 @@
 """The layer package's import structure (an AST walk, no imports run): arrows point down only.
 
-    composition   services, dependencies, routing, idempotency,    wires everything together
-                  bootstrap
+    composition   services, dependencies, routing, user_params,    wires everything together
+                  idempotency, bootstrap
     auth          umapi.auth.*                                     uses every domain
     domains       users, roles, clients, orgs, webhooks, audit_log, one concern each
                   jobs
@@ -9,7 +9,8 @@
     kernel        settings, errors, http, db, keys, ids, ...       knows no domain
 
 No domain imports ``auth`` or the composition modules, the kernel and ``access`` import no
-domain, and no modules import each other in a circle.
+domain, no modules import each other in a circle, and no domains do either: ``users`` (who holds
+which role) stands on ``roles`` (what a role is), never the other way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "python" / "umapi"
 DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log", "jobs"}
-COMPOSITION = {"services", "dependencies", "routing", "idempotency", "bootstrap"}
+COMPOSITION = {"services", "dependencies", "routing", "user_params", "idempotency", "bootstrap"}
 ORDER = {"kernel": 0, "access": 1, "domain": 2, "auth": 3, "composition": 4}
 
 
@@ -113,6 +114,42 @@ def test_no_import_circles() -> None:
         if start not in state:
             visit(start, [start])
     assert circles == []
+
+
+def domain_of(module: str) -> str | None:
+    top = module.split(".")[1] if module.count(".") else ""
+    return top if top in DOMAINS else None
+
+
+def domain_graph() -> dict[str, set[str]]:
+    """Domain -> the other domains its modules import."""
+    edges: dict[str, set[str]] = {domain: set() for domain in DOMAINS}
+    for source, targets in graph().items():
+        here = domain_of(source)
+        if here is not None:
+            edges[here] |= {d for d in map(domain_of, targets) if d is not None and d != here}
+    return edges
+
+
+def test_no_domains_import_each_other_in_a_circle() -> None:
+    edges = domain_graph()
+    circles = []
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(t == goal or (t not in seen and reaches(t, goal, seen | {t})) for t in edges[start])
+
+    for domain in sorted(edges):
+        for target in sorted(edges[domain]):
+            if reaches(target, domain, {target}):
+                circles.append(f"{domain} -> {target} -> ... -> {domain}")
+    assert circles == []
+
+
+def test_roles_define_roles_and_users_hold_them() -> None:
+    """Role definitions know nothing of users: assignments, their expiry and the admin roster
+    are the users' side."""
+    assert "users" not in domain_graph()["roles"]
+    assert "roles" in domain_graph()["users"]
 
 
 def test_what_a_transaction_joins_is_in_the_signatures() -> None:

@@ -93,7 +93,7 @@ def test_history_indexes_backfill_action_and_type_keys(acme: Tenant, tmp_path: P
 
 def test_client_listing_moves_clients_listed_on_gsi1_to_entries(acme: Tenant, tmp_path: Path) -> None:
     # Given clients as the previous version stored them: listed on GSI1, no listing entry
-    from umapi.keys import clients_index_pk, created_sort_key
+    from umapi.table_keys import clients_index_pk, created_sort_key
 
     dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
     before = {c["id"] for c in acme.api.get("/clients", token=acme.access).json()["data"]}

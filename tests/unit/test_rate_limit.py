@@ -140,8 +140,8 @@ def test_a_changed_limit_applies_to_the_next_request(api: InProcessApi, platform
 
 def test_a_deleted_clients_token_is_refused_and_counts_nowhere(api: InProcessApi, platform: AdminCredentials) -> None:
     from umapi.aws import dynamodb_client
-    from umapi.keys import CLIENT_SK, client_pk
     from umapi.settings import get_settings
+    from umapi.table_keys import CLIENT_SK, client_pk
 
     admin = admin_token(api, platform)
     org = new_org(api, admin)

@@ -14,7 +14,7 @@ from tests.support.api import ApiResponse, InProcessApi
 from tests.support.users import Tenant
 from umapi import db
 from umapi.bootstrap import AdminCredentials
-from umapi.keys import events_pk
+from umapi.table_keys import events_pk
 
 ROLE_FIELDS = {"id", "org_id", "name", "description", "permissions", "system", "created_at", "updated_at"}
 
@@ -437,7 +437,7 @@ def test_two_demotions_that_read_the_same_roster_cannot_both_succeed(
     """The race, made deterministic: the second demotion checks against the roster as it was
     before the first one committed, as a concurrent request would. Its transaction fails on the
     roster's version, it checks again and is refused."""
-    from umapi.roles.admins import AdminRoster
+    from umapi.users.admin_roster import AdminRoster
 
     first, second = (active_user(acme, f"racer{i}@example.com", role="admin") for i in range(2))
     real_read = AdminRoster._read

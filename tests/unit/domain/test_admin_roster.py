@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from umapi.roles.admins import NEVER, apply_moves, leaves_no_admin, standing
+from umapi.users.admin_roster import NEVER, apply_moves, leaves_no_admin, standing
 from umapi.users.entities import RoleAssignment, User
 
 NOW = "2026-12-01T12:00:00.000Z"

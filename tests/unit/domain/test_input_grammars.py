@@ -14,7 +14,7 @@ from umapi.auth.oauth import TOKEN_PARAMETERS, parse_parameters
 from umapi.clients.redirects import REGISTRABLE_REDIRECT, is_registrable_redirect_uri
 from umapi.errors import OAuthError, ValidationError
 from umapi.time import parse_rfc3339
-from umapi.users.views import FIELDS, INCLUDES, parse_names, pattern_of
+from umapi.users.shaping import FIELDS, INCLUDES, parse_names, pattern_of
 
 
 @pytest.mark.parametrize(

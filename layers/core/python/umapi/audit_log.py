@@ -16,8 +16,8 @@ from pydantic import BaseModel, WithJsonSchema
 from umapi import db
 from umapi.access.principal import Principal
 from umapi.ids import ulid_time_prefix
-from umapi.keys import audit_action_pk, audit_actor_pk, audit_pk, audit_target_pk
 from umapi.pagination import CursorCodec, Page
+from umapi.table_keys import audit_action_pk, audit_actor_pk, audit_pk, audit_target_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

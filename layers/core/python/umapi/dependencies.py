@@ -19,9 +19,10 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
-from umapi.http import issuer_for, request_meta
+from umapi.http import issuer_for, public_base_url, request_meta
 from umapi.observability import logger
 from umapi.services import authenticator
+from umapi.settings import get_settings
 
 
 def authenticate_event(event: Mapping[str, Any], context: dict[str, Any]) -> Principal:
@@ -50,6 +51,12 @@ def authenticated(request: Request) -> Principal:
 def current_request_meta(request: Request) -> RequestMeta:
     """Route dependency: request id, IP and user agent, for audit entries."""
     return request_meta(request.resolved_event.raw_event, request.context["request_id"])
+
+
+def verification_link(request: Request) -> str:
+    """Route dependency: where verification links point: ``VERIFICATION_URL``, else
+    ``<API root>/verify-email``."""
+    return get_settings().verification_url or f"{public_base_url(request.resolved_event.raw_event)}/verify-email"
 
 
 class PermissionDeclaration:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from umapi.keys import HEALTH_PROBE_KEY
 from umapi.observability import logger
+from umapi.table_keys import HEALTH_PROBE_KEY
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

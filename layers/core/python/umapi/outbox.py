@@ -16,7 +16,8 @@ from typing import Any
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.events import Event
-from umapi.keys import (
+from umapi.settings import get_retention
+from umapi.table_keys import (
     audit_action_pk,
     audit_actor_pk,
     audit_pk,
@@ -25,7 +26,6 @@ from umapi.keys import (
     events_status_pk,
     events_type_pk,
 )
-from umapi.settings import get_retention
 from umapi.time import parse_rfc3339
 
 DAY = 86_400

@@ -2,9 +2,9 @@
 
 A route names the services it uses as parameters (``users: Users``) instead of fetching them
 in its body; tests swap any of them with Powertools' ``app.dependency_overrides[user_service]``.
-Query parameters shared by many routes (``Limit``, ``Cursor``, ``Instant``) and the request's audit metadata
-(``Meta``) live here too; the caller and its declared permissions come from
-``umapi.dependencies.requires``.
+Query parameters shared by many routes (``Limit``, ``Cursor``, ``Instant``), the request's audit
+metadata (``Meta``) and where its verification links point (``VerifyUrl``) live here too; the
+caller and its declared permissions come from ``umapi.dependencies.requires``.
 
 The services are built lazily (``umapi.services``), so a function imports only the services its
 routes use: for the type checker each alias names its service's class, at run time only the
@@ -22,7 +22,7 @@ from pydantic import BeforeValidator
 
 from umapi import services
 from umapi.audit import RequestMeta
-from umapi.dependencies import current_request_meta
+from umapi.dependencies import current_request_meta, verification_link
 from umapi.pagination import MAX_LIMIT
 from umapi.time import parse_rfc3339
 
@@ -35,6 +35,7 @@ def _rfc3339(value: object) -> object:
 
 
 Meta = Annotated[RequestMeta, Depends(current_request_meta)]
+VerifyUrl = Annotated[str, Depends(verification_link)]  # where this request's verification links point
 Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
     from umapi.clients.service import ClientService
     from umapi.jobs.service import JobService
     from umapi.orgs.service import OrgService
-    from umapi.roles.service import AssignmentService, RoleService
+    from umapi.roles.service import RoleService
+    from umapi.users.assignments import AssignmentService
     from umapi.users.service import UserService
     from umapi.webhooks.service import WebhookService
 

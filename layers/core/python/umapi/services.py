@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from umapi.pagination import CursorCodec
     from umapi.roles.catalog import RoleCatalog
     from umapi.roles.repository import RoleRepository
-    from umapi.roles.service import AssignmentService, RoleService
+    from umapi.roles.service import RoleService
     from umapi.sealing import Sealer
+    from umapi.users.assignments import AssignmentService
     from umapi.users.repository import UserRepository
     from umapi.users.service import UserService
     from umapi.webhooks.delivery import Deliverer
@@ -134,7 +135,7 @@ def role_service() -> RoleService:
 
 
 def assignment_service() -> AssignmentService:
-    from umapi.roles.service import AssignmentService
+    from umapi.users.assignments import AssignmentService
 
     return AssignmentService(user_repository(), role_catalog())
 
@@ -153,7 +154,7 @@ def org_service() -> OrgService:
 
 @cache
 def user_repository() -> UserRepository:
-    from umapi.roles.admins import AdminRoster
+    from umapi.users.admin_roster import AdminRoster
     from umapi.users.repository import UserRepository
 
     table = get_settings().table_name

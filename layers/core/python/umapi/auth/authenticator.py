@@ -22,9 +22,10 @@ from umapi.auth.tokens import verify_access_token
 from umapi.clients.repository import client_from_item
 from umapi.errors import ForbiddenError, InvalidTokenError, NotFoundError, UnauthenticatedError
 from umapi.orgs.repository import OrgRepository
-from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.roles.catalog import RoleCatalog
 from umapi.time import utc_now_iso
 from umapi.users.entities import User
+from umapi.users.holdings import user_permissions
 from umapi.users.repository import UserRepository
 
 

@@ -25,10 +25,11 @@ from umapi.clients.entities import Client
 from umapi.clients.redirects import is_valid_redirect_uri, redirect_matches
 from umapi.clients.repository import ClientRepository
 from umapi.events import Event
-from umapi.keys import login_failures_ip_pk, login_failures_pk
-from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.roles.catalog import RoleCatalog
+from umapi.table_keys import login_failures_ip_pk, login_failures_pk
 from umapi.text import well_formed
 from umapi.time import utc_now_iso
+from umapi.users.holdings import user_permissions
 from umapi.users.passwords import verify_password
 from umapi.users.repository import UserRepository
 

@@ -28,12 +28,13 @@ from umapi.clients.credentials import authenticate_client
 from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
 from umapi.errors import OAuthError
-from umapi.keys import token_failure_bucket
 from umapi.observability import logger, metrics
-from umapi.roles.catalog import RoleCatalog, user_permissions
+from umapi.roles.catalog import RoleCatalog
+from umapi.table_keys import token_failure_bucket
 from umapi.text import well_formed
 from umapi.time import utc_now_iso
 from umapi.users.entities import User
+from umapi.users.holdings import user_permissions
 from umapi.users.repository import UserRepository
 
 SUPPORTED_GRANTS = ("client_credentials", "authorization_code", "refresh_token")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.errors import RateLimitedError
-from umapi.keys import CLIENT_SK, RATE_WINDOW_SK, client_pk, rate_window_pk
+from umapi.table_keys import CLIENT_SK, RATE_WINDOW_SK, client_pk, rate_window_pk
 from umapi.time import epoch_seconds, to_iso
 
 if TYPE_CHECKING:

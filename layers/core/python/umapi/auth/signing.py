@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from umapi import db
 from umapi.digests import b64url, sha256_b64url
 from umapi.errors import ServiceUnavailableError
-from umapi.keys import JWKS_KEY
+from umapi.table_keys import JWKS_KEY
 from umapi.time import utc_now_iso
 
 if TYPE_CHECKING:

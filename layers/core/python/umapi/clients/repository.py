@@ -16,8 +16,8 @@ from umapi import db
 from umapi.audit import AuditEntry
 from umapi.clients.entities import Client
 from umapi.errors import ConflictError, NotFoundError
-from umapi.keys import CLIENT_SK, client_pk, clients_index_pk, created_sort_key
 from umapi.outbox import audit_put
+from umapi.table_keys import CLIENT_SK, client_pk, clients_index_pk, created_sort_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -25,7 +25,7 @@ from umapi.jobs.ports import UserPages
 from umapi.jobs.repository import JobRepository
 from umapi.jobs.rows import principal_of
 from umapi.time import utc_now_iso
-from umapi.users.base import ListQuery
+from umapi.users.entries import ListQuery
 from umapi.users.models import UserResponse
 
 if TYPE_CHECKING:

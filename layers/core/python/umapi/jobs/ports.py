@@ -11,9 +11,9 @@ from umapi.audit import RequestMeta
 from umapi.clients.entities import Client
 from umapi.db import RowGuard
 from umapi.pagination import Page
-from umapi.roles.models import AssignmentResponse, AssignRoleRequest
-from umapi.users.base import ListQuery
+from umapi.users.assignment_models import AssignmentResponse, AssignRoleRequest
 from umapi.users.entities import User
+from umapi.users.entries import ListQuery
 from umapi.users.models import CreateUserRequest, UpdateUserRequest, UserResponse
 
 __all__ = [

@@ -21,7 +21,8 @@ from umapi import db
 from umapi.errors import ConflictError
 from umapi.events import Event
 from umapi.jobs.entities import MAX_UNFINISHED, UNFINISHED, Job, JobActor
-from umapi.keys import (
+from umapi.outbox import event_put
+from umapi.table_keys import (
     JOB_SLOTS_SK,
     job_chunks_pk,
     job_errors_pk,
@@ -31,7 +32,6 @@ from umapi.keys import (
     jobs_type_pk,
     org_pk,
 )
-from umapi.outbox import event_put
 from umapi.time import parse_rfc3339, utc_now_iso
 
 if TYPE_CHECKING:

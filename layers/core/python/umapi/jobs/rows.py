@@ -28,10 +28,11 @@ from umapi.jobs.inputs import RowError
 from umapi.jobs.ports import AssignmentRows, ClientLookup, SessionFamilies, UserLookup, UserRows
 from umapi.jobs.repository import JobRepository
 from umapi.observability import logger
-from umapi.roles.catalog import RoleCatalog, user_permissions
-from umapi.roles.models import AssignRoleRequest
+from umapi.roles.catalog import RoleCatalog
 from umapi.text import safe, safe_text
 from umapi.time import utc_now_iso
+from umapi.users.assignment_models import AssignRoleRequest
+from umapi.users.holdings import user_permissions
 from umapi.users.models import CreateUserRequest, UpdateUserRequest
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from umapi import db
 from umapi.audit import AuditEntry
 from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError
-from umapi.keys import ORG_SK, ORGS_INDEX_PK, created_sort_key, org_pk
 from umapi.orgs.models import Organization
 from umapi.outbox import audit_put
+from umapi.table_keys import ORG_SK, ORGS_INDEX_PK, created_sort_key, org_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,9 +1,10 @@
-"""Roles a user can hold, and what a user may do through them (contract §2, §5).
+"""Role definitions by id or name: the system roles and an organization's custom ones (contract §2, §5).
 
 System roles are fixed and never stored: ``role_admin``, ``role_member``, ``role_viewer`` (their
 names are accepted wherever an id is). Custom roles live in their organization's partition.
 Permissions are evaluated from the roles on every request, never baked into tokens or cached,
-so a changed role or an expired assignment takes effect on the next request.
+so a changed role or an expired assignment takes effect on the next request (``users.holdings``
+turns a user's assignments into permissions through this catalog).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from umapi.roles.entities import SYSTEM_ROLES, Role, is_custom_role_id, system_role
-from umapi.users.entities import RoleAssignment, User
 
 
 class RoleReader(Protocol):
@@ -41,26 +41,3 @@ class RoleCatalog:
         if custom and self._repository is not None:
             found.update(self._repository.get_many(org_id, custom))
         return found
-
-
-def unexpired(user: User, now_iso: str) -> list[RoleAssignment]:
-    """The user's assignments that still grant something at ``now_iso``."""
-    return [a for a in user.roles if a.expires_at is None or a.expires_at > now_iso]
-
-
-def active_roles(user: User, catalog: RoleCatalog, now_iso: str) -> list[tuple[Role, RoleAssignment]]:
-    """``(role, assignment)`` for each unexpired assignment of a role that still exists."""
-    assignments = unexpired(user, now_iso)
-    if not assignments:
-        return []
-    roles = catalog.by_ids(user.org_id, {a.role_id for a in assignments})
-    return [(roles[a.role_id], a) for a in assignments if a.role_id in roles]
-
-
-def user_permissions(user: User, catalog: RoleCatalog, now_iso: str) -> dict[str, list[str]]:
-    """Each permission the user holds, with the names of the roles granting it."""
-    granted: dict[str, list[str]] = {}
-    for role, _ in active_roles(user, catalog, now_iso):
-        for permission in sorted(role.permissions):
-            granted.setdefault(permission, []).append(role.name)
-    return granted

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from umapi.access.permissions import PERMISSIONS
-from umapi.fields import NOT_BLANK, UNIQUE_ITEMS, Omittable, no_repeats
+from umapi.fields import NOT_BLANK, Omittable
 from umapi.time import parse_rfc3339, to_iso
 
 RoleName = Annotated[
@@ -82,70 +82,3 @@ class RoleResponse(BaseModel):
 
 class RoleList(BaseModel):
     data: list[RoleResponse]
-
-
-class AssignRoleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role_id: RoleRef
-    expires_at: ExpiresAt | None = None
-    assigned_by: ActorId | None = None
-
-
-class AssignmentResponse(BaseModel):
-    user_id: str
-    role_id: str
-    role_name: str
-    assigned_at: str
-    expires_at: str | None
-    assigned_by: str | None
-
-
-class UserRoleEntry(BaseModel):
-    role_id: str
-    role_name: str
-    assigned_at: str
-    expires_at: str | None
-    permissions: list[str]
-
-
-class UserRoleList(BaseModel):
-    data: list[UserRoleEntry]
-
-
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class BulkRolesRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    user_ids: Annotated[
-        list[UserId], Field(min_length=1, max_length=100, json_schema_extra=UNIQUE_ITEMS), AfterValidator(no_repeats)
-    ]
-    role_id: RoleRef
-    action: Literal["assign", "remove"]
-    expires_at: ExpiresAt | None = None
-
-
-class BulkRoleSuccess(BaseModel):
-    user_id: str
-    status: Literal["success"]
-    message: str
-
-
-class BulkRoleError(BaseModel):
-    code: str
-    message: str
-
-
-class BulkRoleFailure(BaseModel):
-    user_id: str
-    status: Literal["error"]
-    error: BulkRoleError
-
-
-class BulkRolesResponse(BaseModel):
-    processed: int
-    successful: int
-    failed: int
-    results: list[Annotated[BulkRoleSuccess | BulkRoleFailure, Field(discriminator="status")]]

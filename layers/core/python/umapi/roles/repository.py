@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.errors import ConflictError, NotFoundError
-from umapi.keys import org_pk, role_holder_sk, role_holders_prefix, role_name_sk, role_sk
 from umapi.outbox import audit_put
 from umapi.roles.entities import Role
+from umapi.table_keys import org_pk, role_holder_sk, role_holders_prefix, role_name_sk, role_sk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -19,7 +19,6 @@ from umapi.errors import (
 )
 from umapi.ids import new_id
 from umapi.time import utc_now_iso
-from umapi.users.base import UserServiceBase, audit_changes
 from umapi.users.entities import RoleAssignment, User
 from umapi.users.models import (
     BulkCreateRequest,
@@ -28,9 +27,10 @@ from umapi.users.models import (
     UserResponse,
 )
 from umapi.users.passwords import hash_password
+from umapi.users.service_part import UserServicePart, audit_changes
 
 
-class UserLifecycle(UserServiceBase):
+class UserLifecycle(UserServicePart):
     """Create (one or in bulk), suspend and activate, archive, purge."""
 
     def create(

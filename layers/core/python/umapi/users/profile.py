@@ -17,9 +17,9 @@ from umapi.errors import (
 )
 from umapi.http import etag_of
 from umapi.time import utc_now_iso
-from umapi.users.base import UserServiceBase, audit_changes
 from umapi.users.models import UpdateUserRequest, UserResponse
 from umapi.users.passwords import hash_password
+from umapi.users.service_part import UserServicePart, audit_changes
 
 SELF_SERVICE_FIELDS = frozenset({"name", "phone", "avatar_url", "password"})
 CREDENTIAL_FIELDS = frozenset({"password", "email", "status"})
@@ -40,7 +40,7 @@ def merge_metadata(current: dict[str, str], patch: dict[str, str | None] | None)
     return merged
 
 
-class UserProfile(UserServiceBase):
+class UserProfile(UserServicePart):
     """JSON Merge Patch of a user: profile, email (verified first), password, status."""
 
     def update(

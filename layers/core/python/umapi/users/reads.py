@@ -12,16 +12,16 @@ from umapi.errors import (
     NotFoundError,
 )
 from umapi.pagination import Page
-from umapi.roles.catalog import user_permissions
 from umapi.time import utc_now_iso
-from umapi.users.base import ListQuery, UserServiceBase
 from umapi.users.entities import User
+from umapi.users.entries import Lead, ListQuery, UserFilters, matches
+from umapi.users.holdings import user_permissions
 from umapi.users.models import PermissionCheckResponse
-from umapi.users.repository import Lead, UserFilters, matches
-from umapi.users.views import FIELDS, INCLUDES, parse_names
+from umapi.users.service_part import UserServicePart
+from umapi.users.shaping import FIELDS, INCLUDES, parse_names
 
 
-class UserReads(UserServiceBase):
+class UserReads(UserServicePart):
     """One user, shaped by ``include=`` and ``fields=``; pages; permission checks."""
 
     def representation(self, user: User, include: set[str], fields: set[str] | None) -> dict[str, Any]:

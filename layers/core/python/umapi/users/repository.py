@@ -1,263 +1,55 @@
-"""Users in DynamoDB.
+"""Users in DynamoDB: reading them (one, many, pages led by an index or an entry partition), and
+the writes every part of the user service makes, through one ``UserWriter``.
 
-    user            PK=ORG#<org>  SK=USER#<usr>
-    email claim     PK=ORG#<org>  SK=EMAIL#<email, lower-case>   (attribute_not_exists: unique per org)
-    listings        GSI1..GSI4    PK=ORG#<org>#USERS[#ARCHIVED]  SK=<created_at|name|email|last_login>#<usr>
-    by id           GSI5          PK=USER#<usr>                  (platform admins across organizations)
-    search entry    PK=ORG#<org>#SEARCH[#ARCHIVED]  SK=<word>#<usr>  (one per search word: users.search)
-    filter entry    PK=ORG#<org>#USERS#<STATUS|DEPARTMENT|ROLE>#<value>  SK=<created_at>#<usr>
-                    (unarchived users: one per status, department and role held)
-    verification    PK=VERIFY#<sha256(token)>  SK=VERIFY         (single use: deleted on a condition)
-
-Every change goes out in one transaction with its audit entry and its outbox event; the user's
-``version`` guards against lost updates.
+Keys and items are ``users.items``; search and filter entries ``users.entries``. Every change
+goes out in one transaction with its audit entry and its outbox event; the user's ``version``
+guards against lost updates.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.audit import AuditEntry
 from umapi.db import Guarded
-from umapi.errors import ConflictError
 from umapi.events import Event
-from umapi.keys import (
-    email_claim_sk,
-    org_id_of,
-    org_pk,
-    role_id_of,
-    user_lookup_pk,
-    user_search_pk,
-    user_search_sk,
-    user_sk,
-    users_filter_pk,
-    users_filter_sk,
-    users_index_pk,
-    verification_pk,
-)
-from umapi.outbox import audit_put, event_put
-from umapi.roles.admins import AdminRoster, RosterChangedError, RosterState, roster_from_item, roster_key
-from umapi.roles.catalog import unexpired
-from umapi.roles.entities import Role, is_custom_role_id
+from umapi.outbox import audit_put
+from umapi.roles.entities import Role
 from umapi.roles.repository import RoleRepository, role_from_item, role_key
+from umapi.table_keys import org_id_of, user_lookup_pk, user_search_pk, users_filter_pk, users_index_pk, verification_pk
 from umapi.time import utc_now_iso
-from umapi.users.entities import RoleAssignment, User
-from umapi.users.search import answered_under, normalize, search_words
+from umapi.users.admin_roster import AdminRoster, RosterState, roster_from_item, roster_key
+from umapi.users.entities import User
+from umapi.users.entries import Lead, UserFilters, answers_search
+from umapi.users.items import (
+    SORT_INDEXES,
+    VERIFY_SK,
+    claim_email,
+    email_claim_key,
+    release_email,
+    user_from_item,
+    user_key,
+    verification_key,
+)
+from umapi.users.search import normalize
+from umapi.users.writer import UserChange, UserWriter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-
-@dataclass(frozen=True)
-class UserFilters:
-    status: str | None = None
-    role_id: str | None = None
-    department: str | None = None
-    search: str | None = None
-
-
-def matches(filters: UserFilters, now_iso: str, user: User) -> bool:
-    """Whether ``user`` passes ``filters`` (status, an unexpired role, department): what a
-    listing's FilterExpression checks, for users read another way."""
-    if filters.status and user.status != filters.status:
-        return False
-    if filters.department and user.department != filters.department:
-        return False
-    return not filters.role_id or any(a.role_id == filters.role_id for a in unexpired(user, now_iso))
-
-
-@dataclass(frozen=True)
-class Lead:
-    """What an entry-led page reads: a ``search`` term, or one ``status``, ``department`` or
-    ``role`` value (``archived`` only for search: archived users have no filter entries)."""
-
-    kind: str
-    value: str
-    archived: bool = False
-
-
-# Sort field -> (index, how the sort key starts)
-SORT_INDEXES: dict[str, tuple[str, Callable[[User], str]]] = {
-    "created_at": ("GSI1", lambda user: user.created_at),
-    "name": ("GSI2", lambda user: user.name.lower()),
-    "email": ("GSI3", lambda user: user.email_key),
-    "last_login": ("GSI4", lambda user: user.last_login or ""),
-}
-VERIFY_SK = "VERIFY"
-
-# A transaction holds at most 100 items; user changes are grouped up to that (a change is its
-# user, audit entry, events, role holders, email claim and search entries; the roles it
-# newly holds and the admin roster are checked once per transaction).
-MAX_TRANSACTION_ITEMS = 100
-MAX_ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class UserChange:
-    """One user write: ``before`` is ``None`` for a new user, ``after`` is ``None`` for a purge."""
-
-    before: User | None
-    after: User | None
-    audit: AuditEntry
-    events: list[Event] = field(default_factory=list)
-    extra: list[Guarded] = field(default_factory=list)
-    roster: RosterState | None = None  # the admin roster as read with the user (first attempt only)
-
-    @property
-    def org_id(self) -> str:
-        return (self.after or self.before).org_id  # type: ignore[union-attr]
-
-    def new_custom_roles(self) -> set[str]:
-        now = utc_now_iso()
-        return custom_holdings(self.after, now).keys() - custom_holdings(self.before, now).keys()
-
-
-def custom_holdings(user: User | None, now_iso: str) -> dict[str, str | None]:
-    """The custom roles ``user`` holds unexpired, with their ends (archived users hold none)."""
-    if user is None or user.status == "archived":
-        return {}
-    return {a.role_id: a.expires_at for a in unexpired(user, now_iso) if is_custom_role_id(a.role_id)}
-
-
-def _changed(user: User) -> Exception:
-    return ConflictError(f"User {user.id} was changed meanwhile; read it again and retry.")
-
-
-def user_key(org_id: str, user_id: str) -> dict[str, Any]:
-    return {"PK": {"S": org_pk(org_id)}, "SK": {"S": user_sk(user_id)}}
-
-
-FILTERS = ("status", "department", "role")
-
-
-def listing_entries(user: User | None) -> dict[str, dict[str, Any]]:
-    """Every entry ``user`` is listed by (search words, and unarchived, its status, department
-    and roles), by key (``PK|SK``); none for a purged user."""
-    entries = search_entries(user)
-    if user is None or user.status == "archived":
-        return entries
-    sk = users_filter_sk(user.created_at, user.id)
-    listed: list[tuple[str, str, dict[str, Any]]] = [("status", user.status, {})]
-    if user.department:
-        listed.append(("department", user.department, {}))
-    listed += [("role", a.role_id, {"expires_at": a.expires_at}) for a in user.roles]
-    for kind, value, extra in listed:
-        pk = users_filter_pk(user.org_id, kind, value)
-        entries[f"{pk}|{sk}"] = {"PK": pk, "SK": sk, "entity": f"user_{kind}", "user_id": user.id, **extra}
-    return entries
-
-
-def search_entries(user: User | None) -> dict[str, dict[str, Any]]:
-    """The search entries of ``user`` by key (``PK|SK``); none for a purged user."""
-    if user is None:
-        return {}
-    words = search_words(user.name, user.email)
-    partition = user_search_pk(user.org_id, archived=user.status == "archived")
-    entries = {}
-    for word in words:
-        values = {
-            "PK": partition,
-            "SK": user_search_sk(word, user.id),
-            "entity": "user_search",
-            "user_id": user.id,
-            "word": word,
-            "words": list(words),
-        }
-        entries[f"{values['PK']}|{values['SK']}"] = values
-    return entries
-
-
-def _answers_search(entry: dict[str, Any], term: str, descending: bool) -> bool:
-    return answered_under(entry["word"], entry["words"], term, descending=descending)
-
-
-def user_item(user: User) -> dict[str, Any]:
-    partition = users_index_pk(user.org_id, archived=user.status == "archived")
-    values: dict[str, Any] = {
-        "PK": org_pk(user.org_id),
-        "SK": user_sk(user.id),
-        "GSI5PK": user_lookup_pk(user.id),
-        "entity": "user",
-        "id": user.id,
-        "org_id": user.org_id,
-        "email": user.email,
-        "email_key": user.email_key,
-        "name": user.name,
-        "name_key": user.name.lower(),
-        "status": user.status,
-        "email_verified": user.email_verified,
-        "pending_email": user.pending_email,
-        "phone": user.phone,
-        "department": user.department,
-        "avatar_url": user.avatar_url,
-        "metadata": user.metadata,
-        "roles": [
-            {
-                "role_id": r.role_id,
-                "assigned_at": r.assigned_at,
-                "expires_at": r.expires_at,
-                "assigned_by": r.assigned_by,
-            }
-            for r in user.roles
-        ],
-        "role_ids": [r.role_id for r in user.roles],
-        # Lets a listing's role filter skip expired assignments: role_expiry.<role> > now.
-        "role_expiry": {r.role_id: r.expires_at for r in user.roles if r.expires_at is not None} or None,
-        "created_at": user.created_at,
-        "updated_at": user.updated_at,
-        "last_login": user.last_login,
-        "archived_at": user.archived_at,
-        "version": user.version,
-        "password_hash": user.password_hash,
-        "session_version": user.session_version,
-    }
-    for index, start in SORT_INDEXES.values():
-        values[f"{index}PK"] = partition
-        values[f"{index}SK"] = f"{start(user)}#{user.id}"
-    return db.serialize(values)
-
-
-def user_from_item(item: dict[str, Any]) -> User:
-    v = db.deserialize(item)
-    return User(
-        id=v["id"],
-        org_id=v["org_id"],
-        email=v["email"],
-        name=v["name"],
-        status=v["status"],
-        email_verified=bool(v.get("email_verified")),
-        created_at=v["created_at"],
-        updated_at=v["updated_at"],
-        roles=tuple(
-            RoleAssignment(r["role_id"], r["assigned_at"], r.get("expires_at"), r.get("assigned_by"))
-            for r in v.get("roles", [])
-        ),
-        pending_email=v.get("pending_email"),
-        phone=v.get("phone"),
-        department=v.get("department"),
-        avatar_url=v.get("avatar_url"),
-        metadata=dict(v.get("metadata") or {}),
-        last_login=v.get("last_login"),
-        archived_at=v.get("archived_at"),
-        version=int(v.get("version", 1)),
-        password_hash=v.get("password_hash"),
-        session_version=int(v.get("session_version", 0)),
-    )
+__all__ = ["Lead", "UserChange", "UserFilters", "UserRepository"]
 
 
 class UserRepository:
     def __init__(self, dynamodb: DynamoDBClient, table: str, roles: RoleRepository, admins: AdminRoster) -> None:
-        """``roles`` writes role holders and checks roles still exist; ``admins`` keeps the
-        organization's admin roster in step with every change (MINIMUM_ADMIN_COUNT)."""
+        """``roles`` and ``admins``: what the writer keeps in step with every change."""
         self._dynamodb = dynamodb
         self._table = table
-        self._roles = roles
-        self._admins = admins
+        self.writer = UserWriter(dynamodb, table, roles, admins)
 
     # ------------------------------------------------------------------ reads
     def get(self, org_id: str, user_id: str, *, consistent: bool = False) -> User | None:
@@ -377,7 +169,7 @@ class UserRepository:
                 ":pk": {"S": user_search_pk(org_id, archived=lead.archived)},
                 ":term": {"S": term},
             }
-            answered = partial(_answers_search, term=term, descending=descending)
+            answered = partial(answers_search, term=term, descending=descending)
         else:
             request["KeyConditionExpression"] = "PK = :pk"
             request["ExpressionAttributeValues"] = {":pk": {"S": users_filter_pk(org_id, lead.kind, lead.value)}}
@@ -444,40 +236,10 @@ class UserRepository:
         self.commit(UserChange(before, after, audit, events or [], extra or []), guard)
 
     def record_login(
-        self,
-        user: User,
-        now: str,
-        audit: AuditEntry,
-        event: Event,
-        extra: list[Guarded],
-        changed: Exception,
+        self, user: User, now: str, audit: AuditEntry, event: Event, extra: list[Guarded], changed: Exception
     ) -> None:
-        """Set ``last_login`` with the sign-in's audit entry, event and ``extra`` items. It needs
-        no version (concurrent sign-ins of one user all succeed), only that the user is still
-        active with the session version the sign-in saw: a password change or suspension that
-        commits first refuses it (``changed``)."""
-        values: dict[str, Any] = {
-            ":now": {"S": now},
-            ":sort": {"S": f"{now}#{user.id}"},
-            ":one": {"N": "1"},
-            ":active": {"S": "active"},
-            ":sessions": {"N": str(user.session_version)},
-        }
-        same_sessions = "session_version = :sessions"
-        if user.session_version == 0:
-            same_sessions = f"(attribute_not_exists(session_version) OR {same_sessions})"
-        update = {
-            "Update": {
-                "TableName": self._table,
-                "Key": user_key(user.org_id, user.id),
-                "UpdateExpression": "SET last_login = :now, GSI4SK = :sort ADD version :one",
-                "ConditionExpression": f"#status = :active AND {same_sessions}",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values,
-            }
-        }
-        items: list[Guarded] = [(update, changed), (audit_put(self._table, audit), None)]
-        db.transact(self._dynamodb, [*items, (event_put(self._table, event), None), *extra])
+        """Set ``last_login`` with the sign-in's records (``UserWriter.record_login``)."""
+        self.writer.record_login(user, now, audit, event, extra, changed)
 
     def purge(self, user: User, audit: AuditEntry, event: Event) -> None:
         """Delete the user and free its email; the audit entries stay."""
@@ -485,137 +247,11 @@ class UserRepository:
 
     def commit(self, change: UserChange, guard: db.RowGuard | None = None) -> None:
         """One change, in one transaction (``guard``: a job row's unit of work, joining it)."""
-        outcome = self.commit_many([change], guard)[0]
-        if outcome is not None:
-            raise outcome
+        self.writer.commit(change, guard)
 
     def commit_many(self, changes: list[UserChange], guard: db.RowGuard | None = None) -> list[Exception | None]:
-        """Each change with what it implies (role holders, search entries, the admin roster), in
-        as few transactions as fit; one change failing its conditions never blocks the others.
-        Returns, per change, ``None`` when it was written or the error that refused it. A job
-        row's ``guard`` joins a single change's transaction (``RowFencedError`` if it failed)."""
-        if guard is not None and len(changes) != 1:
-            raise ValueError("a job row's guard joins exactly one change")
-        outcomes: list[Exception | None] = [None] * len(changes)
-        for chunk in self._chunks(changes):
-            for attempt in range(MAX_ATTEMPTS):
-                pending = [i for i in chunk if outcomes[i] is None]
-                if not pending or self._attempt(changes, pending, outcomes, first=attempt == 0, guard=guard):
-                    break
-            else:
-                for i in chunk:
-                    if outcomes[i] is None:
-                        outcomes[i] = ConflictError("The organization changed meanwhile; retry.")
-        return outcomes
-
-    def _chunks(self, changes: list[UserChange]) -> list[list[int]]:
-        """Consecutive changes whose items (and the shared checks) fit one transaction."""
-        now = utc_now_iso()
-        chunks: list[list[int]] = []
-        size = 0
-        for i, change in enumerate(changes):
-            own = len(self._items(change, now, set())) + len(change.new_custom_roles())
-            if not chunks or size + own + 1 > MAX_TRANSACTION_ITEMS:  # + 1: the admin roster
-                chunks.append([])
-                size = 0
-            chunks[-1].append(i)
-            size += own
-        return chunks
-
-    def _attempt(
-        self,
-        changes: list[UserChange],
-        pending: list[int],
-        outcomes: list[Exception | None],
-        *,
-        first: bool,
-        guard: db.RowGuard | None = None,
-    ) -> bool:
-        """One transaction of the ``pending`` changes: ``True`` when it is settled (written, or
-        every refused change marked in ``outcomes``), ``False`` to try again."""
-        now = utc_now_iso()
-        org_id = changes[pending[0]].org_id
-        known = changes[pending[0]].roster if first and len(pending) == 1 else None  # a retry reads it again
-        standings = [(i, changes[i].before, changes[i].after) for i in pending]
-        decision = self._admins.decide(org_id, standings, now, known)
-        for i, refusal in decision.refused.items():
-            outcomes[i] = refusal
-        owners: list[int | None] = []
-        items: list[Guarded] = []
-        new_holds: set[str] = set()
-        for i in pending:
-            if i in decision.refused:
-                continue
-            own = self._items(changes[i], now, new_holds)
-            items += own
-            owners += [i] * len(own)
-        if not items:
-            return True
-        shared = [self._roles.still_exists(org_id, role_id) for role_id in sorted(new_holds)]
-        if decision.write is not None:
-            shared.append(decision.write)
-        items += shared
-        owners += [None] * len(shared)
-        failed = db.transact_failures(self._dynamodb, [item for item, _ in items], guard)
-        if not failed:
-            return True
-        for position in failed:
-            owner, error = owners[position], items[position][1]
-            if isinstance(error, RosterChangedError):
-                continue  # read the roster again and retry
-            for i in [owner] if owner is not None else self._holding(changes, pending, position, items):
-                outcomes[i] = error or ConflictError("The change conflicted with another; retry.")
-        return False
-
-    @staticmethod
-    def _holding(changes: list[UserChange], pending: list[int], position: int, items: list[Guarded]) -> list[int]:
-        """The changes that gave a user the role whose ``still_exists`` check failed."""
-        role_key = role_id_of(items[position][0]["Update"]["Key"]["SK"]["S"])
-        return [i for i in pending if role_key in changes[i].new_custom_roles()]
-
-    def _items(self, change: UserChange, now: str, new_holds: set[str]) -> list[Guarded]:
-        before, after = change.before, change.after
-        items: list[Guarded] = []
-        if before is None and after is not None:
-            taken = ConflictError(
-                f"A user with email {after.email} already exists in this organization.",
-                context={"conflicting_field": "email"},
-            )
-            put = db.put_new(self._table, user_item(after))
-            items += [(self.claim_email(after.org_id, after.email_key, after.id), taken), (put, _changed(after))]
-        elif before is not None and after is not None:
-            items.append((db.at_version("Put", self._table, before.version, Item=user_item(after)), _changed(after)))
-        elif before is not None:
-            delete = db.at_version("Delete", self._table, before.version, Key=user_key(before.org_id, before.id))
-            items += [(delete, _changed(before)), (self.release_email(before.org_id, before.email_key), None)]
-        held, holds = custom_holdings(before, now), custom_holdings(after, now)
-        user = after or before
-        assert user is not None
-        for role_id in sorted(held.keys() - holds.keys()):
-            items.append((self._roles.holder_delete(user.org_id, role_id, user.id), None))
-        for role_id, expires_at in sorted(holds.items()):
-            if role_id not in held or held[role_id] != expires_at:
-                items.append((self._roles.holder_put(user.org_id, role_id, user.id, expires_at), None))
-        new_holds |= holds.keys() - held.keys()
-        items += self._entry_changes(before, after)
-        items.append((audit_put(self._table, change.audit), None))
-        items += [(event_put(self._table, event), None) for event in change.events]
-        return items + list(change.extra)
-
-    def _entry_changes(self, before: User | None, after: User | None) -> list[Guarded]:
-        """Deletes of the entries ``after`` no longer has, puts of the new and the changed."""
-        old, new = listing_entries(before), listing_entries(after)
-        deletes: list[Guarded] = [
-            ({"Delete": {"TableName": self._table, "Key": db.serialize({"PK": e["PK"], "SK": e["SK"]})}}, None)
-            for key, e in old.items()
-            if key not in new
-        ]
-        puts: list[Guarded] = [
-            ({"Put": {"TableName": self._table, "Item": db.serialize(e)}}, None)
-            for key, e in new.items()
-            if old.get(key) != e
-        ]
-        return deletes + puts
+        """Each change in as few transactions as fit (``UserWriter.commit_many``)."""
+        return self.writer.commit_many(changes, guard)
 
     def put_with_audit(self, item: dict[str, Any], audit: AuditEntry) -> None:
         db.transact(self._dynamodb, [(item, None), (audit_put(self._table, audit), None)])
@@ -627,27 +263,21 @@ class UserRepository:
     def find_by_email(self, org_id: str, email_key: str) -> User | None:
         """The user holding ``email_key`` (lower-case) in the organization: its claim, then the user."""
         with db.translate_errors():
-            claim = self._dynamodb.get_item(TableName=self._table, Key=self.email_claim_key(org_id, email_key)).get(
-                "Item"
-            )
+            claim = self._dynamodb.get_item(TableName=self._table, Key=email_claim_key(org_id, email_key)).get("Item")
         return self.get(org_id, claim["user_id"]["S"], consistent=True) if claim else None
 
     def email_taken(self, org_id: str, email_key: str) -> bool:
         with db.translate_errors():
             return "Item" in self._dynamodb.get_item(
-                TableName=self._table, Key=self.email_claim_key(org_id, email_key), ConsistentRead=True
+                TableName=self._table, Key=email_claim_key(org_id, email_key), ConsistentRead=True
             )
-
-    def email_claim_key(self, org_id: str, email_key: str) -> dict[str, Any]:
-        return {"PK": {"S": org_pk(org_id)}, "SK": {"S": email_claim_sk(email_key)}}
 
     def claim_email(self, org_id: str, email_key: str, user_id: str) -> dict[str, Any]:
         """The transaction item that takes ``email_key`` for ``user_id`` (fails if taken)."""
-        claim = {"PK": org_pk(org_id), "SK": email_claim_sk(email_key), "entity": "email_claim", "user_id": user_id}
-        return db.put_new(self._table, db.serialize(claim))
+        return claim_email(self._table, org_id, email_key, user_id)
 
     def release_email(self, org_id: str, email_key: str) -> dict[str, Any]:
-        return {"Delete": {"TableName": self._table, "Key": self.email_claim_key(org_id, email_key)}}
+        return release_email(self._table, org_id, email_key)
 
     # ------------------------------------------------------------------ verification tokens
     def verification_put(self, token_hash: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -658,7 +288,7 @@ class UserRepository:
         with db.translate_errors():
             item = self._dynamodb.get_item(
                 TableName=self._table,
-                Key={"PK": {"S": verification_pk(token_hash)}, "SK": {"S": VERIFY_SK}},
+                Key=verification_key(token_hash),
                 ConsistentRead=True,
             ).get("Item")
         return db.deserialize(item) if item else None
@@ -668,7 +298,7 @@ class UserRepository:
         return {
             "Delete": {
                 "TableName": self._table,
-                "Key": {"PK": {"S": verification_pk(token_hash)}, "SK": {"S": VERIFY_SK}},
+                "Key": verification_key(token_hash),
                 "ConditionExpression": "attribute_exists(PK) AND expires_epoch > :now",
                 "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
             }

@@ -4,7 +4,7 @@
 - ``lifecycle``: create (one or in bulk), suspend and activate, archive, purge;
 - ``profile``: JSON Merge Patch of the profile, email and password changes;
 - ``verification``: re-sending the verification email and consuming its token;
-- ``base``: what they share.
+- ``service_part``: the base class they share.
 
 Every change is one DynamoDB transaction holding the user, its email claim(s), its audit entry
 and its outbox event(s). Emails go out after the transaction commits.
@@ -12,7 +12,7 @@ and its outbox event(s). Emails go out after the transaction commits.
 
 from __future__ import annotations
 
-from umapi.users.base import ListQuery
+from umapi.users.entries import ListQuery
 from umapi.users.lifecycle import UserLifecycle
 from umapi.users.profile import UserProfile
 from umapi.users.reads import UserReads

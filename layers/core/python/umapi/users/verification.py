@@ -16,15 +16,15 @@ from umapi.errors import (
 )
 from umapi.events import Event
 from umapi.time import utc_now_iso
-from umapi.users.base import VERIFICATION_SECONDS, UserServiceBase, audit_changes
 from umapi.users.models import (
     UserResponse,
     VerifyEmailRequest,
 )
 from umapi.users.passwords import hash_password
+from umapi.users.service_part import VERIFICATION_SECONDS, UserServicePart, audit_changes
 
 
-class UserVerification(UserServiceBase):
+class UserVerification(UserServicePart):
     """Re-send the verification email; consume its single-use token."""
 
     def resend_verification(

@@ -30,7 +30,9 @@ from umapi.audit import AuditEntry
 from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError, NotFoundError
 from umapi.events import Event
-from umapi.keys import (
+from umapi.outbox import DAY, audit_put, event_put
+from umapi.settings import get_retention
+from umapi.table_keys import (
     created_sort_key,
     deliveries_pk,
     delivery_sk,
@@ -42,8 +44,6 @@ from umapi.keys import (
     webhook_sk,
     webhooks_index_pk,
 )
-from umapi.outbox import DAY, audit_put, event_put
-from umapi.settings import get_retention
 from umapi.time import epoch_seconds
 from umapi.webhooks.models import Webhook
 

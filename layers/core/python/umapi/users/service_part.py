@@ -1,4 +1,4 @@
-"""The user service's shared ground (contract §4): collaborators, the API shape of a user, and
+"""What every part of the user service shares (contract §4): collaborators, the API shape of a user, and
 what every change needs (the target, the no-escalation check, audit entries, events, emails)."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from umapi.access.principal import Principal
@@ -18,9 +17,10 @@ from umapi.errors import (
 )
 from umapi.events import Event
 from umapi.pagination import CursorCodec
-from umapi.roles.catalog import RoleCatalog, active_roles, user_permissions
+from umapi.roles.catalog import RoleCatalog
 from umapi.time import utc_now_iso
 from umapi.users.entities import User
+from umapi.users.holdings import active_roles, user_permissions
 from umapi.users.lookup import find_user
 from umapi.users.models import (
     UserResponse,
@@ -32,27 +32,16 @@ VERIFICATION_SECONDS = 24 * 3600
 PERSONAL_FIELDS = frozenset({"email", "pending_email", "name", "phone", "avatar_url", "metadata"})
 
 
-@dataclass(frozen=True)
-class ListQuery:
-    limit: int
-    cursor: str | None
-    status: str | None
-    role: str | None
-    department: str | None
-    search: str | None
-    sort: str
-    order: str
-
-
 def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Field changes for the audit log; personal data is named, never copied (it outlives a purge)."""
     changes = field_changes(before, after)
     return {name: ({"changed": True} if name in PERSONAL_FIELDS else change) for name, change in changes.items()}
 
 
-class UserServiceBase:
-    """What every part of the user service shares: its collaborators, the API shape of a user, and
-    the no-escalation check, targets, audit entries and events of a change."""
+class UserServicePart:
+    """The base class of each part of ``UserService`` (reads, lifecycle, profile, verification):
+    the collaborators they share, the API shape of a user, and the no-escalation check,
+    targets, audit entries and events of a change. ``UserService`` is the union of the parts."""
 
     def __init__(
         self,

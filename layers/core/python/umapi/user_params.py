@@ -1,18 +1,15 @@
-"""What the users routes take and answer beyond their models: the shaping query parameters, the
-documented shaped answers, and where verification links point."""
+"""What the users routes take and answer beyond their models: the shaping query parameters
+(``include=``, ``fields=``) and the shaped answers as the OpenAPI document shows them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from umapi.http import public_base_url
 from umapi.pagination import Page
-from umapi.settings import get_settings
 from umapi.users.models import BulkCreateResult, UserView, VerificationSent
-from umapi.users.views import FIELDS, INCLUDES, pattern_of
+from umapi.users.shaping import FIELDS, INCLUDES, pattern_of
 
 # The pattern documents the grammar; parse_names checks it, answering with the unknown names.
 Include = Annotated[
@@ -44,8 +41,3 @@ VERIFICATION_SENT: Any = {
     "description": "Accepted: the email is on its way",
     "content": {"application/json": {"model": VerificationSent}},
 }
-
-
-def verification_url(event: Mapping[str, Any]) -> str:
-    """Where verification links point: ``VERIFICATION_URL``, else ``<API root>/verify-email``."""
-    return get_settings().verification_url or f"{public_base_url(event)}/verify-email"

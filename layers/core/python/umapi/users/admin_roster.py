@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from umapi import db
 from umapi.errors import ConflictError, DataConsistencyError
-from umapi.keys import ADMIN_ROSTER_SK, org_pk
-from umapi.roles.catalog import unexpired
 from umapi.roles.entities import ADMIN_ROLE_ID
+from umapi.table_keys import ADMIN_ROSTER_SK, org_pk
 from umapi.users.entities import User
+from umapi.users.holdings import unexpired
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,0 +1,77 @@
+"""What ``/users/{id}/roles`` and ``/users/bulk/roles`` take and answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from umapi.fields import UNIQUE_ITEMS, no_repeats
+from umapi.roles.models import ActorId, ExpiresAt, RoleRef
+
+
+class AssignRoleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role_id: RoleRef
+    expires_at: ExpiresAt | None = None
+    assigned_by: ActorId | None = None
+
+
+class AssignmentResponse(BaseModel):
+    user_id: str
+    role_id: str
+    role_name: str
+    assigned_at: str
+    expires_at: str | None
+    assigned_by: str | None
+
+
+class UserRoleEntry(BaseModel):
+    role_id: str
+    role_name: str
+    assigned_at: str
+    expires_at: str | None
+    permissions: list[str]
+
+
+class UserRoleList(BaseModel):
+    data: list[UserRoleEntry]
+
+
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class BulkRolesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: Annotated[
+        list[UserId], Field(min_length=1, max_length=100, json_schema_extra=UNIQUE_ITEMS), AfterValidator(no_repeats)
+    ]
+    role_id: RoleRef
+    action: Literal["assign", "remove"]
+    expires_at: ExpiresAt | None = None
+
+
+class BulkRoleSuccess(BaseModel):
+    user_id: str
+    status: Literal["success"]
+    message: str
+
+
+class BulkRoleError(BaseModel):
+    code: str
+    message: str
+
+
+class BulkRoleFailure(BaseModel):
+    user_id: str
+    status: Literal["error"]
+    error: BulkRoleError
+
+
+class BulkRolesResponse(BaseModel):
+    processed: int
+    successful: int
+    failed: int
+    results: list[Annotated[BulkRoleSuccess | BulkRoleFailure, Field(discriminator="status")]]
