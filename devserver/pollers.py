@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -179,7 +180,16 @@ def stream_record(record: dict[str, Any], source_arn: str, region: str) -> dict[
 
 
 def queue_record(message: dict[str, Any], source_arn: str, region: str) -> dict[str, Any]:
-    """An SQS message as Lambda's event source mapping hands it to a function."""
+    """An SQS message as Lambda's event source mapping hands it to a function: with the system
+    attributes it always carries (received without them, they are filled in as of now)."""
+    now = str(int(time.time() * 1000))
+    system = {
+        "ApproximateReceiveCount": "1",
+        "SentTimestamp": now,
+        "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+        "ApproximateFirstReceiveTimestamp": now,
+        **message.get("Attributes", {}),
+    }
     attributes = {}
     for name, value in message.get("MessageAttributes", {}).items():
         binary = value.get("BinaryValue")
@@ -194,7 +204,7 @@ def queue_record(message: dict[str, Any], source_arn: str, region: str) -> dict[
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
         "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
+        "attributes": system,
         "messageAttributes": attributes,
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",

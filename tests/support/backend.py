@@ -59,6 +59,7 @@ def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.Mon
     monkeypatch.setenv("WEBHOOK_DLQ_URL", attributes["WebhookDeliveryDLQ"]["Ref"])
     monkeypatch.setenv("JOBS_BUCKET", attributes["JobsBucket"]["Ref"])
     monkeypatch.setenv("JOB_QUEUE_URL", attributes["JobQueue"]["Ref"])
+    monkeypatch.setenv("JOB_DLQ_URL", attributes["JobDLQ"]["Ref"])
     get_settings.cache_clear()
     services.reset()
     dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -18,6 +18,10 @@ ATTRIBUTES: dict[str, dict[str, Any]] = {
         "Ref": "https://sqs.us-east-1.amazonaws.com/123456789012/JobQueue",
         "Arn": "arn:aws:sqs:us-east-1:123456789012:JobQueue",
     },
+    "JobDLQ": {
+        "Ref": "https://sqs.us-east-1.amazonaws.com/123456789012/JobDLQ",
+        "Arn": "arn:aws:sqs:us-east-1:123456789012:JobDLQ",
+    },
 }
 TABLE = ATTRIBUTES["Table"]["Arn"]
 

@@ -15,7 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-from umapi.errors import ConflictError, ServiceUnavailableError
+from umapi.errors import ConflictError, RetryLaterError, ServiceUnavailableError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -168,7 +168,7 @@ def transact_failures(dynamodb: Any, items: list[dict[str, Any]], guard: RowGuar
     return []
 
 
-class RowFencedError(Exception):
+class RowFencedError(RetryLaterError):
     """A job row's guard failed: another copy of its message applied the row first, or the job
     is no longer processing. Nothing of the transaction was written."""
 

@@ -108,6 +108,11 @@ class ServiceUnavailableError(DomainError):
     retry_after: int = 1
 
 
+class RetryLaterError(Exception):
+    """Work a queue message cannot do now but a later receive can (another copy holds it, a
+    fence moved): the message fails and comes back (``umapi.consumers``)."""
+
+
 class OAuthError(Exception):
     """An RFC 6749 §5.2 error of the token endpoint: ``{"error", "error_description"}``, not the envelope."""
 

@@ -42,6 +42,7 @@ class Settings(BaseModel):
     # Jobs (contract §10): the bucket of uploads and results, and the queue the job worker reads.
     jobs_bucket: str = Field(default="", validation_alias="JOBS_BUCKET")
     job_queue_url: str = Field(default="", validation_alias="JOB_QUEUE_URL")
+    job_dlq_url: str = Field(default="", validation_alias="JOB_DLQ_URL")
     webhook_timeout_seconds: float = Field(default=30.0, validation_alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
 
     @field_validator("webhook_retry_delays", mode="before")

@@ -6,13 +6,12 @@ table (the chunk's position, the export's part number, the callback's attempt).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from umapi.errors import ServiceUnavailableError
 
@@ -56,12 +55,6 @@ def first_callback(org_id: str, job_id: str) -> CallbackMessage:
 
 
 JobMessage = Annotated[ChunkMessage | ExportMessage | CallbackMessage, Field(discriminator="kind")]
-_ADAPTER: TypeAdapter[ChunkMessage | ExportMessage | CallbackMessage] = TypeAdapter(JobMessage)
-
-
-def parse(body: str) -> ChunkMessage | ExportMessage | CallbackMessage:
-    """The message in ``body``; pydantic's ``ValidationError`` if it is none of them."""
-    return _ADAPTER.validate_json(body)
 
 
 class JobQueue:
@@ -84,15 +77,39 @@ class JobQueue:
                 raise ServiceUnavailableError("The job queue refused messages; retry.", retry_after=1)
 
 
-def s3_object(body: str) -> list[tuple[str, int]]:
-    """``(key, size)`` of every object an S3 notification names (none for S3's test event)."""
-    from urllib.parse import unquote_plus
+class S3Object(BaseModel):
+    key: str
+    size: int = 0
 
-    message = json.loads(body)
-    found = []
-    for record in message.get("Records", []) if isinstance(message, dict) else []:
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        obj = record.get("s3", {}).get("object", {})
-        found.append((unquote_plus(str(obj.get("key", ""))), int(obj.get("size", 0))))
-    return found
+
+class S3Entity(BaseModel):
+    object: S3Object
+
+
+class S3Record(BaseModel):
+    eventName: str  # noqa: N815 (S3's field name)
+    s3: S3Entity
+
+
+class UploadNotice(BaseModel):
+    """What S3 tells the upload queue: the objects created (none in S3's ``s3:TestEvent``,
+    which it sends once when the notification is configured)."""
+
+    Records: list[S3Record] = []
+    Event: str | None = None
+
+    @model_validator(mode="after")
+    def _records_or_test(self) -> UploadNotice:
+        if not self.Records and self.Event != "s3:TestEvent":
+            raise ValueError("neither records nor S3's test event")
+        return self
+
+    def created(self) -> list[tuple[str, int]]:
+        """``(key, size)`` of every object created."""
+        from urllib.parse import unquote_plus
+
+        return [
+            (unquote_plus(record.s3.object.key), record.s3.object.size)
+            for record in self.Records
+            if record.eventName.startswith("ObjectCreated")
+        ]

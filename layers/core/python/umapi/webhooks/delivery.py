@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from umapi.errors import RetryLaterError
 from umapi.time import to_iso
 from umapi.webhooks.models import Webhook
 from umapi.webhooks.queue import DeliveryMessage, DeliveryQueue
@@ -29,7 +30,7 @@ from umapi.webhooks.signing import signature_headers
 Poster = Callable[..., PostResult]
 
 
-class AttemptInFlightError(RuntimeError):
+class AttemptInFlightError(RetryLaterError):
     """A duplicate message met the attempt while another copy holds its lease."""
 
 

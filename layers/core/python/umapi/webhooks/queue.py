@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic import ValidationError as PydanticValidationError
 
 from umapi.errors import ServiceUnavailableError
 
@@ -24,7 +23,7 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Za-z]{1,64}$")]
 
 
 class DeliveryMessageBody(BaseModel):
-    """The message's JSON, checked strictly: anything else is malformed, never retried."""
+    """The message's JSON, checked strictly: anything else is malformed (``umapi.consumers``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -34,10 +33,6 @@ class DeliveryMessageBody(BaseModel):
     generation: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     attempt: Annotated[int, Field(ge=1, le=100)]
     not_before: float | int
-
-
-class MalformedMessageError(ValueError):
-    """A queue message that no attempt can come from: it goes straight to the dead-letter queue."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +45,7 @@ class DeliveryMessage:
     not_before: float  # Unix time before which the attempt must not run
 
     @classmethod
-    def from_body(cls, body: str) -> DeliveryMessage:
-        """The message in ``body``, or ``MalformedMessageError``."""
-        try:
-            parsed = DeliveryMessageBody.model_validate_json(body)
-        except PydanticValidationError as exc:
-            raise MalformedMessageError(f"not a delivery message: {exc.error_count()} problem(s)") from exc
+    def of(cls, parsed: DeliveryMessageBody) -> DeliveryMessage:
         return cls(**{**parsed.model_dump(), "not_before": float(parsed.not_before)})
 
     def body(self) -> str:
@@ -83,8 +73,6 @@ class DeliveryQueue:
             if answer.get("Failed"):
                 raise ServiceUnavailableError("The delivery queue refused messages; retry.", retry_after=1)
 
-    def send_dead(self, message: DeliveryMessage | str) -> None:
-        """Parks a delivery that failed its last attempt (or a malformed message's raw body) in
-        the dead-letter queue."""
-        body = message if isinstance(message, str) else message.body()
-        self._sqs.send_message(QueueUrl=self._dead_letter_url, MessageBody=body)
+    def send_dead(self, message: DeliveryMessage) -> None:
+        """Parks a delivery that failed its last attempt in the dead-letter queue."""
+        self._sqs.send_message(QueueUrl=self._dead_letter_url, MessageBody=message.body())
