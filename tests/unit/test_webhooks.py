@@ -471,17 +471,17 @@ def test_a_replayed_stream_batch_sends_nothing_twice(acme: Tenant, pump: Pump) -
 def test_a_fan_out_that_crashes_midway_loses_and_doubles_nothing(
     acme: Tenant, pump: Pump, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from umapi.webhooks.repository import WebhookRepository
+    from umapi.webhooks.event_store import EventRepository
 
-    real = WebhookRepository.mark_enqueued
+    real = EventRepository.mark_enqueued
     crashes = [RuntimeError("the fan-out died after queueing")]
 
-    def crash_once(self: WebhookRepository, org_id: str, event_id: str) -> None:
+    def crash_once(self: EventRepository, org_id: str, event_id: str) -> None:
         if crashes:
             raise crashes.pop()
         real(self, org_id, event_id)
 
-    monkeypatch.setattr(WebhookRepository, "mark_enqueued", crash_once)
+    monkeypatch.setattr(EventRepository, "mark_enqueued", crash_once)
     with receiver() as hook:
         subscribe(acme, hook.url)
         acme.user("crash@example.com")
@@ -526,9 +526,9 @@ def test_a_delivery_that_crashes_after_recording_still_schedules_the_next_attemp
 def test_a_duplicate_message_during_an_attempt_is_retried_later_not_posted(
     acme: Tenant, pump: Pump, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from umapi.webhooks.repository import WebhookRepository
+    from umapi.webhooks.deliveries import DeliveryRepository
 
-    fail_once(monkeypatch, WebhookRepository, "record_attempt", ServiceUnavailableError("DynamoDB is throttling"))
+    fail_once(monkeypatch, DeliveryRepository, "record_attempt", ServiceUnavailableError("DynamoDB is throttling"))
     with receiver() as hook:
         subscribe(acme, hook.url)
         acme.user("lease@example.com")
@@ -620,9 +620,9 @@ def test_one_event_to_25_subscriptions_over_10_threads_is_posted_and_recorded_on
 def test_a_crash_before_the_event_ends_is_mended_by_the_next_copy(
     acme: Tenant, pump: Pump, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from umapi.webhooks.repository import WebhookRepository
+    from umapi.webhooks.event_store import EventRepository
 
-    fail_once(monkeypatch, WebhookRepository, "finish_if_done", ServiceUnavailableError("the function timed out"))
+    fail_once(monkeypatch, EventRepository, "finish_if_done", ServiceUnavailableError("the function timed out"))
     with receiver() as hook:
         subscribe(acme, hook.url)
         acme.user("mended@example.com")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import pytest
 
 from umapi.webhooks.delivery import outcome_of, step
-from umapi.webhooks.models import Webhook
+from umapi.webhooks.entities import Delivery, StoredEvent, Webhook
 from umapi.webhooks.queue import DeliveryMessage
-from umapi.webhooks.repository import Delivery
 
 NOW = "2026-12-01T12:00:00.000Z"
 
@@ -28,7 +27,7 @@ def webhook(active: bool = True) -> Webhook:
     return Webhook("whk_1", "org_1", "https://8.8.8.8/in", ("user.created",), active, "whsec_x", NOW, NOW)
 
 
-EVENT: dict[str, Any] = {"status": "pending", "envelope": {}}
+EVENT = StoredEvent("org_1", "evt_1", "user.created", "pending", NOW, {})
 
 
 def test_a_due_attempt_is_posted() -> None:
@@ -40,7 +39,7 @@ def test_a_due_attempt_is_posted() -> None:
     [(None, EVENT), (delivery(), None), (delivery(generation="g2"), EVENT)],
     ids=["no delivery", "no event", "another generation"],
 )
-def test_stale_messages_are_dropped(found: Delivery | None, event: dict[str, Any] | None) -> None:
+def test_stale_messages_are_dropped(found: Delivery | None, event: StoredEvent | None) -> None:
     assert step(message(1), found, event, webhook()) == "stale"
 
 
@@ -56,7 +55,7 @@ def test_a_repeated_message_is_a_duplicate() -> None:
 def test_a_disabled_webhook_or_an_acknowledged_event_cancels() -> None:
     assert step(message(1), delivery(), EVENT, None) == "cancelled"
     assert step(message(1), delivery(), EVENT, webhook(active=False)) == "cancelled"
-    assert step(message(1), delivery(), {**EVENT, "status": "acknowledged"}, webhook()) == "cancelled"
+    assert step(message(1), delivery(), replace(EVENT, status="acknowledged"), webhook()) == "cancelled"
 
 
 def test_outcomes_over_the_seven_attempts() -> None:

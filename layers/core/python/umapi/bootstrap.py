@@ -13,7 +13,7 @@ from umapi.clients.credentials import hash_secret, new_secret
 from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
 from umapi.ids import new_id
-from umapi.orgs.models import Organization
+from umapi.orgs.entities import Organization
 from umapi.orgs.repository import OrgRepository
 from umapi.time import utc_now_iso
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from umapi.auth.signing import PublicKeyCache, SigningKeyCache
     from umapi.clients.repository import ClientRepository
     from umapi.clients.service import ClientService
+    from umapi.jobs.chunks import ChunkRepository
     from umapi.jobs.entities import Job
     from umapi.jobs.export import Exporter
     from umapi.jobs.messages import JobQueue
@@ -39,11 +40,13 @@ if TYPE_CHECKING:
     from umapi.users.assignments import AssignmentService
     from umapi.users.repository import UserRepository
     from umapi.users.service import UserService
+    from umapi.webhooks.deliveries import DeliveryRepository
     from umapi.webhooks.delivery import Deliverer
+    from umapi.webhooks.event_store import EventRepository
     from umapi.webhooks.fanout import FanOut
     from umapi.webhooks.queue import DeliveryQueue
-    from umapi.webhooks.repository import WebhookRepository
     from umapi.webhooks.service import WebhookService
+    from umapi.webhooks.subscriptions import WebhookRepository
 
 
 @cache
@@ -222,9 +225,23 @@ def login_service() -> LoginService:
 
 @cache
 def webhook_repository() -> WebhookRepository:
-    from umapi.webhooks.repository import WebhookRepository
+    from umapi.webhooks.subscriptions import WebhookRepository
 
     return WebhookRepository(dynamodb_client(), get_settings().table_name, sealer())
+
+
+@cache
+def event_repository() -> EventRepository:
+    from umapi.webhooks.event_store import EventRepository
+
+    return EventRepository(dynamodb_client(), get_settings().table_name)
+
+
+@cache
+def delivery_repository() -> DeliveryRepository:
+    from umapi.webhooks.deliveries import DeliveryRepository
+
+    return DeliveryRepository(dynamodb_client(), get_settings().table_name, sealer(), event_repository())
 
 
 def delivery_queue() -> DeliveryQueue:
@@ -238,7 +255,12 @@ def webhook_service() -> WebhookService:
     from umapi.webhooks.service import WebhookService
 
     return WebhookService(
-        webhook_repository(), cursor_codec(), delivery_queue(), allow_loopback=get_settings().webhook_allow_loopback
+        webhook_repository(),
+        event_repository(),
+        delivery_repository(),
+        cursor_codec(),
+        delivery_queue(),
+        allow_loopback=get_settings().webhook_allow_loopback,
     )
 
 
@@ -246,7 +268,7 @@ def webhook_service() -> WebhookService:
 def fan_out() -> FanOut:
     from umapi.webhooks.fanout import FanOut
 
-    return FanOut(webhook_repository(), delivery_queue())
+    return FanOut(webhook_repository(), event_repository(), delivery_repository(), delivery_queue())
 
 
 @cache
@@ -255,7 +277,8 @@ def deliverer() -> Deliverer:
 
     settings = get_settings()
     return Deliverer(
-        webhook_repository(),
+        delivery_repository(),
+        event_repository(),
         delivery_queue(),
         settings.webhook_retry_delays,
         allow_loopback=settings.webhook_allow_loopback,
@@ -267,6 +290,12 @@ def job_repository() -> JobRepository:
     from umapi.jobs.repository import JobRepository
 
     return JobRepository(dynamodb_client(), get_settings().table_name)
+
+
+def chunk_repository() -> ChunkRepository:
+    from umapi.jobs.chunks import ChunkRepository
+
+    return ChunkRepository(dynamodb_client(), get_settings().table_name)
 
 
 def job_queue() -> JobQueue:
@@ -281,6 +310,7 @@ def job_service() -> JobService:
     settings = get_settings()
     return JobService(
         job_repository(),
+        chunk_repository(),
         cursor_codec(),
         s3_client(),
         settings.jobs_bucket,
@@ -302,9 +332,16 @@ def job_worker() -> JobWorker:
     from umapi.jobs.worker import JobWorker
 
     settings = get_settings()
-    runner = RowRunner(job_repository(), dynamodb_client(), user_service(), assignment_service())
+    runner = RowRunner(chunk_repository(), dynamodb_client(), user_service(), assignment_service())
     return JobWorker(
-        job_repository(), s3_client(), settings.jobs_bucket, job_queue(), runner, job_view, _job_permissions
+        job_repository(),
+        chunk_repository(),
+        s3_client(),
+        settings.jobs_bucket,
+        job_queue(),
+        runner,
+        job_view,
+        _job_permissions,
     )
 
 
@@ -356,6 +393,8 @@ def reset() -> None:
         session_store,
         role_repository,
         webhook_repository,
+        event_repository,
+        delivery_repository,
         fan_out,
         deliverer,
     ):

@@ -135,23 +135,27 @@ class ClientResponse(BaseModel):
     created_at: str
     updated_at: str
 
+    @classmethod
+    def of(cls, client: Client) -> ClientResponse:
+        return cls(
+            id=client.id,
+            org_id=client.org_id,
+            name=client.name,
+            grant_types=client.grant_types,  # type: ignore[arg-type]
+            scopes=client.scopes,
+            redirect_uris=client.redirect_uris,
+            public=client.public,
+            rate_limit_per_minute=client.rate_limit_per_minute,
+            created_at=client.created_at,
+            updated_at=client.updated_at,
+        )
+
 
 class ClientWithSecretResponse(ClientResponse):
     """Returned once, on creation and rotation: the secret is never shown again."""
 
     client_secret: str | None
 
-
-def client_response(client: Client) -> ClientResponse:
-    return ClientResponse(
-        id=client.id,
-        org_id=client.org_id,
-        name=client.name,
-        grant_types=client.grant_types,  # type: ignore[arg-type]
-        scopes=client.scopes,
-        redirect_uris=client.redirect_uris,
-        public=client.public,
-        rate_limit_per_minute=client.rate_limit_per_minute,
-        created_at=client.created_at,
-        updated_at=client.updated_at,
-    )
+    @classmethod
+    def of_new(cls, client: Client, secret: str | None) -> ClientWithSecretResponse:
+        return cls(**ClientResponse.of(client).model_dump(), client_secret=secret)

@@ -17,17 +17,12 @@ from umapi.clients.models import (
     ClientWithSecretResponse,
     CreateClientRequest,
     UpdateClientRequest,
-    client_response,
 )
 from umapi.clients.repository import ClientRepository
 from umapi.errors import ConflictError, ErrorDetail, ForbiddenError, ValidationError, details_from_pydantic
 from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
 from umapi.time import utc_now_iso
-
-
-def _with_secret(client: Client, secret: str | None) -> ClientWithSecretResponse:
-    return ClientWithSecretResponse(**client_response(client).model_dump(), client_secret=secret)
 
 
 class ClientService:
@@ -56,11 +51,11 @@ class ClientService:
         )
         audit = self._audit(principal, meta, "client.created", client, field_changes({}, client.audited_fields()))
         self._repository.create(client, audit)
-        return _with_secret(client, secret)
+        return ClientWithSecretResponse.of_new(client, secret)
 
     def get(self, principal: Principal, client_id: str) -> ClientResponse:
         principal.require("clients:read")
-        return client_response(self._repository.get_in_org(principal.org_id, client_id))
+        return ClientResponse.of(self._repository.get_in_org(principal.org_id, client_id))
 
     def list_page(self, principal: Principal, limit: int, cursor: str | None) -> Page[ClientResponse]:
         principal.require("clients:read")
@@ -68,7 +63,7 @@ class ClientService:
         start = self._cursors.decode(cursor, listing) if cursor else None
         clients, next_key = self._repository.list_page(principal.org_id, limit, start)
         return Page[ClientResponse](
-            data=[client_response(client) for client in clients],
+            data=[ClientResponse.of(client) for client in clients],
             pagination=self._cursors.page_info(limit, next_key, listing),
         )
 
@@ -102,7 +97,7 @@ class ClientService:
             field_changes(current.audited_fields(), updated.audited_fields()),
         )
         self._repository.replace(updated, current.version, audit)
-        return client_response(updated)
+        return ClientResponse.of(updated)
 
     def delete(self, principal: Principal, client_id: str, meta: RequestMeta) -> None:
         principal.require("clients:write")
@@ -125,7 +120,7 @@ class ClientService:
         )
         audit = self._audit(principal, meta, "client.secret_rotated", updated, {})
         self._repository.replace(updated, current.version, audit)
-        return _with_secret(updated, secret)
+        return ClientWithSecretResponse.of_new(updated, secret)
 
     # ------------------------------------------------------------------ rules
     @staticmethod

@@ -102,3 +102,25 @@ def job_event(job: Job, kind: str, view: dict[str, Any]) -> Event:
     """``job.completed`` / ``job.failed`` with the job as ``data.job``, from the job's creator."""
     meta = RequestMeta(job.actor.request_id, job.actor.ip, job.actor.user_agent, job_id=job.id)
     return Event(org_id=job.org_id, type=kind, data={"job": view}, meta=meta, actor_id=job.actor.subject)
+
+
+@dataclass(frozen=True)
+class ChunkState:
+    """Where a chunk of rows stands: the ``next`` row (within the chunk), the rows that went
+    ``ok`` and ``bad``, what of those it has added to the job's counts, and whether it is ``done``."""
+
+    next: int = 0
+    ok: int = 0
+    bad: int = 0
+    added_ok: int = 0
+    added_bad: int = 0
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why row ``index`` of a job was not applied (``id``: the user it named, if any)."""
+
+    index: int
+    id: str | None
+    error: dict[str, Any]

@@ -7,13 +7,16 @@ when the worker reaches it, so one bad row never blocks the others.
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from umapi.error_models import ErrorObject
-from umapi.jobs.entities import MAX_ROWS
+from umapi.jobs.entities import MAX_ROWS, Job
 from umapi.roles.models import ExpiresAt, RoleRef
+from umapi.time import parse_rfc3339
 from umapi.users.models import Department
 from umapi.webhooks.models import Url
 
@@ -156,6 +159,39 @@ class JobResponse(BaseModel):
     callback_url: str | None
     result_url: str | None
     error: ErrorObject | None = Field(default=None, description="why a failed job could not run (status failed only)")
+
+    @classmethod
+    def of(cls, job: Job, now: float | None = None, result_url: str | None = None) -> JobResponse:
+        """``job`` with its progress and, while it runs, an estimate of the seconds left (from
+        its rate so far); ``error`` is set only for a failed job."""
+        now = time.time() if now is None else now
+        total = job.total
+        progress = min(100, job.processed * 100 // total) if total else 0
+        if job.status == "completed":
+            progress = 100
+        eta = None
+        if job.status == "processing" and total and job.started_at and 0 < job.processed < total:
+            elapsed = max(now - parse_rfc3339(job.started_at).timestamp(), 0.001)
+            eta = math.ceil((total - job.processed) / (job.processed / elapsed))
+        view: dict[str, Any] = {
+            "id": job.id,
+            "type": job.type,
+            "status": job.status,
+            "progress": progress,
+            "total": total,
+            "processed": job.processed,
+            "successful": job.successful,
+            "failed": job.failed,
+            "eta_seconds": eta,
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "completed_at": job.completed_at,
+            "callback_url": job.callback_url,
+            "result_url": result_url,
+        }
+        if job.status == "failed" and job.failure:
+            view["error"] = job.failure
+        return cls.model_validate(view)
 
 
 class CreatedJobResponse(JobResponse):

@@ -23,10 +23,10 @@ from umapi.errors import (
     details_from_pydantic,
     row_error_body,
 )
+from umapi.jobs.chunks import ChunkRepository
 from umapi.jobs.entities import Job
 from umapi.jobs.inputs import RowError
 from umapi.jobs.ports import AssignmentRows, ClientLookup, SessionFamilies, UserLookup, UserRows
-from umapi.jobs.repository import JobRepository
 from umapi.observability import logger
 from umapi.roles.catalog import RoleCatalog
 from umapi.text import safe, safe_text
@@ -86,9 +86,9 @@ class RowRunner:
     """Applies rows of a job, each exactly once."""
 
     def __init__(
-        self, jobs: JobRepository, dynamodb: DynamoDBClient, users: UserRows, assignments: AssignmentRows
+        self, chunks: ChunkRepository, dynamodb: DynamoDBClient, users: UserRows, assignments: AssignmentRows
     ) -> None:
-        self._jobs = jobs
+        self._chunks = chunks
         self._dynamodb = dynamodb
         self._users = users
         self._assignments = assignments
@@ -112,7 +112,7 @@ class RowRunner:
         try:
             if isinstance(row, RowError):
                 raise ValidationError(str(row), details=[ErrorDetail("row", str(row), "invalid_row")])
-            guard = db.RowGuard(self._jobs.row_guard(job, number, position, ok=True))
+            guard = db.RowGuard(self._chunks.row_guard(job, number, position, ok=True))
             self._run(job, principal, meta, row, guard)
             # A change that changed nothing still moves the chunk on, once.
             if not guard.written and db.transact_failures(self._dynamodb, guard.items):
@@ -132,8 +132,8 @@ class RowRunner:
             logger.warning("job row refused", extra={"job_id": job.id, "index": index, "error": type(exc).__name__})
             error = ValidationError("The row cannot be read as a valid row.")
         items = [
-            *self._jobs.row_guard(job, number, position, ok=False),
-            self._jobs.error_put(job, index, _row_id(job, row), _plain(row_error_body(error))),
+            *self._chunks.row_guard(job, number, position, ok=False),
+            self._chunks.error_put(job, index, _row_id(job, row), _plain(row_error_body(error))),
         ]
         if db.transact_failures(self._dynamodb, items):
             raise db.RowFencedError("the row was applied already, or its job stopped")

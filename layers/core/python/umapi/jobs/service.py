@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from umapi.errors import (
     ValidationError,
 )
 from umapi.ids import new_id
+from umapi.jobs.chunks import ChunkRepository
 from umapi.jobs.entities import (
     CONTENT_TYPES,
     RESULT_URL_SECONDS,
@@ -36,6 +36,7 @@ from umapi.jobs.models import (
     BulkUpdateData,
     CreateJobRequest,
     ExportData,
+    JobResponse,
     RoleAssignmentData,
     RoleAssignmentUploadData,
 )
@@ -54,35 +55,8 @@ SECRET_PURPOSE = "job-callback-secret"  # noqa: S105 - a key-derivation label, n
 
 
 def job_view(job: Job, now: float | None = None, result_url: str | None = None) -> dict[str, Any]:
-    """The job object of contract §10."""
-    now = time.time() if now is None else now
-    total = job.total
-    progress = min(100, job.processed * 100 // total) if total else 0
-    if job.status == "completed":
-        progress = 100
-    eta = None
-    if job.status == "processing" and total and job.started_at and 0 < job.processed < total:
-        elapsed = max(now - parse_rfc3339(job.started_at).timestamp(), 0.001)
-        eta = math.ceil((total - job.processed) / (job.processed / elapsed))
-    view = {
-        "id": job.id,
-        "type": job.type,
-        "status": job.status,
-        "progress": progress,
-        "total": total,
-        "processed": job.processed,
-        "successful": job.successful,
-        "failed": job.failed,
-        "eta_seconds": eta,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "completed_at": job.completed_at,
-        "callback_url": job.callback_url,
-        "result_url": result_url,
-    }
-    if job.status == "failed" and job.failure:
-        view["error"] = job.failure
-    return view
+    """The job object of contract §10 as JSON (for answers, events and callbacks)."""
+    return JobResponse.of(job, now, result_url).model_dump(exclude_unset=True)
 
 
 def seal_secret(sealer: Sealer, job_id: str, secret: str) -> str:
@@ -97,6 +71,7 @@ class JobService:
     def __init__(
         self,
         repository: JobRepository,
+        chunks: ChunkRepository,
         cursors: CursorCodec,
         s3: S3Client,
         bucket: str,
@@ -106,6 +81,7 @@ class JobService:
         allow_loopback: bool,
     ) -> None:
         self._jobs = repository
+        self._chunks = chunks
         self._cursors = cursors
         self._s3 = s3
         self._bucket = bucket
@@ -244,11 +220,8 @@ class JobService:
         job = self._find(principal, job_id)
         scope = f"job-errors:{job.org_id}:{job.id}"
         start = self._cursors.decode(cursor, scope) if cursor else None
-        items, next_key = self._jobs.errors_page(job.org_id, job.id, limit, start)
-        data = [
-            {"index": item["index"], **({"id": item["id"]} if item.get("id") else {}), "error": item["error"]}
-            for item in items
-        ]
+        errors, next_key = self._chunks.errors_page(job.org_id, job.id, limit, start)
+        data = [{"index": e.index, **({"id": e.id} if e.id else {}), "error": e.error} for e in errors]
         return Page[dict[str, Any]](data=data, pagination=self._cursors.page_info(limit, next_key, scope))
 
     # ------------------------------------------------------------------ cancel

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from umapi import db
+from umapi.jobs.chunks import ChunkRepository
 from umapi.jobs.entities import CHUNK_ROWS, MAX_ROWS, MAX_UPLOAD_BYTES, Job, finished, job_event
 from umapi.jobs.inputs import RowError, UnreadableInputError, check_header, records, row_of
 from umapi.jobs.messages import CallbackMessage, ChunkMessage, JobQueue, first_callback
@@ -38,6 +39,7 @@ class JobWorker:
     def __init__(
         self,
         jobs: JobRepository,
+        chunks: ChunkRepository,
         s3: S3Client,
         bucket: str,
         queue: JobQueue,
@@ -46,6 +48,7 @@ class JobWorker:
         permissions: Callable[[Job], frozenset[str]],
     ) -> None:
         self._jobs = jobs
+        self._chunks = chunks
         self._s3 = s3
         self._bucket = bucket
         self._queue = queue
@@ -129,8 +132,8 @@ class JobWorker:
         job = self._jobs.get(message.org_id, message.job_id)
         if job is None or job.status != "processing":
             return  # cancelled, finished, or gone: nothing more is applied
-        state = self._jobs.chunk(job, message.chunk)
-        if state["done"]:
+        state = self._chunks.get(job, message.chunk)
+        if state.done:
             self.finish_if_done(job)
             return
         principal = principal_of(job, self._permissions(job))
@@ -139,7 +142,7 @@ class JobWorker:
         # is that row's error (RowRunner records it), never the chunk's.
         pieces = body["Body"].iter_chunks(PIECE_BYTES)
         rows = [record for _, _, record in records(job.input_format, pieces, offset=message.start)]
-        position = state["next"]
+        position = state.next
         since_flush = 0
         while position < len(rows):
             if remaining_millis() < SPARE_MILLIS:
@@ -154,7 +157,7 @@ class JobWorker:
                 if current is None or current.status != "processing":
                     self._flush(job, message.chunk, done=False)  # what was applied still counts
                     return
-                position = self._jobs.chunk(job, message.chunk)["next"]
+                position = self._chunks.get(job, message.chunk).next
                 continue
             position += 1
             since_flush += 1
@@ -171,10 +174,10 @@ class JobWorker:
         """Moves the chunk's counts to the job; ``done``: and the chunk itself, once. ``True`` if
         the chunk is done now (by this call or an earlier one)."""
         for _ in range(10):
-            state = self._jobs.chunk(job, number)
-            if state["done"]:
+            state = self._chunks.get(job, number)
+            if state.done:
                 return True
-            if self._jobs.flush(job, number, state, done=done):
+            if self._chunks.flush(job, number, state, done=done):
                 return done
         raise db.RowFencedError("the chunk's counts keep moving; the message will come back")
 

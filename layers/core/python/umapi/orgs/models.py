@@ -1,13 +1,13 @@
-"""Organizations: request/response models and the entity."""
+"""Organizations: what the API takes and answers; an answer is built from its entity by ``of``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from umapi.fields import NOT_BLANK
+from umapi.orgs.entities import Organization
 
 OrgName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(json_schema_extra=NOT_BLANK)
@@ -26,13 +26,6 @@ class OrgResponse(BaseModel):
     created_at: str
     updated_at: str
 
-
-@dataclass(frozen=True)
-class Organization:
-    id: str
-    name: str
-    created_at: str
-    updated_at: str
-
-    def to_response(self) -> OrgResponse:
-        return OrgResponse(id=self.id, name=self.name, created_at=self.created_at, updated_at=self.updated_at)
+    @classmethod
+    def of(cls, org: Organization) -> OrgResponse:
+        return cls(id=org.id, name=org.name, created_at=org.created_at, updated_at=org.updated_at)

@@ -11,7 +11,7 @@ from umapi import db
 from umapi.audit import AuditEntry
 from umapi.db import GSI1_KEYS
 from umapi.errors import ConflictError
-from umapi.orgs.models import Organization
+from umapi.orgs.entities import Organization
 from umapi.outbox import audit_put
 from umapi.table_keys import ORG_SK, ORGS_INDEX_PK, created_sort_key, org_pk
 

@@ -6,7 +6,8 @@ from umapi.access.principal import Principal
 from umapi.audit import AuditEntry, RequestMeta
 from umapi.errors import NotFoundError
 from umapi.ids import new_id
-from umapi.orgs.models import CreateOrgRequest, Organization, OrgResponse
+from umapi.orgs.entities import Organization
+from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.orgs.repository import OrgRepository
 from umapi.pagination import CursorCodec, Page
 from umapi.time import utc_now_iso
@@ -33,19 +34,19 @@ class OrgService:
             changes={"name": {"from": None, "to": org.name}},
         )
         self._repository.create(org, audit)
-        return org.to_response()
+        return OrgResponse.of(org)
 
     def get(self, principal: Principal, org_id: str) -> OrgResponse:
         org = self._repository.get(org_id) if principal.is_platform_admin or org_id == principal.home_org_id else None
         if org is None:
             raise NotFoundError(f"Organization {org_id} not found.")
-        return org.to_response()
+        return OrgResponse.of(org)
 
     def list_page(self, principal: Principal, limit: int, cursor: str | None) -> Page[OrgResponse]:
         principal.require_platform_admin()
         start = self._cursors.decode(cursor, ORGS_LISTING) if cursor else None
         orgs, next_key = self._repository.list_page(limit, start)
         return Page[OrgResponse](
-            data=[org.to_response() for org in orgs],
+            data=[OrgResponse.of(org) for org in orgs],
             pagination=self._cursors.page_info(limit, next_key, ORGS_LISTING),
         )

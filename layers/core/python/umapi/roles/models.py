@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from umapi.access.permissions import PERMISSIONS
 from umapi.fields import NOT_BLANK, Omittable
+from umapi.roles.entities import Role
 from umapi.time import parse_rfc3339, to_iso
 
 RoleName = Annotated[
@@ -78,6 +79,20 @@ class RoleResponse(BaseModel):
     system: bool
     created_at: str | None
     updated_at: str | None
+
+    @classmethod
+    def of(cls, role: Role, org_id: str) -> RoleResponse:
+        """``role`` as ``org_id`` sees it (a system role belongs to every organization)."""
+        return cls(
+            id=role.id,
+            org_id=role.org_id or org_id,
+            name=role.name,
+            description=role.description,
+            permissions=sorted(role.permissions),
+            system=role.system,
+            created_at=role.created_at,
+            updated_at=role.updated_at,
+        )
 
 
 class RoleList(BaseModel):

@@ -20,19 +20,6 @@ from umapi.roles.repository import RoleRepository
 from umapi.time import utc_now_iso
 
 
-def role_response(role: Role, org_id: str) -> RoleResponse:
-    return RoleResponse(
-        id=role.id,
-        org_id=role.org_id or org_id,
-        name=role.name,
-        description=role.description,
-        permissions=sorted(role.permissions),
-        system=role.system,
-        created_at=role.created_at,
-        updated_at=role.updated_at,
-    )
-
-
 class RoleService:
     """``/roles``: the system roles and the organization's own."""
 
@@ -44,11 +31,11 @@ class RoleService:
         principal.require("roles:read")
         custom = sorted(self._repository.list(principal.org_id), key=lambda role: (role.name.lower(), role.id))
         roles = [*SYSTEM_ROLES.values(), *custom]
-        return RoleList(data=[role_response(role, principal.org_id) for role in roles])
+        return RoleList(data=[RoleResponse.of(role, principal.org_id) for role in roles])
 
     def get(self, principal: Principal, ref: str) -> RoleResponse:
         principal.require("roles:read")
-        return role_response(self._find(principal, ref), principal.org_id)
+        return RoleResponse.of(self._find(principal, ref), principal.org_id)
 
     def create(self, principal: Principal, request: CreateRoleRequest, meta: RequestMeta) -> RoleResponse:
         principal.require("roles:write")
@@ -70,7 +57,7 @@ class RoleService:
             "permissions": {"from": None, "to": sorted(role.permissions)},
         }
         self._repository.create(role, self._audit(principal, meta, "role.created", role, changes))
-        return role_response(role, principal.org_id)
+        return RoleResponse.of(role, principal.org_id)
 
     def update(self, principal: Principal, ref: str, patch: UpdateRoleRequest, meta: RequestMeta) -> RoleResponse:
         principal.require("roles:write")
@@ -90,11 +77,11 @@ class RoleService:
             if permissions != role.permissions:
                 changes["permissions"] = permissions
         if not changes:
-            return role_response(role, principal.org_id)
+            return RoleResponse.of(role, principal.org_id)
         updated = replace(role, **changes, updated_at=utc_now_iso(), version=role.version + 1)
         diff = field_changes(_auditable(role), _auditable(updated))
         self._repository.update(role, updated, self._audit(principal, meta, "role.updated", updated, diff))
-        return role_response(updated, principal.org_id)
+        return RoleResponse.of(updated, principal.org_id)
 
     def delete(self, principal: Principal, ref: str, meta: RequestMeta) -> None:
         principal.require("roles:write")

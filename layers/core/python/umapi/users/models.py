@@ -1,4 +1,5 @@
-"""Users: the API's request and response models (contract §4). The entity is in ``entities``."""
+"""Users: the API's request and response models (contract §4). The entity is in ``entities``;
+an answer is built from it by the response model's ``of``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from umapi.audit_log import AuditEntryResponse
 from umapi.error_models import ErrorObject
 from umapi.fields import NOT_BLANK, Omittable
+from umapi.users.entities import User
 
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
 
@@ -170,6 +172,29 @@ class UserResponse(BaseModel):
     last_login: str | None
     archived_at: str | None
     version: int
+
+    @classmethod
+    def of(cls, user: User, roles: list[UserRoleResponse]) -> UserResponse:
+        """``user`` as the API shows it, with ``roles``: its unexpired roles that still exist."""
+        return cls(
+            id=user.id,
+            org_id=user.org_id,
+            email=user.email,
+            name=user.name,
+            roles=roles,
+            status=user.status,  # type: ignore[arg-type]
+            email_verified=user.email_verified,
+            pending_email=user.pending_email,
+            phone=user.phone,
+            department=user.department,
+            avatar_url=user.avatar_url,
+            metadata=user.metadata,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            last_login=user.last_login,
+            archived_at=user.archived_at,
+            version=user.version,
+        )
 
 
 class PermissionCheckResponse(BaseModel):

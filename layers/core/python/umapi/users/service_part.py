@@ -65,25 +65,7 @@ class UserServicePart:
             UserRoleResponse(id=role.id, name=role.name, assigned_at=a.assigned_at, expires_at=a.expires_at)
             for role, a in active_roles(user, self._catalog, now)
         ]
-        return UserResponse(
-            id=user.id,
-            org_id=user.org_id,
-            email=user.email,
-            name=user.name,
-            roles=roles,
-            status=user.status,  # type: ignore[arg-type]
-            email_verified=user.email_verified,
-            pending_email=user.pending_email,
-            phone=user.phone,
-            department=user.department,
-            avatar_url=user.avatar_url,
-            metadata=user.metadata,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-            last_login=user.last_login,
-            archived_at=user.archived_at,
-            version=user.version,
-        )
+        return UserResponse.of(user, roles)
 
     def require_over(self, principal: Principal, user: User) -> None:
         """No escalation (contract §2): acting on ``user``'s credentials, status or existence

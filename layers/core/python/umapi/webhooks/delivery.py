@@ -21,9 +21,10 @@ from typing import Any
 
 from umapi.errors import RetryLaterError
 from umapi.time import to_iso
-from umapi.webhooks.models import Webhook
+from umapi.webhooks.deliveries import DeliveryRepository
+from umapi.webhooks.entities import Delivery, StoredEvent, Webhook
+from umapi.webhooks.event_store import EventRepository
 from umapi.webhooks.queue import DeliveryMessage, DeliveryQueue
-from umapi.webhooks.repository import Delivery, WebhookRepository
 from umapi.webhooks.sender import PostResult, post
 from umapi.webhooks.signing import signature_headers
 
@@ -39,7 +40,7 @@ def iso(moment: float) -> str:
 
 
 def step(
-    message: DeliveryMessage, delivery: Delivery | None, event: dict[str, Any] | None, webhook: Webhook | None
+    message: DeliveryMessage, delivery: Delivery | None, event: StoredEvent | None, webhook: Webhook | None
 ) -> str:
     """The delivery state machine's decision for a message of attempt ``k`` that is due, without
     any I/O: ``stale`` (gone, or another generation), ``recovered`` (attempt ``k`` was recorded
@@ -52,7 +53,7 @@ def step(
         return "recovered"
     if delivery.status != "pending" or delivery.next_attempt != k:
         return "duplicate"
-    if webhook is None or not webhook.active or event.get("status") == "acknowledged":
+    if webhook is None or not webhook.active or event.status == "acknowledged":
         return "cancelled"
     return "post"
 
@@ -67,7 +68,8 @@ def outcome_of(delivered: bool, attempt: int, attempts: int) -> str:
 class Deliverer:
     def __init__(
         self,
-        webhooks: WebhookRepository,
+        deliveries: DeliveryRepository,
+        events: EventRepository,
         queue: DeliveryQueue,
         delays: tuple[int, ...],
         *,
@@ -76,7 +78,8 @@ class Deliverer:
         clock: Callable[[], float] = time.time,
         poster: Poster = post,
     ) -> None:
-        self._webhooks = webhooks
+        self._deliveries = deliveries
+        self._events = events
         self._queue = queue
         self._delays = delays
         self._allow_loopback = allow_loopback
@@ -90,33 +93,31 @@ class Deliverer:
         if message.not_before - now > 1:
             self._queue.send([message], now)
             return "hop"
-        delivery, event, webhook = self._webhooks.load_for_delivery(
-            message.org_id, message.event_id, message.webhook_id
-        )
+        delivery, event, webhook = self._deliveries.load(message.org_id, message.event_id, message.webhook_id)
         k = message.attempt
         decision = step(message, delivery, event, webhook)
         if decision in ("stale", "duplicate") or delivery is None or event is None:
             return decision
         if decision == "recovered":
-            self._webhooks.finish_if_done(event, iso(now))  # in case the crash came before it
+            self._events.finish_if_done(event, iso(now))  # in case the crash came before it
             self._follow_up(delivery, message, delivery.status, now)
             return "recovered"
         if decision == "cancelled" or webhook is None:
             why = "the event was acknowledged" if webhook and webhook.active else "the webhook was deleted or disabled"
             attempt = self._attempt(k, message.webhook_id, now, PostResult(None, 0, f"cancelled: {why}"))
-            self._webhooks.record_attempt(delivery, attempt, "cancelled", None, iso(now))
+            self._deliveries.record_attempt(delivery, attempt, "cancelled", None, iso(now))
             return "cancelled"
-        if not self._webhooks.lease(delivery, now, self._timeout + 15):
+        if not self._deliveries.lease(delivery, now, self._timeout + 15):
             # Another copy of this message is posting the attempt now; come back after the
             # visibility timeout, when it is recorded (and this copy is dropped) or abandoned.
             raise AttemptInFlightError(f"attempt {k} of {message.event_id} to {message.webhook_id} is in flight")
-        body = json.dumps(event["envelope"], separators=(",", ":"), ensure_ascii=False).encode()
+        body = json.dumps(event.envelope, separators=(",", ":"), ensure_ascii=False).encode()
         headers = signature_headers(body, message.event_id, int(now), webhook.live_secrets(iso(now)))
         result = self._post(webhook.url, body, headers, timeout=self._timeout, allow_loopback=self._allow_loopback)
         outcome = outcome_of(result.ok, k, len(self._delays))
         retry_at = iso(self._clock() + self._delays[k]) if outcome == "pending" else None
         attempt = self._attempt(k, message.webhook_id, now, result)
-        if not self._webhooks.record_attempt(delivery, attempt, outcome, retry_at, iso(self._clock())):
+        if not self._deliveries.record_attempt(delivery, attempt, outcome, retry_at, iso(self._clock())):
             return "duplicate"
         self._follow_up(replace(delivery, next_attempt=k + 1), message, outcome, self._clock())
         return outcome
@@ -129,7 +130,7 @@ class Deliverer:
             self._queue.send_dead(message)
         else:
             return
-        self._webhooks.mark_scheduled(delivery, k + 1)
+        self._deliveries.mark_scheduled(delivery, k + 1)
 
     @staticmethod
     def _attempt(k: int, webhook_id: str, now: float, result: PostResult) -> dict[str, Any]:

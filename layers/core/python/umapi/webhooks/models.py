@@ -1,13 +1,14 @@
-"""Webhook subscriptions and events: request/response models and entities (contract §7)."""
+"""Webhook subscriptions and events: what the API takes and answers (contract §7); each answer is
+built from its entity by the response model's ``of``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from umapi.fields import UNIQUE_ITEMS, Omittable, no_repeats
+from umapi.webhooks.entities import EventStatus, StoredEvent, Webhook
 
 EVENT_TYPES = (
     "user.created",
@@ -25,7 +26,6 @@ EVENT_TYPES = (
 TEST_EVENT = "webhook.test"  # sent by POST /webhooks/{id}/test to that subscription only
 
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
-EventStatus = Literal["pending", "delivered", "failed", "acknowledged"]
 Url = Annotated[
     str,
     StringConstraints(min_length=1, max_length=2000),
@@ -72,9 +72,27 @@ class WebhookResponse(BaseModel):
     updated_at: str
     secret_rotated_at: str | None
 
+    @classmethod
+    def of(cls, webhook: Webhook) -> WebhookResponse:
+        return cls(
+            id=webhook.id,
+            org_id=webhook.org_id,
+            url=webhook.url,
+            events=list(webhook.events),
+            description=webhook.description,
+            active=webhook.active,
+            created_at=webhook.created_at,
+            updated_at=webhook.updated_at,
+            secret_rotated_at=webhook.secret_rotated_at,
+        )
+
 
 class WebhookWithSecretResponse(WebhookResponse):
     secret: str = Field(description="Shown once: store it to verify signatures.")
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> WebhookWithSecretResponse:
+        return cls(**WebhookResponse.of(webhook).model_dump(), secret=webhook.secret)
 
 
 class DeliveryAttempt(BaseModel):
@@ -95,53 +113,19 @@ class EventResponse(BaseModel):
     next_retry_at: str | None
     final_delivery_at: str | None
 
+    @classmethod
+    def of(cls, event: StoredEvent) -> EventResponse:
+        return cls(
+            id=event.id,
+            type=event.type,
+            status=event.status,
+            created_at=event.created_at,
+            delivery_attempts=[DeliveryAttempt.model_validate(a) for a in event.delivery_attempts],
+            next_retry_at=event.next_retry_at,
+            final_delivery_at=event.final_delivery_at,
+        )
+
 
 class TestEventResponse(BaseModel):
     event_id: str
     message: str
-
-
-@dataclass(frozen=True)
-class Webhook:
-    id: str
-    org_id: str
-    url: str
-    events: tuple[str, ...]
-    active: bool
-    secret: str
-    created_at: str
-    updated_at: str
-    description: str | None = None
-    previous_secret: str | None = field(default=None, repr=False)
-    previous_secret_until: str | None = None  # the previous secret signs too until then
-    secret_rotated_at: str | None = None
-    version: int = 1
-
-    def live_secrets(self, now_iso: str) -> list[str]:
-        if self.previous_secret and self.previous_secret_until and self.previous_secret_until > now_iso:
-            return [self.secret, self.previous_secret]
-        return [self.secret]
-
-    def receives(self, event_type: str, only: str | None = None) -> bool:
-        """Whether this subscription gets an event (a test event goes to ``only`` its subscription)."""
-        return self.active and (self.id == only if only else event_type in self.events)
-
-    def to_response(self) -> WebhookResponse:
-        return WebhookResponse(
-            id=self.id,
-            org_id=self.org_id,
-            url=self.url,
-            events=list(self.events),
-            description=self.description,
-            active=self.active,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            secret_rotated_at=self.secret_rotated_at,
-        )
-
-    def with_secret(self) -> WebhookWithSecretResponse:
-        return WebhookWithSecretResponse(**self.to_response().model_dump(), secret=self.secret)
-
-
-def attempts_of(values: dict[str, Any]) -> list[DeliveryAttempt]:
-    return [DeliveryAttempt.model_validate(a) for a in values.get("delivery_attempts") or []]

@@ -15,36 +15,25 @@ from umapi.events import Event
 from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
 from umapi.time import to_iso, utc_now_iso
+from umapi.webhooks.deliveries import DeliveryRepository
+from umapi.webhooks.entities import StoredEvent, Webhook
+from umapi.webhooks.event_store import EventRepository
 from umapi.webhooks.models import (
     TEST_EVENT,
     CreateWebhookRequest,
     EventResponse,
     TestEventResponse,
     UpdateWebhookRequest,
-    Webhook,
     WebhookResponse,
     WebhookWithSecretResponse,
-    attempts_of,
 )
 from umapi.webhooks.queue import DeliveryMessage, DeliveryQueue
-from umapi.webhooks.repository import WebhookRepository
 from umapi.webhooks.signing import new_secret
+from umapi.webhooks.subscriptions import WebhookRepository
 from umapi.webhooks.urls import UnsafeUrlError, check_subscription_url
 
 MAX_WEBHOOKS_PER_ORG = 25
 ROTATION_OVERLAP = timedelta(hours=24)
-
-
-def event_response(item: dict[str, Any]) -> EventResponse:
-    return EventResponse(
-        id=item["SK"],
-        type=item["type"],
-        status=item["status"],
-        created_at=item["created_at"],
-        delivery_attempts=attempts_of(item),
-        next_retry_at=item.get("next_retry_at"),
-        final_delivery_at=item.get("final_delivery_at"),
-    )
 
 
 # Subscribing to an event type needs the read permission of its data (contract §7): a
@@ -70,12 +59,16 @@ class WebhookService:
     def __init__(
         self,
         repository: WebhookRepository,
+        events: EventRepository,
+        deliveries: DeliveryRepository,
         cursors: CursorCodec,
         queue: DeliveryQueue,
         *,
         allow_loopback: bool,
     ) -> None:
         self._repository = repository
+        self._events = events
+        self._deliveries = deliveries
         self._cursors = cursors
         self._queue = queue
         self._allow_loopback = allow_loopback
@@ -102,7 +95,7 @@ class WebhookService:
             description=request.description,
         )
         self._repository.create(webhook, self._entry(principal, meta, "webhook.created", webhook, _auditable(webhook)))
-        return webhook.with_secret()
+        return WebhookWithSecretResponse.of(webhook)
 
     def list_page(self, principal: Principal, limit: int, cursor: str | None) -> Page[WebhookResponse]:
         principal.require("webhooks:read")
@@ -110,12 +103,12 @@ class WebhookService:
         start = self._cursors.decode(cursor, listing) if cursor else None
         webhooks, next_key = self._repository.list_page(principal.org_id, limit, start)
         return Page[WebhookResponse](
-            data=[w.to_response() for w in webhooks], pagination=self._cursors.page_info(limit, next_key, listing)
+            data=[WebhookResponse.of(w) for w in webhooks], pagination=self._cursors.page_info(limit, next_key, listing)
         )
 
     def get(self, principal: Principal, webhook_id: str) -> WebhookResponse:
         principal.require("webhooks:read")
-        return self._find(principal, webhook_id).to_response()
+        return WebhookResponse.of(self._find(principal, webhook_id))
 
     def update(
         self, principal: Principal, webhook_id: str, patch: UpdateWebhookRequest, meta: RequestMeta
@@ -137,9 +130,9 @@ class WebhookService:
         updated = replace(webhook, **changes, updated_at=utc_now_iso(), version=webhook.version + 1)
         diff = field_changes(_auditable(webhook), _auditable(updated))
         if not diff:
-            return webhook.to_response()
+            return WebhookResponse.of(webhook)
         self._repository.update(webhook, updated, self._entry(principal, meta, "webhook.updated", updated, diff))
-        return updated.to_response()
+        return WebhookResponse.of(updated)
 
     def delete(self, principal: Principal, webhook_id: str, meta: RequestMeta) -> None:
         principal.require("webhooks:write")
@@ -164,7 +157,7 @@ class WebhookService:
         self._repository.update(
             webhook, rotated, self._entry(principal, meta, "webhook.secret_rotated", rotated, changes)
         )
-        return rotated.with_secret()
+        return WebhookWithSecretResponse.of(rotated)
 
     def send_test(self, principal: Principal, webhook_id: str, meta: RequestMeta) -> TestEventResponse:
         """A ``webhook.test`` event for this subscription only, through the outbox like any other."""
@@ -178,9 +171,7 @@ class WebhookService:
             actor_id=principal.subject,
             webhook_id=webhook.id,
         )
-        self._repository.put_event(
-            event, self._entry(principal, meta, "webhook.tested", webhook, {"event_id": event.id})
-        )
+        self._events.put(event, self._entry(principal, meta, "webhook.tested", webhook, {"event_id": event.id}))
         return TestEventResponse(event_id=event.id, message="A webhook.test event is on its way.")
 
     # ------------------------------------------------------------------ events
@@ -190,43 +181,43 @@ class WebhookService:
         principal.require("webhooks:read")
         listing = f"events:{principal.org_id}:{status}:{event_type}"
         start = self._cursors.decode(cursor, listing) if cursor else None
-        items, next_key = self._repository.list_events(principal.org_id, status, event_type, limit, start)
+        events, next_key = self._events.list_page(principal.org_id, status, event_type, limit, start)
         return Page[EventResponse](
-            data=[event_response(item) for item in items], pagination=self._cursors.page_info(limit, next_key, listing)
+            data=[EventResponse.of(event) for event in events],
+            pagination=self._cursors.page_info(limit, next_key, listing),
         )
 
     def get_event(self, principal: Principal, event_id: str) -> EventResponse:
         principal.require("webhooks:read")
-        return event_response(self._event(principal, event_id))
+        return EventResponse.of(self._event(principal, event_id))
 
     def acknowledge(self, principal: Principal, event_id: str) -> EventResponse:
         """A pending or failed event becomes ``acknowledged`` (again: unchanged); delivered → 409."""
         principal.require("webhooks:write")
         self._event(principal, event_id)
-        if not self._repository.acknowledge(principal.org_id, event_id, utc_now_iso()):
+        if not self._events.acknowledge(principal.org_id, event_id, utc_now_iso()):
             current = self._event(principal, event_id)
-            if current["status"] != "acknowledged":
+            if current.status != "acknowledged":
                 raise ConflictError(
-                    f"Event {event_id} is {current['status']}; only pending or failed events can be acknowledged."
+                    f"Event {event_id} is {current.status}; only pending or failed events can be acknowledged."
                 )
-        return event_response(self._event(principal, event_id))
+        return EventResponse.of(self._event(principal, event_id))
 
     def redeliver(self, principal: Principal, event_id: str) -> EventResponse:
         """A new delivery of the event to every active subscription that wants it now."""
         principal.require("webhooks:write")
         event = self._event(principal, event_id)
-        target = event.get("webhook_id")
         webhook_ids = [
-            w.id for w in self._repository.all_of(principal.org_id) if w.receives(str(event["type"]), target)
+            w.id for w in self._repository.all_of(principal.org_id) if w.receives(event.type, event.webhook_id)
         ]
         if not webhook_ids:
-            raise ConflictError(f"No active webhook subscribes to {event['type']}; nothing to deliver.")
+            raise ConflictError(f"No active webhook subscribes to {event.type}; nothing to deliver.")
         generation = new_id("gen")
-        self._repository.start_deliveries(principal.org_id, event_id, webhook_ids, generation, first=False)
+        self._deliveries.start(principal.org_id, event_id, webhook_ids, generation, first=False)
         now = time.time()
         self._queue.send([DeliveryMessage(principal.org_id, event_id, w, generation, 1, now) for w in webhook_ids], now)
-        self._repository.mark_enqueued(principal.org_id, event_id)
-        return event_response(self._event(principal, event_id))
+        self._events.mark_enqueued(principal.org_id, event_id)
+        return EventResponse.of(self._event(principal, event_id))
 
     # ------------------------------------------------------------------ helpers
     def _safe(self, url: str) -> str:
@@ -243,8 +234,8 @@ class WebhookService:
             raise NotFoundError(f"Webhook {webhook_id} not found.")
         return webhook
 
-    def _event(self, principal: Principal, event_id: str) -> dict[str, Any]:
-        event = self._repository.get_event(principal.org_id, event_id) if event_id.startswith("evt_") else None
+    def _event(self, principal: Principal, event_id: str) -> StoredEvent:
+        event = self._events.get(principal.org_id, event_id) if event_id.startswith("evt_") else None
         if event is None:
             raise NotFoundError(f"Event {event_id} not found.")
         return event
