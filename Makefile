@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev backend test lint typecheck template-lint unit unit-fast build clean openapi bench rotate-key
+.PHONY: help install dev backend test lint format typecheck template-lint pytest test-fast test-api test-local build clean openapi bench rotate-key
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,12 +19,16 @@ install: ## Create .venv and install the pinned tools (run by every other target
 dev: install ## Run the API locally on moto at http://127.0.0.1:3000 (PORT= to change it; no Docker, no AWS)
 	@$(BIN)/python -m devserver
 
-test: install lint typecheck template-lint unit ## Lint, type-check, validate the template, run every test
+test: install lint typecheck template-lint pytest ## Lint, type-check, validate the template, run every test (what CI runs)
 
 lint: install ## ruff check and format check
 	@echo "==> ruff"
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+
+format: install ## Fix what ruff can (imports, style) and format the code
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
 
 typecheck: install ## mypy
 	@echo "==> mypy"
@@ -35,12 +39,18 @@ template-lint: install ## cfn-lint and sam validate --lint
 	@$(BIN)/cfn-lint template.yaml
 	@$(BIN)/sam validate --lint --template-file template.yaml
 
-unit: install ## pytest: every unit and local-runtime test, two processes (a test file stays in one)
+pytest: install ## Every test (tests/domain, tests/api, tests/local), two processes (a test file stays in one)
 	@echo "==> pytest"
 	@$(BIN)/pytest -n 2 --dist loadfile
 
-unit-fast: install ## pytest: the pure-domain tests only (no moto, no local runtime), in seconds
-	@$(BIN)/pytest tests/unit/domain
+test-fast: install ## Pure logic, no moto and no local runtime (tests/domain), in seconds
+	@$(BIN)/pytest -q tests/domain
+
+test-api: install ## Handlers and the layer on moto in-process (tests/api)
+	@$(BIN)/pytest -n 2 --dist loadfile tests/api
+
+test-local: install ## The local runtime over HTTP, the umapi command, schemathesis, sam build (tests/local)
+	@$(BIN)/pytest -n 2 --dist loadfile tests/local
 
 bench: install ## Benchmark: cold imports, warm latency vs moto, DynamoDB calls, listings at 100–10,000 users, webhook rate, jobs and the local table at up to 1,000,000 items (bench/results.json)
 	@$(BIN)/python bench/run.py

@@ -1,7 +1,7 @@
 """Property-based testing of the whole API from its OpenAPI document (schemathesis), against the
 local runtime: no 5xx, every response as documented (status, content type, headers, schema),
 schema-violating requests rejected, and no operation that ignores authentication. The run is
-split by path into two test files (tests/integration/test_schemathesis_*.py), so the two test
+split by path into two test files (tests/local/test_schemathesis_*.py), so the two test
 processes share it."""
 
 from __future__ import annotations

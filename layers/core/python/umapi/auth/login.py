@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 from umapi import db
 from umapi.access.permissions import SCOPES, format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
-from umapi.auth.oauth import PARAMETER_LIMITS, user_token_scope
+from umapi.auth.parameters import PARAMETER_LIMITS
+from umapi.auth.scopes import user_token_scope
 from umapi.auth.sessions import AuthorizationCode, SessionStore, new_family_id, new_secret_token
 from umapi.clients.entities import Client
 from umapi.clients.redirects import is_valid_redirect_uri, redirect_matches

@@ -1,6 +1,6 @@
 """The authorization endpoint's answers to a browser: pages, redirects and the form's cookie.
 
-The routes (``functions/auth/handler.py``) only choose among them.
+The routes (``functions/sign_in/handler.py``) only choose among them.
 """
 
 from __future__ import annotations

@@ -239,10 +239,10 @@ def test_a_change_reaches_the_receiver_signed_both_ways(acme: Tenant, pump: Pump
     assert envelope["org_id"] == acme.org_id
     assert set(envelope["metadata"]) == {"ip_address", "user_agent", "api_version", "actor_id", "request_id"}
     assert delivery.headers["webhook-id"] == envelope["id"]
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    documented = re.search(r"^User-Agent: (.+)$", readme, re.M)
-    assert documented, "the README shows a delivery's headers"
-    assert delivery.headers["user-agent"] == documented.group(1)  # what the README shows is what is sent
+    reference = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    documented = re.search(r"^User-Agent: (.+)$", reference, re.M)
+    assert documented, "the API reference shows a delivery's headers"
+    assert delivery.headers["user-agent"] == documented.group(1)  # what the reference shows is what is sent
     verify_signatures(delivery, webhook["secret"])
 
     shown = event(acme, envelope["id"])

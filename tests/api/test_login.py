@@ -6,23 +6,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.support.api import InProcessApi
 from tests.support.login import (
     PASSWORD,
     LoginWorld,
     authorize_params,
     code_from,
     exchange,
-    login_world,
     refresh,
     sign_in,
 )
-from umapi.bootstrap import AdminCredentials
-
-
-@pytest.fixture
-def world(api: InProcessApi, platform: AdminCredentials) -> LoginWorld:
-    return login_world(api, platform)
 
 
 def test_confidential_client_signs_a_user_in(world: LoginWorld) -> None:

@@ -10,16 +10,10 @@ from typing import Any
 import pytest
 
 from tests.support.api import ApiResponse, InProcessApi
-from tests.support.login import LoginWorld, authorize_params, form_cookie, hidden_fields, login_world
-from umapi.bootstrap import AdminCredentials
+from tests.support.login import LoginWorld, authorize_params, form_cookie, hidden_fields
 
 LONG = "x" * 3000
 SURROGATE = "\ud800"
-
-
-@pytest.fixture
-def world(api: InProcessApi, platform: AdminCredentials) -> LoginWorld:
-    return login_world(api, platform)
 
 
 def post_json(api: InProcessApi, path: str, body: dict[str, Any], **kwargs: Any) -> ApiResponse:

@@ -16,7 +16,7 @@ import requests
 from standardwebhooks import Webhook as StandardWebhook
 
 from devserver.runtime import LocalRuntime
-from tests.integration.conftest import ROOT, start_runtime
+from tests.local.conftest import ROOT, start_runtime
 from tests.support.http import admin_headers, new_org
 from tests.support.webhooks import Receiver, receiver
 

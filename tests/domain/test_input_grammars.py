@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from umapi.auth.oauth import TOKEN_PARAMETERS, parse_parameters
+from umapi.auth.parameters import TOKEN_PARAMETERS, parse_parameters
 from umapi.clients.redirects import REGISTRABLE_REDIRECT, is_registrable_redirect_uri
 from umapi.errors import OAuthError, ValidationError
 from umapi.time import parse_rfc3339

@@ -16,13 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.api.test_jobs import create_job, errors, job, pump, put_upload, upload_job, user_count
 from tests.support.api import InProcessApi
 from tests.support.backend import REGION
 from tests.support.jobs import JobPump, jsonl
-from tests.support.login import LoginWorld, code_from, exchange, login_world, sign_in
+from tests.support.login import LoginWorld, code_from, exchange, sign_in
 from tests.support.users import Tenant
-from tests.unit.test_jobs import create_job, errors, job, pump, put_upload, upload_job, user_count
-from umapi.bootstrap import AdminCredentials
 from umapi.jobs.inputs import UnreadableInputError, check_header
 
 __all__ = ["pump"]  # the fixture: small chunks and frequent flushes
@@ -214,11 +213,6 @@ def test_the_header_check_names_what_is_wrong() -> None:
 
 
 # ---------------------------------------------------------------------- 3. the creating session
-@pytest.fixture
-def world(api: InProcessApi, platform: AdminCredentials) -> LoginWorld:
-    return login_world(api, platform)
-
-
 def signed_in_admin(world: LoginWorld) -> dict[str, Any]:
     """The admin's tokens from a browser sign-in through the web app."""
     answer = exchange(world, world.web, code_from(sign_in(world, world.web)))
@@ -232,7 +226,7 @@ def admins_upload(world: LoginWorld, access: str) -> dict[str, Any]:
     )
     assert response.status == 202, response.body
     created = dict(response.json())
-    from tests.unit.test_jobs import _ORGS
+    from tests.api.test_jobs import _ORGS
 
     _ORGS[created["id"]] = world.tenant.org_id
     return created

@@ -1,4 +1,6 @@
-"""Auth function: the token endpoint and the published key and server metadata (RFC 6749, 7517, 8414)."""
+"""Token function: the token and revocation endpoints, the published keys and the server
+metadata (RFC 6749, 7009, 7517, 8414): the hot path of every machine client, so it loads only
+what tokens need. The browser's sign-in pages are the sign-in function's."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 
@@ -11,15 +13,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.permissions import SCOPES
-from umapi.auth.login import AuthorizeError, LoginRefusedError, RedirectError
 from umapi.auth.models import TOKEN_ANSWER
-from umapi.auth.oauth import REVOKE_PARAMETERS, SUPPORTED_GRANTS, TOKEN_PARAMETERS, parse_parameters
-from umapi.auth.pages import error_page
-from umapi.auth.web import AUTHORIZE_PARAMS, SIGN_IN_PARAMS, error_redirect, form_cookie, html, redirect, sign_in_form
-from umapi.errors import OAuthError
+from umapi.auth.oauth import SUPPORTED_GRANTS
+from umapi.auth.parameters import REVOKE_PARAMETERS, TOKEN_PARAMETERS, parse_parameters
 from umapi.http import create_app, header, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
-from umapi.routing import Login, PublicKeys, Tokens
+from umapi.routing import PublicKeys, Tokens
 
 FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token", "/auth/revoke"))
@@ -49,50 +48,6 @@ def post_revoke(tokens: Tokens) -> Response[None]:
     params = parse_parameters(app.current_event.decoded_body, media_type, REVOKE_PARAMETERS)
     tokens.revoke(params, header(event, "authorization") or None)
     return Response(status_code=200, body=None, headers=NO_STORE)
-
-
-@app.get("/oauth/authorize")
-@tracer.capture_method
-def get_authorize(login: Login) -> Response[str]:
-    query = app.current_event.query_string_parameters or {}
-    params = {name: query[name] for name in AUTHORIZE_PARAMS if name in query}
-    try:
-        request = login.validate(params)
-    except AuthorizeError as problem:
-        return html(400, error_page(str(problem)))
-    except RedirectError as problem:
-        return error_redirect(params, problem)
-    return sign_in_form(app.current_event.raw_event, login, request.client, params)
-
-
-@app.post(
-    "/oauth/authorize", status_code=302, response_description="Signed in: redirect to redirect_uri with code and state"
-)
-@tracer.capture_method
-def post_authorize(login: Login) -> Response[str]:
-    event = app.current_event.raw_event
-    try:
-        form = parse_parameters(app.current_event.decoded_body, FORM, SIGN_IN_PARAMS)
-    except OAuthError as problem:
-        return html(400, error_page(problem.description))
-    params = {name: form[name] for name in AUTHORIZE_PARAMS if name in form}
-    try:
-        request = login.validate(params)
-    except AuthorizeError as problem:
-        return html(400, error_page(str(problem)))
-    except RedirectError as problem:
-        return error_redirect(params, problem)
-    client = request.client
-    email = form.get("email", "")
-    if not login.form_is_bound(client.id, form_cookie(event), form.get("login_token")):
-        # Not the form this browser was shown (a cross-site post, or an expired page): show a fresh one.
-        message = "This sign-in form expired or was not opened in this browser. Please sign in again."
-        return sign_in_form(event, login, client, params, 403, error=message, email=email)
-    try:
-        location = login.login(request, email, form.get("password", ""), request_meta(event, app.context["request_id"]))
-    except LoginRefusedError as failure:
-        return sign_in_form(event, login, client, params, failure.status, error=failure.message, email=email)
-    return redirect(location)
 
 
 @app.get("/.well-known/jwks.json")

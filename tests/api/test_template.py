@@ -72,7 +72,8 @@ def test_every_route_is_explicit_on_the_one_api(template: Template) -> None:
 
 FUNCTIONS = (
     "SystemFunction",
-    "AuthFunction",
+    "TokenFunction",
+    "SignInFunction",
     "OrgsFunction",
     "UsersFunction",
     "RolesFunction",
@@ -107,7 +108,7 @@ def test_no_policy_grants_scan(template: Template) -> None:
     assert "dynamodb:*" not in text
 
 
-def test_only_the_auth_function_can_read_the_signing_keys(template: Template) -> None:
+def test_only_the_token_function_can_read_the_signing_keys(template: Template) -> None:
     readers = {
         name
         for name, function in functions(template).items()
@@ -115,7 +116,7 @@ def test_only_the_auth_function_can_read_the_signing_keys(template: Template) ->
         for statement in policy.get("Statement", [])
         if {"Ref": "SigningKeysSecret"} in _as_list(statement.get("Resource"))
     }
-    assert readers == {"AuthFunction"}
+    assert readers == {"TokenFunction"}
     assert "SIGNING_KEYS_SECRET" not in template.body["Globals"]["Function"]["Environment"]["Variables"]
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tests.api.test_user_tokens import active_user, user_token
 from tests.support.api import InProcessApi
 from tests.support.flows import admin_token
 from tests.support.users import Tenant
-from tests.unit.test_user_tokens import active_user, user_token
 from umapi.bootstrap import AdminCredentials
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN, SCOPE_DESCRIPTIONS, SCOPES, format_scope, parse_scope
 from umapi.access.principal import Principal
-from umapi.auth.oauth import user_token_scope
+from umapi.auth.scopes import user_token_scope
 from umapi.clients.entities import Client
 from umapi.errors import ForbiddenError
 from umapi.webhooks.service import data_permissions

@@ -10,7 +10,7 @@ from devserver.event_filter import UnsupportedFilterError, matches, parse_filter
 from devserver.template import Template
 from umapi.webhooks.fanout import outbox_event
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def record(event_name: str, entity: str | None) -> dict[str, object]:

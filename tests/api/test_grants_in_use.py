@@ -9,20 +9,15 @@ from typing import Any
 
 import pytest
 
+from tests.api.test_jobs import create_job, errors, job, pump
 from tests.support.api import InProcessApi
 from tests.support.flows import admin_token
 from tests.support.jobs import JobPump
-from tests.support.login import PASSWORD, LoginWorld, code_from, exchange, login_world, sign_in
+from tests.support.login import PASSWORD, LoginWorld, code_from, exchange, sign_in
 from tests.support.users import Tenant, verification_token
-from tests.unit.test_jobs import create_job, errors, job, pump
 from umapi.bootstrap import AdminCredentials
 
 __all__ = ["pump"]  # the fixture: small chunks and frequent flushes
-
-
-@pytest.fixture
-def world(api: InProcessApi, platform: AdminCredentials) -> LoginWorld:
-    return login_world(api, platform)
 
 
 def test_a_user_holding_a_custom_role_signs_in_and_is_served_by_every_api_function(world: LoginWorld) -> None:
