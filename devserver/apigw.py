@@ -1,4 +1,4 @@
-"""SAM CLI's own local API Gateway, answering unknown routes in the contract's error envelope."""
+"""SAM CLI's own local API Gateway, answering unknown routes in the API's error envelope."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def docs_response(body: str | bytes, mimetype: str, status: int = 200) -> Respon
 
 
 class LocalApi(LocalApigwService):  # type: ignore[misc]
-    """``LocalApigwService`` with the contract's 404/405/500 envelopes instead of API Gateway's bare ones."""
+    """``LocalApigwService`` with the API's 404/405/500 envelopes instead of API Gateway's bare ones."""
 
     def _construct_error_handling(self) -> None:
         from flask import request

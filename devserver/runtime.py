@@ -46,7 +46,7 @@ LOCAL_FUNCTION_DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
-# Settings a developer may set in the shell (README, contract §9), with their local defaults
+# Settings a developer may set in the shell (README, docs/api.md §9), with their local defaults
 # where those differ from a deployment's. Only these pass through: the rest of the shell
 # (e.g. a test process's TABLE_NAME) never reaches the functions.
 SHELL_SETTINGS = (

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the whole API's OpenAPI 3 document from the code (contract §8).
+"""Generate the whole API's OpenAPI 3 document from the code (docs/api.md §8).
 
 Each function's Powertools resolver describes its own routes (request models, parameters,
 response models); this script merges them in template.yaml's order, documents what the
@@ -49,22 +49,31 @@ SIGN_IN_FORM = {
     "password": {"type": "string", "format": "password"},
     "login_token": {"type": "string", "description": "from the sign-in form (bound to its cookie)"},
 }
-ERRORS = {
-    "400": "validation_error: the request is not valid (details name the fields)",
-    "401": "unauthenticated: no, or an invalid, expired or revoked token",
-    "403": "forbidden: the token lacks required_permission",
-    "404": "not_found: no such resource in this organization",
-    "405": "method_not_allowed",
-    "409": "conflict",
-    "410": "gone: archived",
-    "412": "precondition_failed: If-Match is stale",
-    "413": "payload_too_large: bodies over 1 MiB",
-    "415": "unsupported_media_type",
-    "422": "data_consistency_violation, user_suspended or idempotency_key_reused",
-    "429": "rate_limited (Retry-After)",
-    "500": "internal_error",
-    "503": "service_unavailable (Retry-After)",
+# What each error code means, for the error statuses' descriptions; which codes each status
+# has comes from umapi.http's own table.
+EXPLAINED = {
+    "validation_error": "the request is not valid (details name the fields)",
+    "unauthenticated": "no, or an invalid, expired or revoked token",
+    "forbidden": "the token lacks required_permission",
+    "not_found": "no such resource in this organization",
+    "gone": "archived",
+    "precondition_failed": "If-Match is stale",
+    "payload_too_large": "bodies over 1 MiB",
+    "rate_limited": "Retry-After says when to come back",
+    "service_unavailable": "Retry-After says when to come back",
 }
+
+
+def error_statuses() -> dict[str, str]:
+    """Each error status with its codes (from ``umapi.http``'s table) and what they mean."""
+    from umapi.http import error_codes_by_status
+
+    return {
+        str(status): ", ".join(f"{code}: {EXPLAINED[code]}" if code in EXPLAINED else code for code in codes)
+        for status, codes in error_codes_by_status().items()
+    }
+
+
 ENVELOPE = {
     "type": "object",
     "required": ["error"],
@@ -235,7 +244,7 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
         if status in responses:
             responses[status] = {"description": responses[status].get("description", "")}
     error_schema = "OAuthError" if (method, path) in OAUTH else "ErrorEnvelope"
-    for status, text in ERRORS.items():
+    for status, text in error_statuses().items():
         responses.setdefault(
             status,
             {

@@ -1,4 +1,4 @@
-"""HTTP calls to the API, with the contract's error envelope turned into exceptions."""
+"""HTTP calls to the API, with the API's error envelope turned into exceptions."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ class ApiError(CliError):
     exit_code = 1
 
 
+class UsageError(CliError):
+    """Something the command needs was not given."""
+
+    exit_code = 2
+
+
 class AuthError(CliError):
     """Not logged in, the token expired or was revoked, or the credentials were refused."""
 
@@ -42,12 +48,12 @@ class UnreachableError(CliError):
 
 
 def refusal(response: requests.Response) -> CliError:
-    """The error an API answer stands for (the contract's envelope, or OAuth's)."""
+    """The error an API answer stands for (the API's error envelope, or OAuth's)."""
     try:
         body = response.json()
     except ValueError:
         body = {}
-    if "error" in body and isinstance(body["error"], dict):  # the contract's envelope
+    if "error" in body and isinstance(body["error"], dict):  # the API's error envelope
         error = body["error"]
         code, message = str(error.get("code", "error")), str(error.get("message", response.reason))
     else:  # OAuth (RFC 6749 §5.2)

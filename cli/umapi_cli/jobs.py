@@ -1,4 +1,4 @@
-"""``umapi users import|export`` and ``umapi jobs …``: bulk work through the jobs API (contract §10).
+"""``umapi users import|export`` and ``umapi jobs …``: bulk work through the jobs API (docs/api.md §10).
 
 A long command shows a progress bar (rows, rate, the server's ETA) on stderr and ends with a
 summary; ``--json`` prints the job object instead. Exit codes beyond main's: 5 the job
@@ -17,7 +17,7 @@ import requests
 from tqdm import tqdm
 
 from umapi_cli import config
-from umapi_cli.api import TIMEOUT, AuthError, CliError, UnreachableError, refusal
+from umapi_cli.api import TIMEOUT, AuthError, CliError, UnreachableError, UsageError, refusal
 
 EXIT_ROWS_FAILED = 5
 EXIT_JOB_FAILED = 6
@@ -35,7 +35,7 @@ class JobOutcomeError(CliError):
 
 
 class Client:
-    """Requests with the cached session's token; the contract's errors become ``CliError``s.
+    """Requests with the cached session's token; the API's errors become ``CliError``s.
     ``org_id``: every request acts in that organization (``?org_id=``, platform admins)."""
 
     def __init__(self, session: config.Session | None = None, org_id: str | None = None) -> None:
@@ -143,12 +143,8 @@ def import_users(args: Any) -> dict[str, Any]:
     path = Path(args.file)
     content_type = CONTENT_TYPES.get(path.suffix.lower())
     if content_type is None:
-        from umapi_cli.main import UsageError
-
         raise UsageError(f"{path.name}: name a .csv, .jsonl or .ndjson file.")
     if not path.is_file():
-        from umapi_cli.main import UsageError
-
         raise UsageError(f"{path}: no such file.")
     client = Client(org_id=args.org_id)
     body: dict[str, Any] = {"type": args.type, "upload": {"content_type": content_type}}

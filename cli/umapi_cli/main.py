@@ -20,17 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from umapi_cli import __version__, config
-from umapi_cli.api import AuthError, CliError, client_credentials_token, token_claims
+from umapi_cli.api import AuthError, CliError, UsageError, client_credentials_token, token_claims
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
-
-
-class UsageError(CliError):
-    """Something the command needs was not given."""
-
-    exit_code = EXIT_USAGE
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,4 +1,4 @@
-"""Upload notifications → chunks (contract §10): S3 tells the upload queue that a job's input
+"""Upload notifications → chunks (docs/api.md §10): S3 tells the upload queue that a job's input
 arrived (perhaps twice); the planner reads it once, streamed, and queues one message per chunk
 of rows. A notification that fails comes back after the visibility timeout (the planning is
 idempotent: a job is planned once); one that is not an S3 notification goes to the job DLQ

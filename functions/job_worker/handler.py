@@ -1,4 +1,4 @@
-"""The job queue → rows, export steps and callbacks (contract §10).
+"""The job queue → rows, export steps and callbacks (docs/api.md §10).
 
 One message at a time per invocation batch item: a chunk of rows (exactly once per row), a
 step of an export, an attempt of a callback. A message that fails (the database busy, S3

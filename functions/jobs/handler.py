@@ -1,4 +1,4 @@
-"""Jobs: bulk work too large for one request (contract §10). The routes create, read, list and
+"""Jobs: bulk work too large for one request (docs/api.md §10). The routes create, read, list and
 cancel jobs; SQS drives them (functions/job_planner, functions/job_worker)."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused

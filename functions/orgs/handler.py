@@ -1,4 +1,4 @@
-"""Organizations and API clients (contract §6)."""
+"""Organizations and API clients (docs/api.md §6)."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 

@@ -1,4 +1,4 @@
-"""Roles and role assignments (contract §5)."""
+"""Roles and role assignments (docs/api.md §5)."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 
@@ -29,7 +29,7 @@ from umapi.users.assignment_models import (
 
 app = create_app(authenticate=authenticate_event)
 
-# Roles change rarely; permissions are evaluated on every request regardless (contract §8).
+# Roles change rarely; permissions are evaluated on every request regardless (docs/api.md §8).
 CACHED = {"Cache-Control": "private, max-age=3600"}
 
 

@@ -1,4 +1,4 @@
-"""Users: the whole lifecycle, email verification and permission checks (contract §4)."""
+"""Users: the whole lifecycle, email verification and permission checks (docs/api.md §4)."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 

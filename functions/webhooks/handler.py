@@ -1,4 +1,4 @@
-"""Webhook subscriptions and the event status API (contract §7)."""
+"""Webhook subscriptions and the event status API (docs/api.md §7)."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 

@@ -1,5 +1,5 @@
 """GET /audit-log?action= and GET /webhooks/events?type= read their own index partitions: a
-rare action or type costs a page, however long the history (contract §4, §7)."""
+rare action or type costs a page, however long the history (docs/api.md §4, §7)."""
 
 from __future__ import annotations
 

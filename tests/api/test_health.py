@@ -51,7 +51,7 @@ def test_health_rejects_other_methods_with_the_envelope(aws: Any, lambda_context
     # When an unknown route reaches the function
     response = lambda_handler(api_event("GET", "/health/deep"), lambda_context)
 
-    # Then the contract's 404 envelope comes back
+    # Then the API's 404 envelope comes back
     assert response["statusCode"] == 404
     error = json_body(response)["error"]
     assert error["code"] == "not_found"

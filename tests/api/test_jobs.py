@@ -1,4 +1,4 @@
-"""Jobs (contract §10) through the handlers: the API, the S3 notification, the planner and the
+"""Jobs (docs/api.md §10) through the handlers: the API, the S3 notification, the planner and the
 worker, on moto in-process."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Jobs under hostile input and revoked sessions (contract §10): one bad row is that row's error
+"""Jobs under hostile input and revoked sessions (docs/api.md §10): one bad row is that row's error
 and never the chunk's, a csv header is checked in linear time, a job stops with the session
 that created it, exports hand spreadsheets no formulas, and rows answer the codes of the
 endpoint they stand for."""

@@ -1,6 +1,6 @@
 """The least-privilege check of every test run (tests/support/iam.py) itself: how AWS calls
 become IAM requests, which statements allow them, and which grants count as unused. And the
-job functions' grants, scoped to what their code does (contract §10)."""
+job functions' grants, scoped to what their code does (docs/api.md §10)."""
 
 from __future__ import annotations
 

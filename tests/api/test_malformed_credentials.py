@@ -1,4 +1,4 @@
-"""Malformed credentials (contract §1): every credential parameter is bounded in length and must
+"""Malformed credentials (docs/api.md §1): every credential parameter is bounded in length and must
 be valid text. Anything else is an RFC 6749 error at the token endpoint (counted in the failure
 bucket), 200 at revoke, and the sign-in form again at /oauth/authorize; never a 500."""
 

@@ -1,5 +1,5 @@
 """Operations: DynamoDB throttling answered as 503 with Retry-After and nothing half-written,
-and logs that never hold a secret (contract §8)."""
+and logs that never hold a secret (docs/api.md §8)."""
 
 from __future__ import annotations
 

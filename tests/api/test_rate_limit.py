@@ -1,4 +1,4 @@
-"""Rate limiting per API key (contract §3): headers, 429, per-client limits, window reset."""
+"""Rate limiting per API key (docs/api.md §3): headers, 429, per-client limits, window reset."""
 
 from __future__ import annotations
 

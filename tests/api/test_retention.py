@@ -1,5 +1,5 @@
 """Audit entries and webhook events expire by TTL after AUDIT_RETENTION_DAYS and
-EVENT_RETENTION_DAYS (contract §4, §7), as the template configures them."""
+EVENT_RETENTION_DAYS (docs/api.md §4, §7), as the template configures them."""
 
 from __future__ import annotations
 

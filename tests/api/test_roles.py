@@ -1,4 +1,4 @@
-"""Roles and assignments through the roles function: the contract's §5, unhappy paths included."""
+"""Roles and assignments through the roles function: docs/api.md §5, unhappy paths included."""
 
 from __future__ import annotations
 

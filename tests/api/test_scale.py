@@ -1,4 +1,4 @@
-"""A request's cost follows its page, not the organization's size (contract §4): the same
+"""A request's cost follows its page, not the organization's size (docs/api.md §4): the same
 requests against an organization of 100 users and one of 2,000 read the same number of items
 and make the same number of DynamoDB calls (botocore's answers: ``ScannedCount`` for a query,
 the items of a batch read)."""

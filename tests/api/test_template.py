@@ -1,4 +1,4 @@
-"""Invariants of template.yaml that the contract and the operations story rely on."""
+"""Invariants of template.yaml that the API reference and the operations story rely on."""
 
 from __future__ import annotations
 

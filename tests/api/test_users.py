@@ -1,4 +1,4 @@
-"""Users through the users function: the contract's §4, unhappy paths included."""
+"""Users through the users function: docs/api.md §4, unhappy paths included."""
 
 from __future__ import annotations
 

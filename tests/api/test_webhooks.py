@@ -1,5 +1,5 @@
 """Webhooks through their functions: subscriptions, SSRF refusals, fan-out, signed delivery with
-retries, the event status API, and failures injected midway (contract §7)."""
+retries, the event status API, and failures injected midway (docs/api.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Jobs on the local runtime (contract §9, §10), over HTTP as a client drives them: a presigned
+"""Jobs on the local runtime (docs/api.md §9, §10), over HTTP as a client drives them: a presigned
 upload with ``curl -T`` to the local moto server, S3's notification and the job queue run by
 the runtime's pollers, the planner and worker functions in their own processes."""
 

@@ -34,7 +34,7 @@ class ApiResponse:
 
     @property
     def error(self) -> dict[str, Any]:
-        """The contract's error envelope's ``error`` object."""
+        """the API's error envelope's ``error`` object."""
         return dict(self.json()["error"])
 
 

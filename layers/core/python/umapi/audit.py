@@ -1,4 +1,4 @@
-"""Audit entries, written in the same DynamoDB transaction as the change they record (contract §4).
+"""Audit entries, written in the same DynamoDB transaction as the change they record (docs/api.md §4).
 
 An entry says who (actor), did what (action), to what (target), what changed, and from where
 (request id, IP, user agent). It never holds a password, token or secret: ``changes`` is built
@@ -23,7 +23,7 @@ class RequestMeta:
     request_id: str
     ip: str | None = None
     user_agent: str | None = None
-    job_id: str | None = None  # a change made by a row of a job (contract §10)
+    job_id: str | None = None  # a change made by a row of a job (docs/api.md §10)
 
 
 @dataclass(frozen=True)

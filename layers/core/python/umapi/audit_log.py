@@ -62,7 +62,7 @@ AUDIT_CHANGES_SCHEMA: dict[str, Any] = {
 
 
 class AuditEntryResponse(BaseModel):
-    """One audit-log entry (contract §4): who did what to what, and from where; never a secret."""
+    """One audit-log entry (docs/api.md §4): who did what to what, and from where; never a secret."""
 
     id: str
     actor: AuditActorOrTarget
@@ -72,7 +72,7 @@ class AuditEntryResponse(BaseModel):
     request_id: str | None
     ip: str | None
     user_agent: str | None
-    job_id: str | None = None  # the job whose row made the change (contract §10)
+    job_id: str | None = None  # the job whose row made the change (docs/api.md §10)
     created_at: str
 
 

@@ -175,7 +175,7 @@ class RowFencedError(RetryLaterError):
 
 @dataclass
 class RowGuard:
-    """A job row's unit of work (contract §10): the transaction items that make the row
+    """A job row's unit of work (docs/api.md §10): the transaction items that make the row
     exactly-once (the chunk's position, the job still processing). The row's service is handed
     it and passes it to its repository, whose one transaction carries the items; ``written``
     once one did. A service that writes nothing leaves it to the row to write alone."""
@@ -186,7 +186,7 @@ class RowGuard:
 
 # A listing reads at most this many items per request (DynamoDB's ScannedCount: what a filter
 # dropped counts too). A page that reaches it holds the matches found so far, has_more is true,
-# and the cursor resumes exactly where the reading stopped (contract §4).
+# and the cursor resumes exactly where the reading stopped (docs/api.md §4).
 READ_BUDGET = 1000
 
 

@@ -1,4 +1,4 @@
-"""The envelope's ``error`` object as an API model (contract §8), for the answers that carry one
+"""The envelope's ``error`` object as an API model (docs/api.md §8), for the answers that carry one
 inside their own body: a bulk row's result, a job row's error, a failed job's ``error``. Typed,
 so generated clients get ``code``, ``message`` and ``details``."""
 
@@ -19,6 +19,6 @@ class ErrorObject(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    code: str = Field(description="the error code of contract §8 (a bulk row's own, e.g. user_not_found)")
+    code: str = Field(description="the error code of docs/api.md §8 (a bulk row's own, e.g. user_not_found)")
     message: str
     details: list[ErrorDetailObject] = Field(default_factory=list)

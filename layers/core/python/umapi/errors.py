@@ -141,7 +141,7 @@ def details_from_pydantic(problems: Iterable[Mapping[str, Any]]) -> list[ErrorDe
 
 
 def row_error_body(error: DomainError) -> dict[str, Any]:
-    """A bulk row's ``error`` object (contract §5, §10): the envelope's, with the row's code. The
+    """A bulk row's ``error`` object (docs/api.md §5, §10): the envelope's, with the row's code. The
     bulk endpoints and the jobs standing for them both answer with it."""
     return {**error_body(error), "code": error.row_code or error.code}
 

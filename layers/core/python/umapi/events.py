@@ -1,4 +1,4 @@
-"""Webhook events, written to the outbox in the same transaction as the change (contract §7).
+"""Webhook events, written to the outbox in the same transaction as the change (docs/api.md §7).
 
 The table's stream carries each new event to the fan-out function; nothing is sent from the
 request path, so a change and its event are never separated.

@@ -4,7 +4,7 @@
 - gives every response an ``X-Request-Id: req_<ULID>`` equal to the error envelope's ``request_id``;
 - rejects bodies over ``MAX_BODY_BYTES`` (413), bodies of another media type (415) and malformed
   JSON (400) first, on every route (unknown ones too), before authentication and validation;
-- maps every domain error, validation error and unexpected exception to the contract's envelope
+- maps every domain error, validation error and unexpected exception to the API's error envelope
   ``{"error": {"code", "message", "details", "request_id", ...context}}``, in this one place.
 """
 
@@ -54,6 +54,17 @@ _STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.RateLimitedError: HTTPStatus.TOO_MANY_REQUESTS,
     errors.ServiceUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
+
+
+def error_codes_by_status() -> dict[int, list[str]]:
+    """Every error status the API answers, with the codes that give it (the OpenAPI document
+    lists them from here, so the two cannot drift)."""
+    by_status: dict[int, list[str]] = {}
+    for kind, status in _STATUS_BY_ERROR.items():
+        by_status.setdefault(int(status), []).append(kind.code)
+    by_status[int(HTTPStatus.INTERNAL_SERVER_ERROR)] = ["internal_error"]
+    return dict(sorted(by_status.items()))
+
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # RFC 7396 clients send merge patches as application/merge-patch+json: it is JSON to us.
@@ -115,7 +126,7 @@ def guard_body(app: ApiApp) -> None:
     RFC 6749 does (``invalid_request``); an oversize body is 413 everywhere."""
     event = app.current_event.raw_event
     try:
-        # The OAuth endpoints check each credential parameter themselves (contract §1: a lone
+        # The OAuth endpoints check each credential parameter themselves (docs/api.md §1: a lone
         # surrogate in a token to revoke is an unknown token, 200), so their strings pass here.
         check_body(event, app.accepted_media_types, text_only=event.get("path") not in app.oauth_paths)
     except errors.DomainError as problem:
@@ -277,7 +288,7 @@ def _invalid_json(reason: str) -> errors.ValidationError:
 
 
 def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
-    """The contract's error envelope for ``error``."""
+    """the API's error envelope for ``error``."""
     status = next(
         (_STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in _STATUS_BY_ERROR),
         HTTPStatus.INTERNAL_SERVER_ERROR,

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on POST (contract §8), with Powertools' idempotency utility and its own table.
+"""``Idempotency-Key`` on POST (docs/api.md §8), with Powertools' idempotency utility and its own table.
 
 A repeat of a POST with the same key and the same body within 24 h answers with the first
 response (marked ``Idempotent-Replayed: true``) and changes nothing; the same key with another

@@ -1,12 +1,12 @@
 """The stored form of audit entries and outbox events: what every repository puts in the same
-transaction as the change they record (contract §4, §7). The entities (``AuditEntry``,
+transaction as the change they record (docs/api.md §4, §7). The entities (``AuditEntry``,
 ``Event``) know nothing of DynamoDB; this module alone turns them into items.
 
     audit entry   PK=ORG#<org>#AUDIT  SK=<aud id>   GSI1 by actor, GSI2 by target, GSI3 by action
     event         PK=ORG#<org>#EVENTS SK=<evt id>   GSI1 by status (pending first), GSI2 by type
 
 Both expire by TTL: audit entries ``AUDIT_RETENTION_DAYS`` after they were written, events
-``EVENT_RETENTION_DAYS`` (contract §4, §7).
+``EVENT_RETENTION_DAYS`` (docs/api.md §4, §7).
 """
 
 from __future__ import annotations

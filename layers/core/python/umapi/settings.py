@@ -33,13 +33,13 @@ class Settings(BaseModel):
 
     webhook_queue_url: str = Field(default="", validation_alias="WEBHOOK_QUEUE_URL")
     webhook_dlq_url: str = Field(default="", validation_alias="WEBHOOK_DLQ_URL")
-    # Seconds before each attempt: 7 attempts, the first at once (contract §7).
+    # Seconds before each attempt: 7 attempts, the first at once (docs/api.md §7).
     webhook_retry_delays: tuple[int, ...] = Field(
         default=(0, 30, 300, 1800, 7200, 28800, 86400), validation_alias="WEBHOOK_RETRY_DELAYS", min_length=1
     )
     # Only local runtimes let webhooks reach 127.0.0.1, localhost and ::1.
     webhook_allow_loopback: bool = Field(default=False, validation_alias="WEBHOOK_ALLOW_LOOPBACK")
-    # Jobs (contract §10): the bucket of uploads and results, and the queue the job worker reads.
+    # Jobs (docs/api.md §10): the bucket of uploads and results, and the queue the job worker reads.
     jobs_bucket: str = Field(default="", validation_alias="JOBS_BUCKET")
     job_queue_url: str = Field(default="", validation_alias="JOB_QUEUE_URL")
     job_dlq_url: str = Field(default="", validation_alias="JOB_DLQ_URL")

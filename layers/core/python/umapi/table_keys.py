@@ -73,7 +73,7 @@ def rate_window_pk(client_id: str) -> str:
 
 def token_failure_bucket(client_id: str, source_ip: str | None) -> str:
     """The bucket that failed token requests naming ``client_id`` count in, per source address,
-    apart from the client's own quota (contract §3)."""
+    apart from the client's own quota (docs/api.md §3)."""
     return f"TOKENFAIL#{client_id}#{source_ip or 'unknown'}"
 
 

@@ -1,5 +1,5 @@
 """Text that came from outside: JSON every later step can handle, and a safe rendering of what
-cannot be (contract §8, §10).
+cannot be (docs/api.md §8, §10).
 
 A request body and a job's row pass the same checks (``parse_json``): nesting no deeper than
 ``MAX_JSON_DEPTH`` (checked in time linear in the text, before ``json.loads`` could exhaust the
@@ -42,7 +42,7 @@ def is_text(value: str) -> bool:
 
 def well_formed(value: str, limit: int) -> bool:
     """A credential parameter that may reach a key, a hash or a log line: at most ``limit``
-    characters of valid text (contract §1)."""
+    characters of valid text (docs/api.md §1)."""
     return len(value) <= limit and is_text(value)
 
 

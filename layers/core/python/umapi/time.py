@@ -1,4 +1,4 @@
-"""Time in the contract's format: RFC 3339, UTC, millisecond precision, ``Z``."""
+"""Time in the API's format: RFC 3339, UTC, millisecond precision, ``Z``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The permission vocabulary, and what each system role grants (contract §2)."""
+"""The permission vocabulary, and what each system role grants (docs/api.md §2)."""
 
 from __future__ import annotations
 

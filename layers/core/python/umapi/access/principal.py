@@ -1,6 +1,6 @@
-"""Who is calling, acting in which organization, with which permissions (contract §1, §2), and
+"""Who is calling, acting in which organization, with which permissions (docs/api.md §1, §2), and
 the rule no caller escapes: nobody obtains, grants, replays, resets or takes over a credential
-or identity that can do more than themselves (contract §2, "No escalation").
+or identity that can do more than themselves (docs/api.md §2, "No escalation").
 
 ``umapi.auth.authenticator`` turns a bearer token into a ``Principal``; every service asks it
 with ``require`` (a permission), ``require_each`` (what is being given) and ``require_over``
@@ -75,7 +75,7 @@ class Principal:
             )
 
     def require_over(self, target_permissions: Iterable[str], what: str) -> None:
-        """No escalation, when acting on a credential or identity (contract §2): rotating,
+        """No escalation, when acting on a credential or identity (docs/api.md §2): rotating,
         changing or deleting ``what`` (a client, a user) needs every permission it holds, so
         nobody takes over something that can do more than themselves."""
         held = set(target_permissions)

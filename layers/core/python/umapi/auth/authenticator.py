@@ -1,4 +1,4 @@
-"""Bearer tokens become principals (contract §1, §2).
+"""Bearer tokens become principals (docs/api.md §1, §2).
 
 ``Authenticator.authenticate`` is the one place a bearer token becomes a ``Principal``: it
 verifies the JWT, checks that its client still exists (deleting a client revokes its tokens at

@@ -117,7 +117,7 @@ class TokenService:
         except OAuthError:
             # Failures count in a bucket of their own, per claimed client and source address (429
             # once it is full), so a stranger who knows a public client_id cannot spend that
-            # client's quota and lock its users out (contract §3).
+            # client's quota and lock its users out (docs/api.md §3).
             failures = token_failure_bucket(self._claimed_client_id(params, authorization), meta.ip)
             self._limiter.admit(bucket_window(failures), FAILED_TOKEN_REQUESTS_PER_MINUTE, response_headers)
             raise

@@ -20,7 +20,7 @@ TOKEN_PARAMETERS = frozenset(
 REVOKE_PARAMETERS = frozenset({"token", "token_type_hint", "client_id", "client_secret"})
 # The longest value each parameter may have. Ours are far shorter (ids are 30 characters, secrets,
 # codes and refresh tokens 43, access tokens about 1 KB); anything longer, or not valid text, is
-# refused before it reaches a key, a hash or a log line (contract §1).
+# refused before it reaches a key, a hash or a log line (docs/api.md §1).
 PARAMETER_LIMITS = {
     "grant_type": 64,
     "client_id": 64,

@@ -1,4 +1,4 @@
-"""Requests per minute per API key, exact across every container (contract §3).
+"""Requests per minute per API key, exact across every container (docs/api.md §3).
 
 A window says when it started and how many requests it admitted. A window opens with the
 first request and lasts 60 s, so a burst is never split by a calendar minute. The hot path is

@@ -10,5 +10,5 @@ from umapi.clients.entities import Client
 
 def user_token_scope(granted: Mapping[str, Any] | frozenset[str], client: Client) -> frozenset[str]:
     """What a user token issued through ``client`` may carry: the user's permissions, capped by
-    the scopes registered on the client (contract §2)."""
+    the scopes registered on the client (docs/api.md §2)."""
     return frozenset(granted) & frozenset(client.scopes)

@@ -1,4 +1,4 @@
-"""Jobs (contract §10): bulk work too large for one request, driven by SQS.
+"""Jobs (docs/api.md §10): bulk work too large for one request, driven by SQS.
 
 - ``entities``: the job, its types, statuses and limits;
 - ``models``: what ``POST /jobs`` accepts and what every route answers;

@@ -1,4 +1,4 @@
-"""A job's chunks of rows and their row errors, in the table (contract §10).
+"""A job's chunks of rows and their row errors, in the table (docs/api.md §10).
 
     chunk         PK=ORG#<org>#JOB#<job>#CHUNKS  SK=<chunk no>   next row, counts, what was added to the job
     row error     PK=ORG#<org>#JOB#<job>#ERRORS  SK=<row index>  {index, id?, error}

@@ -1,4 +1,4 @@
-"""A job and its rules (contract §10): types and the permission each needs, statuses, limits."""
+"""A job and its rules (docs/api.md §10): types and the permission each needs, statuses, limits."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class JobActor:
     request_id: str
     ip: str | None = None
     user_agent: str | None = None
-    # A user's session the job acts with (contract §10): its session version and refresh family.
+    # A user's session the job acts with (docs/api.md §10): its session version and refresh family.
     session_version: int | None = None
     session_id: str | None = None
 

@@ -1,4 +1,4 @@
-"""``user_export`` (contract §10): the organization's users, selected as ``GET /users`` selects
+"""``user_export`` (docs/api.md §10): the organization's users, selected as ``GET /users`` selects
 them, streamed to S3 as JSONL or CSV.
 
 Each step reads pages of users (the listing's own cursor) until it has a part of
@@ -41,7 +41,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def inert(text: str) -> str:
-    """A csv text cell no spreadsheet runs (contract §10): prefixed with ``'`` when it starts like
+    """A csv text cell no spreadsheet runs (docs/api.md §10): prefixed with ``'`` when it starts like
     a formula, otherwise kept."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
@@ -166,7 +166,7 @@ class Exporter:
 
     def _revoked(self, job: Job) -> None:
         """The session or client that created the export was revoked, or lost the permission to
-        read users (contract §10): the job fails, and nothing more is read as that caller."""
+        read users (docs/api.md §10): the job fails, and nothing more is read as that caller."""
         refusal = ForbiddenError(
             "The session or client that created this export was revoked, or no longer holds "
             f"{job.permission}; nothing more is read.",

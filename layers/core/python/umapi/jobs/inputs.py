@@ -1,4 +1,4 @@
-"""Reading a job's input (contract §10), streamed: JSONL (one JSON object per line; blank lines
+"""Reading a job's input (docs/api.md §10), streamed: JSONL (one JSON object per line; blank lines
 are not rows) or CSV (a header row naming the fields, then one row per record).
 
 The planner reads the whole object once, in pieces, and notes where each chunk of rows

@@ -1,4 +1,4 @@
-"""What ``POST /jobs`` accepts and what the job routes answer (contract §10).
+"""What ``POST /jobs`` accepts and what the job routes answer (docs/api.md §10).
 
 ``data`` is checked against its type's model here, as a whole (a job with a malformed
 ``data`` is refused at once); each row is checked by the synchronous endpoint's own model

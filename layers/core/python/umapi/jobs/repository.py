@@ -1,4 +1,4 @@
-"""Jobs in the table (contract §10): the job, its slot, its export and callback state.
+"""Jobs in the table (docs/api.md §10): the job, its slot, its export and callback state.
 
     job           PK=ORG#<org>#JOBS  SK=<job id>   GSI1 by status, GSI2 by type (newest first)
     job slots     PK=ORG#<org>       SK=JOBSLOTS   active: unfinished jobs, at most 5 (ADD, conditional)

@@ -1,4 +1,4 @@
-"""One row of a job, through the synchronous endpoint's own service (contract §10): the same
+"""One row of a job, through the synchronous endpoint's own service (docs/api.md §10): the same
 validation, defaults, uniqueness, last-admin rule, emails, events and audit entries. The
 row's exactly-once condition rides in the service's own transaction: the service is handed the
 row's unit of work (``db.RowGuard``) and passes it to its repository."""
@@ -58,7 +58,7 @@ def narrowed(
     job: Job, clients: ClientLookup, users: UserLookup, catalog: RoleCatalog, sessions: SessionFamilies
 ) -> frozenset[str]:
     """What the job's creator held when creating it and still holds now, in the session it was
-    created in (contract §10): a deleted client, a removed scope, a suspended user, a lost role,
+    created in (docs/api.md §10): a deleted client, a removed scope, a suspended user, a lost role,
     a password change (any end of the user's sessions) or a revoked refresh family stops the
     rows that need it."""
     actor = job.actor

@@ -1,4 +1,4 @@
-"""The jobs API (contract §10): create, read, list, cancel, and a job's row errors."""
+"""The jobs API (docs/api.md §10): create, read, list, cancel, and a job's row errors."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ SECRET_PURPOSE = "job-callback-secret"  # noqa: S105 - a key-derivation label, n
 
 
 def job_view(job: Job, now: float | None = None, result_url: str | None = None) -> dict[str, Any]:
-    """The job object of contract §10 as JSON (for answers, events and callbacks)."""
+    """The job object of docs/api.md §10 as JSON (for answers, events and callbacks)."""
     return JobResponse.of(job, now, result_url).model_dump(exclude_unset=True)
 
 

@@ -1,4 +1,4 @@
-"""What the queues drive (contract §10): planning an input, running its chunks, finishing the job.
+"""What the queues drive (docs/api.md §10): planning an input, running its chunks, finishing the job.
 
 - ``plan``: an input arrived in S3 (its notification, perhaps twice). The planner reads the
   object once, streamed, notes where each chunk of ``CHUNK_ROWS`` rows starts and ends,
@@ -213,7 +213,7 @@ def parsed(job: Job, record: Any) -> dict[str, Any] | RowError:
 
 
 class CallbackSender:
-    """The one signed POST of a finished job to its ``callback_url`` (contract §10): signed like
+    """The one signed POST of a finished job to its ``callback_url`` (docs/api.md §10): signed like
     a webhook (``webhook-id`` is the job id) with the job's own secret, retried on the webhook
     schedule. An attempt is leased before it is made and recorded once (both conditional), so
     a repeated message never posts twice."""

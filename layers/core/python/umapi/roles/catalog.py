@@ -1,4 +1,4 @@
-"""Role definitions by id or name: the system roles and an organization's custom ones (contract §2, §5).
+"""Role definitions by id or name: the system roles and an organization's custom ones (docs/api.md §2, §5).
 
 System roles are fixed and never stored: ``role_admin``, ``role_member``, ``role_viewer`` (their
 names are accepted wherever an id is). Custom roles live in their organization's partition.

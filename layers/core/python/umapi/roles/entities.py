@@ -1,4 +1,4 @@
-"""Roles: the domain entity and the fixed system roles (contract §2, §5)."""
+"""Roles: the domain entity and the fixed system roles (docs/api.md §2, §5)."""
 
 from __future__ import annotations
 

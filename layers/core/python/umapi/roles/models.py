@@ -1,4 +1,4 @@
-"""Roles and role assignments: API request/response models (contract §5)."""
+"""Roles and role assignments: API request/response models (docs/api.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""No change may leave an organization without an active admin (contract §5, MINIMUM_ADMIN_COUNT).
+"""No change may leave an organization without an active admin (docs/api.md §5, MINIMUM_ADMIN_COUNT).
 
 The organization's admin roster (``PK=ORG#<org>, SK=ADMINS``) maps every user who counts as an
 admin (``active`` and holding an unexpired ``role_admin``) to when that assignment ends

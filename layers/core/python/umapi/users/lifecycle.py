@@ -1,4 +1,4 @@
-"""A user's life (contract §4): created (one or in bulk), suspended and activated, archived, purged."""
+"""A user's life (docs/api.md §4): created (one or in bulk), suspended and activated, archived, purged."""
 
 from __future__ import annotations
 

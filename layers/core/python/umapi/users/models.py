@@ -1,4 +1,4 @@
-"""Users: the API's request and response models (contract §4). The entity is in ``entities``;
+"""Users: the API's request and response models (docs/api.md §4). The entity is in ``entities``;
 an answer is built from it by the response model's ``of``."""
 
 from __future__ import annotations

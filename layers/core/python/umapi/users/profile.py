@@ -1,4 +1,4 @@
-"""Changing a user (contract §4): JSON Merge Patch of the profile, email changes that wait for
+"""Changing a user (docs/api.md §4): JSON Merge Patch of the profile, email changes that wait for
 verification, password changes that end sessions, status changes, ``If-Match``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading users (contract §4): one user, shaped by ``include=`` and ``fields=``, pages, permission checks."""
+"""Reading users (docs/api.md §4): one user, shaped by ``include=`` and ``fields=``, pages, permission checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Search words (contract §4): ``search`` matches a case-insensitive prefix of the email, of the
+"""Search words (docs/api.md §4): ``search`` matches a case-insensitive prefix of the email, of the
 name, or of any word of either; words are split at spaces and ``.``, ``-``, ``_``, ``+``, ``@``.
 
 Each user is written under each of its words (``search_entries``), so a prefix is one

@@ -1,4 +1,4 @@
-"""The user service (contract §4), one class put together from one module per concern:
+"""The user service (docs/api.md §4), one class put together from one module per concern:
 
 - ``reads``: one user, shaped by ``include=`` and ``fields=``; pages; permission checks;
 - ``lifecycle``: create (one or in bulk), suspend and activate, archive, purge;

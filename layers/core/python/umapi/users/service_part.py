@@ -1,4 +1,4 @@
-"""What every part of the user service shares (contract §4): collaborators, the API shape of a user, and
+"""What every part of the user service shares (docs/api.md §4): collaborators, the API shape of a user, and
 what every change needs (the target, the no-escalation check, audit entries, events, emails)."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class UserServicePart:
         return UserResponse.of(user, roles)
 
     def require_over(self, principal: Principal, user: User) -> None:
-        """No escalation (contract §2): acting on ``user``'s credentials, status or existence
+        """No escalation (docs/api.md §2): acting on ``user``'s credentials, status or existence
         needs every permission ``user`` holds."""
         if not principal.holds_everything:
             principal.require_over(user_permissions(user, self._catalog, utc_now_iso()), f"user {user.id}")

@@ -1,4 +1,4 @@
-"""The grammar of ``include=`` and ``fields=`` (contract §4): comma-separated names, spaces
+"""The grammar of ``include=`` and ``fields=`` (docs/api.md §4): comma-separated names, spaces
 around a name allowed, no empty names; the empty string names nothing. ``pattern_of`` writes the
 same grammar as the regular expression the OpenAPI document shows, so a client (or schemathesis)
 knows exactly what is accepted."""

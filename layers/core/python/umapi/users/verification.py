@@ -1,4 +1,4 @@
-"""Email verification (contract §4): re-sending the email, and consuming its single-use token."""
+"""Email verification (docs/api.md §4): re-sending the email, and consuming its single-use token."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Queue → receiver: one attempt of one delivery per message (contract §7).
+"""Queue → receiver: one attempt of one delivery per message (docs/api.md §7).
 
 For a message of attempt ``k``:
 1. early (``not_before`` ahead): back on the queue with the remaining delay (a hop);

@@ -47,7 +47,7 @@ class DeliveryState:
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """An outbox event with its delivery bookkeeping (contract §7). ``progress`` is ``None`` for
+    """An outbox event with its delivery bookkeeping (docs/api.md §7). ``progress`` is ``None`` for
     an event fanned out before deliveries' state lived on the event (their items held it)."""
 
     org_id: str

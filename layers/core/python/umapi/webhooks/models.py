@@ -1,4 +1,4 @@
-"""Webhook subscriptions and events: what the API takes and answers (contract §7); each answer is
+"""Webhook subscriptions and events: what the API takes and answers (docs/api.md §7); each answer is
 built from its entity by the response model's ``of``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Webhook subscriptions and the event status API (contract §7)."""
+"""Webhook subscriptions and the event status API (docs/api.md §7)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ MAX_WEBHOOKS_PER_ORG = 25
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
-# Subscribing to an event type needs the read permission of its data (contract §7): a
+# Subscribing to an event type needs the read permission of its data (docs/api.md §7): a
 # webhook must not be a way to read what the caller could not read through the API.
 DATA_PERMISSION_BY_PREFIX = {"user.": "users:read", "role.": "roles:read", "job.": "users:read"}
 

@@ -1,4 +1,4 @@
-"""Webhook secrets and signatures (contract §7).
+"""Webhook secrets and signatures (docs/api.md §7).
 
 Two signatures go with every delivery:
 

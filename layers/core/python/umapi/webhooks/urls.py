@@ -1,4 +1,4 @@
-"""Webhook URLs that cannot be turned against our own network (SSRF, contract §7).
+"""Webhook URLs that cannot be turned against our own network (SSRF, docs/api.md §7).
 
 A URL is accepted only if it is https (http only for the loopback hosts a local runtime
 allows), carries no credentials, and its host is not, and does not resolve to, an address that
