@@ -28,6 +28,10 @@ built once per index and kept current by every write request (the items a reques
 indexed again once it has run: moto updates items in place). moto then sorts, pages, filters
 and projects those items as it always does, so the answers are moto's own. ``all_items`` (a
 scan, and anything this does not serve) sorts by the keys' plain values, the same order.
+
+moto's server finds the backend of every request by listing its own package directory
+(``list_of_moto_modules``: a directory read and a ``stat`` per service, on each request). The
+installed package does not change while the server runs, so the list is read once.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from moto import backends
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -329,9 +334,18 @@ def _one_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+@functools.cache
+def _moto_modules() -> tuple[str, ...]:
+    return tuple(_LIST_OF_MOTO_MODULES())
+
+
+_LIST_OF_MOTO_MODULES = backends.list_of_moto_modules
+
+
 def install() -> None:
     """Use the faster transactions and index queries in this process, and make each request
     atomic (idempotent)."""
+    backends.list_of_moto_modules = _moto_modules
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]

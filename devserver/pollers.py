@@ -54,8 +54,12 @@ class _Poller:
         thread.start()
         self._threads.append(thread)
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Asks every thread to stop after its current poll (``stop`` waits for them)."""
         self._stop.set()
+
+    def stop(self) -> None:
+        self.signal_stop()
         for thread in self._threads:
             thread.join(timeout=5)
 

@@ -151,6 +151,8 @@ class LocalRuntime:
 
     def stop(self) -> None:
         self._stopping.set()
+        for poller in self._pollers:  # all at once: each may be inside a long poll of up to 1 s
+            poller.signal_stop()
         for poller in self._pollers:
             poller.stop()
         if self._server is not None:
