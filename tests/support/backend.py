@@ -37,10 +37,16 @@ class FakeLambdaContext:
         return 10_000
 
 
+@cache
+def _session() -> boto3.session.Session:
+    """One session for every test's provisioning: its clients share the service models it loaded."""
+    return boto3.session.Session(region_name=REGION)
+
+
 def provision(template: Template) -> dict[str, dict[str, Any]]:
     """template.yaml's tables, queues and secrets in the active moto mock; their Ref/GetAtt values."""
     intrinsics = Intrinsics(REGION, "tests", template.parameter_defaults())
-    Provisioner(boto3.session.Session(region_name=REGION).client).provision(template, intrinsics)
+    Provisioner(_session().client).provision(template, intrinsics)
     return intrinsics.attributes
 
 
