@@ -29,6 +29,13 @@ indexed again once it has run: moto updates items in place). moto then sorts, pa
 and projects those items as it always does, so the answers are moto's own. ``all_items`` (a
 scan, and anything this does not serve) sorts by the keys' plain values, the same order.
 
+moto 5.2 writes every answer through a serializer that walks the operation's output shape
+member by member, looking each one up under several spellings: a fifth of a DynamoDB
+request's time. An item operation's answer (``GetItem``, ``Query``, ``TransactWriteItems``...)
+is already DynamoDB's wire JSON once moto has turned its items into attribute values, so it is
+written with ``json.dumps``, keeping only the output shape's own members as the serializer
+does (``tests/api/test_moto_patches.py`` checks that both answers parse the same).
+
 moto's server finds the backend of every request by listing its own package directory
 (``list_of_moto_modules``: a directory read and a ``stat`` per service, on each request). The
 installed package does not change while the server runs, so the list is read once.
@@ -36,9 +43,11 @@ installed package does not change while the server runs, so the list is read onc
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import inspect
+import json
 import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -56,7 +65,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 _OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
@@ -334,6 +343,39 @@ def _one_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+# Answers that are DynamoDB's wire JSON as moto builds them (attribute values, counts, keys).
+_PLAIN_JSON_ANSWERS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+_SERIALIZED = DynamoResult.execute_result
+
+
+def _plain_json_answer(self: DynamoResult, context: Any) -> Any:
+    operation = context.operation_model
+    if operation.name not in _PLAIN_JSON_ANSWERS or not isinstance(self.result, dict):
+        return _SERIALIZED(self, context)
+    members = operation.output_shape.members if operation.output_shape is not None else {}
+    answer = {key: value for key, value in self.result.items() if key in members and value is not None}
+    return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(answer, default=_blob)
+
+
+def _blob(value: Any) -> str:
+    """A binary attribute as the wire carries it: base64."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 @functools.cache
 def _moto_modules() -> tuple[str, ...]:
     return tuple(_LIST_OF_MOTO_MODULES())
@@ -346,6 +388,7 @@ def install() -> None:
     """Use the faster transactions and index queries in this process, and make each request
     atomic (idempotent)."""
     backends.list_of_moto_modules = _moto_modules
+    DynamoResult.execute_result = _plain_json_answer  # type: ignore[method-assign,assignment]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]

@@ -1,4 +1,5 @@
-"""The local runtime's faster moto transactions keep DynamoDB's all-or-nothing semantics."""
+"""The local runtime's faster moto keeps DynamoDB's semantics: all-or-nothing transactions, atomic
+requests, partition-only queries, and item answers written as plain JSON that parse as moto's own."""
 
 from __future__ import annotations
 
@@ -190,3 +191,71 @@ def test_a_query_reads_only_its_partition(aws: Any, monkeypatch: pytest.MonkeyPa
     )
     assert [item["PK"]["S"] for item in page["Items"]] == ["B"]
     assert looked == []
+
+
+def item_operations(dynamodb: Any) -> list[dict[str, Any]]:
+    """Every item operation the API makes, with the answers' optional parts present."""
+    item = {
+        "PK": {"S": "ORG#1"},
+        "SK": {"S": "USER#1"},
+        "GSI1PK": {"S": "ORG#1#USERS"},
+        "GSI1SK": {"S": "a#1"},
+        "n": {"N": "1"},
+        "tags": {"SS": ["x", "y"]},
+        "m": {"M": {"deep": {"L": [{"BOOL": True}, {"NULL": True}, {"B": b"\x00\x01"}]}}},
+    }
+    key = {"PK": item["PK"], "SK": item["SK"]}
+    answers = [
+        dynamodb.put_item(TableName="Table", Item=item, ReturnValues="ALL_OLD"),
+        dynamodb.put_item(TableName="Table", Item=item, ReturnValues="ALL_OLD", ReturnConsumedCapacity="TOTAL"),
+        dynamodb.get_item(TableName="Table", Key=key, ConsistentRead=True),
+        dynamodb.get_item(TableName="Table", Key={"PK": {"S": "none"}, "SK": {"S": "none"}}),
+        dynamodb.update_item(
+            TableName="Table",
+            Key=key,
+            UpdateExpression="ADD n :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        ),
+        dynamodb.query(
+            TableName="Table", KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": item["PK"]}, Limit=1
+        ),
+        dynamodb.query(
+            TableName="Table",
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": item["GSI1PK"]},
+            Select="COUNT",
+        ),
+        dynamodb.batch_get_item(RequestItems={"Table": {"Keys": [key, {"PK": {"S": "x"}, "SK": {"S": "y"}}]}}),
+        dynamodb.transact_write_items(TransactItems=[put("ORG#2")]),
+        dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": "Table", "Key": key}}]),
+        dynamodb.batch_write_item(
+            RequestItems={"Table": [{"DeleteRequest": {"Key": {"PK": {"S": "x"}, "SK": {"S": "y"}}}}]}
+        ),
+        dynamodb.delete_item(TableName="Table", Key=key, ReturnValues="ALL_OLD"),
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def test_item_answers_written_as_plain_json_parse_as_moto_serializes_them(
+    template: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto import mock_aws
+    from moto.dynamodb.responses import DynamoResult
+
+    from devserver import moto_patches
+    from tests.support.backend import provision
+
+    answers = []
+    for execute in (moto_patches._plain_json_answer, moto_patches._SERIALIZED):
+        monkeypatch.setattr(DynamoResult, "execute_result", execute)
+        with mock_aws():
+            provision(template)
+            answers.append(item_operations(boto3.client("dynamodb", region_name=REGION)))
+    fast, serialized = answers
+    assert fast == serialized
+    assert any("Item" in answer for answer in fast)
+    assert any("Count" in answer for answer in fast)
