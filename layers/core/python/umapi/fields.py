@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -42,3 +42,11 @@ def _without_null(schema: dict[str, Any]) -> None:
 
 # A merge-patch field that may be left out but not cleared: ``name: Omittable[Name] = None``.
 Omittable = Annotated[T | None, AfterValidator(_refuse_null), Field(json_schema_extra=_without_null)]
+
+# An http(s) URL as the API takes one (webhook subscriptions, job callbacks); where it may point
+# is checked apart (umapi.webhooks.urls).
+Url = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2000),
+    Field(json_schema_extra={"format": "uri", "pattern": r"^https?://[^\s/?#]+[^\s]*$"}),
+]

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from umapi.error_models import ErrorObject
-from umapi.jobs.entities import MAX_ROWS, Job
-from umapi.roles.models import ExpiresAt, RoleRef
+from umapi.fields import Url
+from umapi.jobs.entities import MAX_ROWS
+from umapi.roles.fields import ExpiresAt, RoleRef
 from umapi.time import parse_rfc3339
 from umapi.users.models import Department
-from umapi.webhooks.models import Url
+
+if TYPE_CHECKING:
+    from umapi.jobs.entities import Job
 
 JobType = Literal["bulk_user_create", "bulk_user_update", "bulk_role_assignment", "user_export"]
 JobStatus = Literal["awaiting_upload", "queued", "processing", "completed", "failed", "cancelled", "expired"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from umapi.fields import NOT_BLANK
-from umapi.orgs.entities import Organization
+
+if TYPE_CHECKING:
+    from umapi.orgs.entities import Organization
 
 OrgName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(json_schema_extra=NOT_BLANK)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
-from pydantic_core import PydanticCustomError
 
 from umapi.access.permissions import PERMISSIONS
 from umapi.fields import NOT_BLANK, Omittable
-from umapi.roles.entities import Role
-from umapi.time import parse_rfc3339, to_iso
+
+if TYPE_CHECKING:
+    from umapi.roles.entities import Role
 
 RoleName = Annotated[
     str,
@@ -19,8 +18,6 @@ RoleName = Annotated[
     Field(json_schema_extra={"allOf": [NOT_BLANK]}),
 ]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-RoleRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-ActorId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(usr|cli)_[0-9A-Za-z]{1,64}$")]
 
 
 def _permissions(value: list[str]) -> list[str]:
@@ -30,25 +27,10 @@ def _permissions(value: list[str]) -> list[str]:
     return [name for name in PERMISSIONS if name in value]  # canonical order, no repeats
 
 
-def _future_instant(text: str) -> str:
-    """An RFC 3339 instant in the future, as the API writes times (UTC, ms, ``Z``)."""
-    value = parse_rfc3339(text)
-    if value <= datetime.now(UTC):
-        # Its own code: the document can say "a date-time", not "a date-time after now".
-        raise PydanticCustomError("not_in_future", "must be in the future")
-    return to_iso(value)
-
-
 Permissions = Annotated[
     list[str],
     Field(max_length=len(PERMISSIONS) * 2, json_schema_extra={"items": {"type": "string", "enum": list(PERMISSIONS)}}),
     AfterValidator(_permissions),
-]
-ExpiresAt = Annotated[
-    str,
-    StringConstraints(max_length=40),
-    Field(json_schema_extra={"format": "date-time"}),
-    AfterValidator(_future_instant),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from umapi.fields import UNIQUE_ITEMS, no_repeats
-from umapi.roles.models import ActorId, ExpiresAt, RoleRef
+from umapi.roles.fields import ActorId, ExpiresAt, RoleRef
 
 
 class AssignRoleRequest(BaseModel):

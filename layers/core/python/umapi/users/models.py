@@ -4,14 +4,16 @@ an answer is built from it by the response model's ``of``."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from umapi.audit_log import AuditEntryResponse
 from umapi.error_models import ErrorObject
 from umapi.fields import NOT_BLANK, Omittable
-from umapi.users.entities import User
+
+if TYPE_CHECKING:
+    from umapi.users.entities import User
 
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
 

@@ -3,12 +3,15 @@ built from its entity by the response model's ``of``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from umapi.fields import UNIQUE_ITEMS, Omittable, no_repeats
-from umapi.webhooks.entities import EventStatus, StoredEvent, Webhook
+from umapi.fields import UNIQUE_ITEMS, Omittable, Url, no_repeats
+from umapi.webhooks.entities import EventStatus
+
+if TYPE_CHECKING:
+    from umapi.webhooks.entities import StoredEvent, Webhook
 
 EVENT_TYPES = (
     "user.created",
@@ -26,11 +29,6 @@ EVENT_TYPES = (
 TEST_EVENT = "webhook.test"  # sent by POST /webhooks/{id}/test to that subscription only
 
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
-Url = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=2000),
-    Field(json_schema_extra={"format": "uri", "pattern": r"^https?://[^\s/?#]+[^\s]*$"}),
-]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
