@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from umapi.auth.login import AuthorizeError, LoginRefusedError, RedirectError
+from umapi.auth.login import AuthorizeError, AuthorizeRequest, LoginRefusedError, LoginService, RedirectError
 from umapi.auth.pages import error_page
 from umapi.auth.parameters import parse_parameters
 from umapi.auth.web import AUTHORIZE_PARAMS, SIGN_IN_PARAMS, error_redirect, form_cookie, html, redirect, sign_in_form
@@ -25,17 +25,26 @@ FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM,))
 
 
+def authorize_request(login: LoginService, params: dict[str, str]) -> AuthorizeRequest | Response[str]:
+    """The authorization request ``params`` make, or the page that refuses it: an unknown client
+    or redirect URI is an error page here (never a redirect to an unverified address); any other
+    problem goes back to the client's redirect URI with ``error=``."""
+    try:
+        return login.validate(params)
+    except AuthorizeError as problem:
+        return html(400, error_page(str(problem)))
+    except RedirectError as problem:
+        return error_redirect(params, problem)
+
+
 @app.get("/oauth/authorize")
 @tracer.capture_method
 def get_authorize(login: Login) -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     params = {name: query[name] for name in AUTHORIZE_PARAMS if name in query}
-    try:
-        request = login.validate(params)
-    except AuthorizeError as problem:
-        return html(400, error_page(str(problem)))
-    except RedirectError as problem:
-        return error_redirect(params, problem)
+    request = authorize_request(login, params)
+    if isinstance(request, Response):
+        return request
     return sign_in_form(app.current_event.raw_event, login, request.client, params)
 
 
@@ -50,12 +59,9 @@ def post_authorize(login: Login) -> Response[str]:
     except OAuthError as problem:
         return html(400, error_page(problem.description))
     params = {name: form[name] for name in AUTHORIZE_PARAMS if name in form}
-    try:
-        request = login.validate(params)
-    except AuthorizeError as problem:
-        return html(400, error_page(str(problem)))
-    except RedirectError as problem:
-        return error_redirect(params, problem)
+    request = authorize_request(login, params)
+    if isinstance(request, Response):
+        return request
     client = request.client
     email = form.get("email", "")
     if not login.form_is_bound(client.id, form_cookie(event), form.get("login_token")):
