@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from umapi.users.assignments import AssignmentService
     from umapi.users.repository import UserRepository
     from umapi.users.service import UserService
+    from umapi.users.sign_ins import SignInRecords
     from umapi.webhooks.deliveries import DeliveryRepository
     from umapi.webhooks.delivery import Deliverer
     from umapi.webhooks.event_store import EventRepository
@@ -208,13 +209,20 @@ def session_store() -> SessionStore:
     return SessionStore(dynamodb_client(), get_settings().table_name)
 
 
+@cache
+def sign_in_records() -> SignInRecords:
+    from umapi.users.sign_ins import SignInRecords
+
+    return SignInRecords(dynamodb_client(), get_settings().table_name)
+
+
 def login_service() -> LoginService:
     from umapi.auth.login import LoginService
 
     settings = get_settings()
     return LoginService(
         client_repository(),
-        user_repository(),
+        sign_in_records(),
         session_store(),
         dynamodb_client(),
         settings.table_name,
@@ -390,6 +398,7 @@ def reset() -> None:
         authenticator,
         token_service,
         user_repository,
+        sign_in_records,
         session_store,
         role_repository,
         webhook_repository,

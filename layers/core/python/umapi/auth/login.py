@@ -32,7 +32,7 @@ from umapi.text import well_formed
 from umapi.time import utc_now_iso
 from umapi.users.holdings import user_permissions
 from umapi.users.passwords import verify_password
-from umapi.users.repository import UserRepository
+from umapi.users.sign_ins import SignInRecords
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -181,7 +181,7 @@ class LoginService:
     def __init__(
         self,
         clients: ClientRepository,
-        users: UserRepository,
+        users: SignInRecords,
         sessions: SessionStore,
         dynamodb: DynamoDBClient,
         table: str,

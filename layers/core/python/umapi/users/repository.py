@@ -235,12 +235,6 @@ class UserRepository:
         entry, its events and any ``extra`` items, all or nothing (``guard``: a job row's, joining)."""
         self.commit(UserChange(before, after, audit, events or [], extra or []), guard)
 
-    def record_login(
-        self, user: User, now: str, audit: AuditEntry, event: Event, extra: list[Guarded], changed: Exception
-    ) -> None:
-        """Set ``last_login`` with the sign-in's records (``UserWriter.record_login``)."""
-        self.writer.record_login(user, now, audit, event, extra, changed)
-
     def purge(self, user: User, audit: AuditEntry, event: Event) -> None:
         """Delete the user and free its email; the audit entries stay."""
         self.commit(UserChange(user, None, audit, [event]))
@@ -259,12 +253,6 @@ class UserRepository:
     def put_audit(self, audit: AuditEntry) -> None:
         """An audit entry on its own (an event with no state change, e.g. a detected token reuse)."""
         db.transact(self._dynamodb, [(audit_put(self._table, audit), None)])
-
-    def find_by_email(self, org_id: str, email_key: str) -> User | None:
-        """The user holding ``email_key`` (lower-case) in the organization: its claim, then the user."""
-        with db.translate_errors():
-            claim = self._dynamodb.get_item(TableName=self._table, Key=email_claim_key(org_id, email_key)).get("Item")
-        return self.get(org_id, claim["user_id"]["S"], consistent=True) if claim else None
 
     def email_taken(self, org_id: str, email_key: str) -> bool:
         with db.translate_errors():

@@ -11,7 +11,7 @@ transaction lost to a concurrent roster change is tried again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from umapi import db
 from umapi.audit import AuditEntry
@@ -192,39 +192,3 @@ class UserWriter:
         items.append((audit_put(self._table, change.audit), None))
         items += [(event_put(self._table, event), None) for event in change.events]
         return items + list(change.extra)
-
-    def record_login(
-        self,
-        user: User,
-        now: str,
-        audit: AuditEntry,
-        event: Event,
-        extra: list[Guarded],
-        changed: Exception,
-    ) -> None:
-        """Set ``last_login`` with the sign-in's audit entry, event and ``extra`` items. It needs
-        no version (concurrent sign-ins of one user all succeed), only that the user is still
-        active with the session version the sign-in saw: a password change or suspension that
-        commits first refuses it (``changed``)."""
-        values: dict[str, Any] = {
-            ":now": {"S": now},
-            ":sort": {"S": f"{now}#{user.id}"},
-            ":one": {"N": "1"},
-            ":active": {"S": "active"},
-            ":sessions": {"N": str(user.session_version)},
-        }
-        same_sessions = "session_version = :sessions"
-        if user.session_version == 0:
-            same_sessions = f"(attribute_not_exists(session_version) OR {same_sessions})"
-        update = {
-            "Update": {
-                "TableName": self._table,
-                "Key": user_key(user.org_id, user.id),
-                "UpdateExpression": "SET last_login = :now, GSI4SK = :sort ADD version :one",
-                "ConditionExpression": f"#status = :active AND {same_sessions}",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values,
-            }
-        }
-        items: list[Guarded] = [(update, changed), (audit_put(self._table, audit), None)]
-        db.transact(self._dynamodb, [*items, (event_put(self._table, event), None), *extra])

@@ -1,0 +1,72 @@
+"""What signing in needs of the users, and nothing more: the user an email names, and the record
+of a sign-in. The sign-in function loads this instead of the user repository (its listings, its
+writer, the admin roster), which no sign-in touches."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from umapi import db
+from umapi.audit import AuditEntry
+from umapi.db import Guarded
+from umapi.events import Event
+from umapi.outbox import audit_put, event_put
+from umapi.users.entities import User
+from umapi.users.items import email_claim_key, user_from_item, user_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class SignInRecords:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+
+    def find_by_email(self, org_id: str, email_key: str) -> User | None:
+        """The user holding ``email_key`` (lower-case) in the organization: its claim, then the
+        user (read consistently)."""
+        with db.translate_errors():
+            claim = self._dynamodb.get_item(TableName=self._table, Key=email_claim_key(org_id, email_key)).get("Item")
+            if claim is None:
+                return None
+            item = self._dynamodb.get_item(
+                TableName=self._table, Key=user_key(org_id, claim["user_id"]["S"]), ConsistentRead=True
+            ).get("Item")
+        return user_from_item(item) if item else None
+
+    def record_login(
+        self,
+        user: User,
+        now: str,
+        audit: AuditEntry,
+        event: Event,
+        extra: list[Guarded],
+        changed: Exception,
+    ) -> None:
+        """Set ``last_login`` with the sign-in's audit entry, event and ``extra`` items. It needs
+        no version (concurrent sign-ins of one user all succeed), only that the user is still
+        active with the session version the sign-in saw: a password change or suspension that
+        commits first refuses it (``changed``)."""
+        values: dict[str, Any] = {
+            ":now": {"S": now},
+            ":sort": {"S": f"{now}#{user.id}"},
+            ":one": {"N": "1"},
+            ":active": {"S": "active"},
+            ":sessions": {"N": str(user.session_version)},
+        }
+        same_sessions = "session_version = :sessions"
+        if user.session_version == 0:
+            same_sessions = f"(attribute_not_exists(session_version) OR {same_sessions})"
+        update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": user_key(user.org_id, user.id),
+                "UpdateExpression": "SET last_login = :now, GSI4SK = :sort ADD version :one",
+                "ConditionExpression": f"#status = :active AND {same_sessions}",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+        items: list[Guarded] = [(update, changed), (audit_put(self._table, audit), None)]
+        db.transact(self._dynamodb, [*items, (event_put(self._table, event), None), *extra])
