@@ -15,6 +15,8 @@ from tests.support.login import (
     refresh,
     sign_in,
 )
+from tests.support.users import new_tenant, verification_token
+from umapi.bootstrap import AdminCredentials
 
 
 def test_confidential_client_signs_a_user_in(world: LoginWorld) -> None:
@@ -116,6 +118,15 @@ def test_wrong_password_and_unknown_email_look_the_same(world: LoginWorld) -> No
     assert "The email or password is not correct." in unknown.body
 
 
+def test_a_refused_sign_in_keeps_the_email_and_puts_the_cursor_in_the_password(world: LoginWorld) -> None:
+    fresh = world.api.get("/oauth/authorize", query=authorize_params(world.web))
+    assert "required autocomplete=username value='' autofocus>" in fresh.body
+    refused = sign_in(world, world.web, password="Not-The-Pass-1")
+    assert refused.status == 401
+    assert f"value='{world.user['email']}'>" in refused.body
+    assert "autocomplete=current-password autofocus>" in refused.body
+
+
 def test_failed_sign_ins_are_throttled(world: LoginWorld) -> None:
     for _ in range(5):
         assert sign_in(world, world.web, password="Not-The-Pass-1").status == 401
@@ -195,3 +206,24 @@ def test_archived_and_purged_users_cannot_sign_in_or_refresh(world: LoginWorld, 
     assert sign_in(world, world.web).status in (401, 403)
     assert refresh(world, world.web, tokens["refresh_token"]).json()["error"] == "invalid_grant"
     assert world.api.get("/users/me", token=tokens["access_token"]).status == 401
+
+
+def test_a_user_of_another_organization_cannot_sign_in_through_this_ones_client(
+    world: LoginWorld, platform: AdminCredentials
+) -> None:
+    """Tenancy at sign-in: the page belongs to the client's organization, and an email is looked
+    up there only. A verified user of another organization, with the right password, gets what
+    an unknown email gets, and no code."""
+    other = new_tenant(world.api, platform)
+    stranger = other.user("stranger@example.com", name="Stranger", role="admin")
+    verified = world.api.post(
+        "/auth/verify-email", json_body={"token": verification_token(stranger["email"]), "password": PASSWORD}
+    )
+    assert verified.status == 200
+    assert verified.json()["org_id"] != world.tenant.org_id
+
+    refused = sign_in(world, world.web, email=stranger["email"])
+
+    assert refused.status == 401
+    assert "The email or password is not correct." in refused.body
+    assert refused.header("Location") is None

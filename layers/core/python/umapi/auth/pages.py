@@ -35,14 +35,16 @@ def login_page(client_name: str, params: dict[str, str], error: str | None = Non
         f"<input type=hidden name='{escape(name)}' value='{escape(value)}'>" for name, value in sorted(params.items())
     )
     notice = f"<p class=error role=alert>{escape(error)}</p>" if error else ""
+    # The field to type in first: the password when the email is filled in again after a refusal.
+    email_focus, password_focus = (" autofocus", "") if not email else ("", " autofocus")
     return _page(
         "Sign in",
         f"<h1>Sign in to {escape(client_name)}</h1>{notice}"
         f"<form method=post action=authorize>{hidden}"
         f"<label for=email>Email</label><input id=email name=email type=email required autocomplete=username "
-        f"value='{escape(email)}' autofocus>"
+        f"value='{escape(email)}'{email_focus}>"
         f"<label for=password>Password</label><input id=password name=password type=password required "
-        f"autocomplete=current-password><button type=submit>Sign in</button></form>",
+        f"autocomplete=current-password{password_focus}><button type=submit>Sign in</button></form>",
     )
 
 
