@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, WithJsonSchema
+from pydantic import WithJsonSchema
 
 from umapi import db
 from umapi.access.principal import Principal
+from umapi.api_model import ApiModel
 from umapi.ids import ulid_time_prefix
 from umapi.pagination import CursorCodec, Page
 from umapi.table_keys import audit_action_pk, audit_actor_pk, audit_pk, audit_target_pk
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-class AuditActorOrTarget(BaseModel):
+class AuditActorOrTarget(ApiModel):
     type: str
     id: str
 
@@ -61,7 +62,7 @@ AUDIT_CHANGES_SCHEMA: dict[str, Any] = {
 }
 
 
-class AuditEntryResponse(BaseModel):
+class AuditEntryResponse(ApiModel):
     """One audit-log entry (docs/api.md §4): who did what to what, and from where; never a secret."""
 
     id: str

@@ -4,16 +4,18 @@ so generated clients get ``code``, ``message`` and ``details``."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from umapi.api_model import ApiModel
 
 
-class ErrorDetailObject(BaseModel):
+class ErrorDetailObject(ApiModel):
     field: str
     message: str
     code: str
 
 
-class ErrorObject(BaseModel):
+class ErrorObject(ApiModel):
     """The envelope's ``error`` object without a request id of its own, plus the context keys
     that apply (``required_permission``, ``conflicting_field``, ``violations``, ...)."""
 

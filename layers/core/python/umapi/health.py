@@ -6,8 +6,8 @@ import time
 from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
 
+from umapi.api_model import ApiModel
 from umapi.observability import logger
 from umapi.table_keys import HEALTH_PROBE_KEY
 
@@ -15,12 +15,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-class CheckResult(BaseModel):
+class CheckResult(ApiModel):
     status: Literal["ok", "unreachable"]
     latency_ms: int
 
 
-class HealthResponse(BaseModel):
+class HealthResponse(ApiModel):
     status: Literal["healthy", "unhealthy"]
     checks: dict[str, CheckResult]
 

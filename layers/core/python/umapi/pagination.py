@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel
-
+from umapi.api_model import ApiModel
 from umapi.errors import ErrorDetail, ValidationError
 
 if TYPE_CHECKING:
@@ -24,13 +23,13 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 
 
-class PaginationInfo(BaseModel):
+class PaginationInfo(ApiModel):
     limit: int
     has_more: bool
     next_cursor: str | None
 
 
-class Page(BaseModel, Generic[T]):
+class Page(ApiModel, Generic[T]):
     data: list[T]
     pagination: PaginationInfo
 

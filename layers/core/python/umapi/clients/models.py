@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from umapi.access.permissions import SCOPES
+from umapi.api_model import ApiModel
 from umapi.clients.entities import Client
 from umapi.clients.redirects import REGISTRABLE_REDIRECT, is_registrable_redirect_uri
 from umapi.fields import NOT_BLANK, UNIQUE_ITEMS, Omittable, no_repeats
@@ -80,7 +81,7 @@ def broken_grant_rule(public: bool | None, grants: Sequence[str], redirect_uris:
     return None
 
 
-class _ClientRules(BaseModel):
+class _ClientRules(ApiModel):
     @model_validator(mode="after")
     def _grant_rules(self) -> Any:
         broken = broken_grant_rule(
@@ -95,14 +96,14 @@ class CreateClientRequest(_ClientRules):
     model_config = ConfigDict(extra="forbid", json_schema_extra=CLIENT_RULES)
 
     name: ClientName
-    grant_types: GrantTypes = ["client_credentials"]
-    scopes: Scopes = []
-    redirect_uris: RedirectUris = []
+    grant_types: GrantTypes = ["client_credentials"]  # noqa: RUF012 - pydantic copies defaults
+    scopes: Scopes = []  # noqa: RUF012
+    redirect_uris: RedirectUris = []  # noqa: RUF012
     public: StrictBool = False
     rate_limit_per_minute: RateLimit | None = None
 
 
-class UpdateClientRequest(BaseModel):
+class UpdateClientRequest(ApiModel):
     """JSON Merge Patch of a client: omitted fields stay, ``null`` resets the rate limit to the default.
     The service checks the grant rules on the patched client; a patch that breaks them by itself
     (authorization_code with no redirect URIs) is refused here, as the document says."""
@@ -123,7 +124,7 @@ class UpdateClientRequest(BaseModel):
     rate_limit_per_minute: RateLimit | None = None
 
 
-class ClientResponse(BaseModel):
+class ClientResponse(ApiModel):
     id: str
     org_id: str
     name: str

@@ -11,8 +11,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from umapi.api_model import ApiModel
 from umapi.errors import ServiceUnavailableError
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ MAX_DELAY_SECONDS = 900
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Za-z]{1,64}$")]
 
 
-class _Message(BaseModel):
+class _Message(ApiModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     org_id: Id
@@ -77,25 +78,25 @@ class JobQueue:
                 raise ServiceUnavailableError("The job queue refused messages; retry.", retry_after=1)
 
 
-class S3Object(BaseModel):
+class S3Object(ApiModel):
     key: str
     size: int = 0
 
 
-class S3Entity(BaseModel):
+class S3Entity(ApiModel):
     object: S3Object
 
 
-class S3Record(BaseModel):
+class S3Record(ApiModel):
     eventName: str  # noqa: N815 (S3's field name)
     s3: S3Entity
 
 
-class UploadNotice(BaseModel):
+class UploadNotice(ApiModel):
     """What S3 tells the upload queue: the objects created (none in S3's ``s3:TestEvent``,
     which it sends once when the notification is configured)."""
 
-    Records: list[S3Record] = []
+    Records: list[S3Record] = []  # noqa: RUF012 - pydantic copies defaults
     Event: str | None = None
 
     @model_validator(mode="after")

@@ -11,8 +11,9 @@ import math
 import time
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import ConfigDict, Discriminator, Field, Tag
 
+from umapi.api_model import ApiModel
 from umapi.error_models import ErrorObject
 from umapi.fields import Url
 from umapi.jobs.entities import MAX_ROWS
@@ -28,25 +29,25 @@ JobStatus = Literal["awaiting_upload", "queued", "processing", "completed", "fai
 Row = dict[str, Any]
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     content_type: Literal["application/x-ndjson", "text/csv"]
 
 
-class BulkCreateData(BaseModel):
+class BulkCreateData(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     users: Annotated[list[Row], Field(min_length=1, max_length=MAX_ROWS)]
 
 
-class BulkUpdateData(BaseModel):
+class BulkUpdateData(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     updates: Annotated[list[Row], Field(min_length=1, max_length=MAX_ROWS)]
 
 
-class RoleAssignmentData(BaseModel):
+class RoleAssignmentData(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     user_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=MAX_ROWS)]
@@ -55,7 +56,7 @@ class RoleAssignmentData(BaseModel):
     expires_at: ExpiresAt | None = None
 
 
-class RoleAssignmentUploadData(BaseModel):
+class RoleAssignmentUploadData(ApiModel):
     """``data`` beside an upload: the role and action; the file names the users."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,7 +66,7 @@ class RoleAssignmentUploadData(BaseModel):
     expires_at: ExpiresAt | None = None
 
 
-class ExportData(BaseModel):
+class ExportData(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["pending_verification", "active", "suspended", "archived"] | None = None
@@ -74,7 +75,7 @@ class ExportData(BaseModel):
     format: Literal["jsonl", "csv"] = "jsonl"
 
 
-class _Job(BaseModel):
+class _Job(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     callback_url: Annotated[
@@ -146,7 +147,7 @@ CreateJobRequest = Annotated[
 ]
 
 
-class JobResponse(BaseModel):
+class JobResponse(ApiModel):
     id: str
     type: JobType
     status: JobStatus
@@ -204,7 +205,7 @@ class CreatedJobResponse(JobResponse):
     callback_secret: str | None = Field(default=None, description="whsec_… signing the callback; shown once")
 
 
-class JobRowError(BaseModel):
+class JobRowError(ApiModel):
     index: int
     id: str | None = None
     error: ErrorObject

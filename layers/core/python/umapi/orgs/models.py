@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from umapi.api_model import ApiModel
 from umapi.fields import NOT_BLANK
 
 if TYPE_CHECKING:
@@ -16,13 +17,13 @@ OrgName = Annotated[
 ]
 
 
-class CreateOrgRequest(BaseModel):
+class CreateOrgRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     name: OrgName
 
 
-class OrgResponse(BaseModel):
+class OrgResponse(ApiModel):
     id: str
     name: str
     created_at: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from umapi.access.permissions import PERMISSIONS
+from umapi.api_model import ApiModel
 from umapi.fields import NOT_BLANK, Omittable
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ Permissions = Annotated[
 ]
 
 
-class CreateRoleRequest(BaseModel):
+class CreateRoleRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     name: RoleName
@@ -42,7 +43,7 @@ class CreateRoleRequest(BaseModel):
     permissions: Permissions
 
 
-class UpdateRoleRequest(BaseModel):
+class UpdateRoleRequest(ApiModel):
     """JSON Merge Patch of a custom role: omitted fields stay; ``description: null`` clears it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +53,7 @@ class UpdateRoleRequest(BaseModel):
     permissions: Omittable[Permissions] = None
 
 
-class RoleResponse(BaseModel):
+class RoleResponse(ApiModel):
     id: str
     org_id: str
     name: str
@@ -77,5 +78,5 @@ class RoleResponse(BaseModel):
         )
 
 
-class RoleList(BaseModel):
+class RoleList(ApiModel):
     data: list[RoleResponse]

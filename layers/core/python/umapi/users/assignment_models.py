@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
+from umapi.api_model import ApiModel
 from umapi.fields import UNIQUE_ITEMS, no_repeats
 from umapi.roles.fields import ActorId, ExpiresAt, RoleRef
 
 
-class AssignRoleRequest(BaseModel):
+class AssignRoleRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     role_id: RoleRef
@@ -18,7 +19,7 @@ class AssignRoleRequest(BaseModel):
     assigned_by: ActorId | None = None
 
 
-class AssignmentResponse(BaseModel):
+class AssignmentResponse(ApiModel):
     user_id: str
     role_id: str
     role_name: str
@@ -27,7 +28,7 @@ class AssignmentResponse(BaseModel):
     assigned_by: str | None
 
 
-class UserRoleEntry(BaseModel):
+class UserRoleEntry(ApiModel):
     role_id: str
     role_name: str
     assigned_at: str
@@ -35,14 +36,14 @@ class UserRoleEntry(BaseModel):
     permissions: list[str]
 
 
-class UserRoleList(BaseModel):
+class UserRoleList(ApiModel):
     data: list[UserRoleEntry]
 
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class BulkRolesRequest(BaseModel):
+class BulkRolesRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     user_ids: Annotated[
@@ -53,24 +54,24 @@ class BulkRolesRequest(BaseModel):
     expires_at: ExpiresAt | None = None
 
 
-class BulkRoleSuccess(BaseModel):
+class BulkRoleSuccess(ApiModel):
     user_id: str
     status: Literal["success"]
     message: str
 
 
-class BulkRoleError(BaseModel):
+class BulkRoleError(ApiModel):
     code: str
     message: str
 
 
-class BulkRoleFailure(BaseModel):
+class BulkRoleFailure(ApiModel):
     user_id: str
     status: Literal["error"]
     error: BulkRoleError
 
 
-class BulkRolesResponse(BaseModel):
+class BulkRolesResponse(ApiModel):
     processed: int
     successful: int
     failed: int

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
 
+from umapi.api_model import ApiModel
 from umapi.audit_log import AuditEntryResponse
 from umapi.error_models import ErrorObject
 from umapi.fields import NOT_BLANK, Omittable
@@ -98,7 +99,7 @@ MetadataValue = Annotated[str, StringConstraints(max_length=500)]
 RoleRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class CreateUserRequest(BaseModel):
+class CreateUserRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
@@ -112,7 +113,7 @@ class CreateUserRequest(BaseModel):
     send_welcome_email: StrictBool = True
 
 
-class UpdateUserRequest(BaseModel):
+class UpdateUserRequest(ApiModel):
     """JSON Merge Patch (RFC 7396): omitted fields stay, ``null`` clears, ``metadata`` merges per key."""
 
     model_config = ConfigDict(extra="forbid")
@@ -127,21 +128,21 @@ class UpdateUserRequest(BaseModel):
     status: Literal["active", "suspended"] | None = None
 
 
-class DeactivateRequest(BaseModel):
+class DeactivateRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     revoke_sessions: StrictBool = True
 
 
-class VerifyEmailRequest(BaseModel):
+class VerifyEmailRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     password: Password | None = None
 
 
-class BulkCreateRequest(BaseModel):
+class BulkCreateRequest(ApiModel):
     """Rows are validated one by one, so one bad row never blocks the others."""
 
     model_config = ConfigDict(extra="forbid")
@@ -149,14 +150,14 @@ class BulkCreateRequest(BaseModel):
     users: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=100)]
 
 
-class UserRoleResponse(BaseModel):
+class UserRoleResponse(ApiModel):
     id: str
     name: str
     assigned_at: str
     expires_at: str | None
 
 
-class UserResponse(BaseModel):
+class UserResponse(ApiModel):
     id: str
     org_id: str
     email: str
@@ -199,13 +200,13 @@ class UserResponse(BaseModel):
         )
 
 
-class PermissionCheckResponse(BaseModel):
+class PermissionCheckResponse(ApiModel):
     permission: str
     granted: bool
     via_roles: list[str]
 
 
-class UserView(BaseModel):
+class UserView(ApiModel):
     """A user as ``fields=`` and ``include=`` shape it: ``id`` always, every other field when
     chosen (all of them without ``fields=``), and ``permissions`` / ``audit_log`` when included."""
 
@@ -230,20 +231,20 @@ class UserView(BaseModel):
     audit_log: list[AuditEntryResponse] | None = None
 
 
-class BulkRow(BaseModel):
+class BulkRow(ApiModel):
     index: int
     status: Literal["success", "error"]
     user: UserResponse | None = None
     error: ErrorObject | None = None
 
 
-class BulkCreateResult(BaseModel):
+class BulkCreateResult(ApiModel):
     processed: int
     successful: int
     failed: int
     results: list[BulkRow]
 
 
-class VerificationSent(BaseModel):
+class VerificationSent(ApiModel):
     message: str
     expires_in: int

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
 
+from umapi.api_model import ApiModel
 from umapi.fields import UNIQUE_ITEMS, Omittable, Url, no_repeats
 from umapi.webhooks.entities import EventStatus
 
@@ -39,7 +40,7 @@ EventTypes = Annotated[
 ]
 
 
-class CreateWebhookRequest(BaseModel):
+class CreateWebhookRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     url: Url
@@ -48,7 +49,7 @@ class CreateWebhookRequest(BaseModel):
     active: StrictBool = True
 
 
-class UpdateWebhookRequest(BaseModel):
+class UpdateWebhookRequest(ApiModel):
     """JSON Merge Patch: omitted fields stay; ``description: null`` clears it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -59,7 +60,7 @@ class UpdateWebhookRequest(BaseModel):
     active: Omittable[StrictBool] = None
 
 
-class WebhookResponse(BaseModel):
+class WebhookResponse(ApiModel):
     id: str
     org_id: str
     url: str
@@ -93,7 +94,7 @@ class WebhookWithSecretResponse(WebhookResponse):
         return cls(**WebhookResponse.of(webhook).model_dump(), secret=webhook.secret)
 
 
-class DeliveryAttempt(BaseModel):
+class DeliveryAttempt(ApiModel):
     attempt: int
     webhook_id: str
     timestamp: str
@@ -102,7 +103,7 @@ class DeliveryAttempt(BaseModel):
     error: str | None = None
 
 
-class EventResponse(BaseModel):
+class EventResponse(ApiModel):
     id: str
     type: str
     status: EventStatus
@@ -124,6 +125,6 @@ class EventResponse(BaseModel):
         )
 
 
-class TestEventResponse(BaseModel):
+class TestEventResponse(ApiModel):
     event_id: str
     message: str

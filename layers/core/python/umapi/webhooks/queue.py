@@ -12,8 +12,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from umapi.api_model import ApiModel
 from umapi.errors import ServiceUnavailableError
 
 MAX_DELAY_SECONDS = 900
@@ -22,7 +23,7 @@ MAX_DELAY_SECONDS = 900
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Za-z]{1,64}$")]
 
 
-class DeliveryMessageBody(BaseModel):
+class DeliveryMessageBody(ApiModel):
     """The message's JSON, checked strictly: anything else is malformed (``umapi.consumers``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
