@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from umapi.webhooks.delivery import outcome_of, step
@@ -55,7 +53,7 @@ def test_a_repeated_message_is_a_duplicate() -> None:
 def test_a_disabled_webhook_or_an_acknowledged_event_cancels() -> None:
     assert step(message(1), delivery(), EVENT, None) == "cancelled"
     assert step(message(1), delivery(), EVENT, webhook(active=False)) == "cancelled"
-    assert step(message(1), delivery(), replace(EVENT, status="acknowledged"), webhook()) == "cancelled"
+    assert step(message(1), delivery(), EVENT._replace(status="acknowledged"), webhook()) == "cancelled"
 
 
 def test_outcomes_over_the_seven_attempts() -> None:

@@ -75,9 +75,9 @@ def seed_history(org_id: str, count: int, table: str = "Table") -> None:
     for index in range(count):
         rare = index == count // 2
         action = RARE_ACTION if rare else "user.created"
-        audit = AuditEntry(org_id, actor, action, "user", new_id("usr"), meta)
+        audit = AuditEntry.new(org_id, actor, action, "user", new_id("usr"), meta)
         items.append(audit_put(table, audit)["Put"]["Item"])
-        outbox = Event(org_id=org_id, type=action, data={}, meta=meta, actor_id=actor.id)
+        outbox = Event.new(org_id=org_id, type=action, data={}, meta=meta, actor_id=actor.id)
         event = event_put(table, outbox)["Put"]["Item"]
         status = "failed" if rare else "delivered"
         event |= {"status": {"S": status}, "GSI1PK": {"S": events_status_pk(org_id, status)}}

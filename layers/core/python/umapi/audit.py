@@ -7,8 +7,7 @@ from allow-listed fields by the services.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from umapi.ids import new_id
 from umapi.time import utc_now_iso
@@ -16,8 +15,7 @@ from umapi.time import utc_now_iso
 ActorType = Literal["client", "user", "system"]
 
 
-@dataclass(frozen=True)
-class RequestMeta:
+class RequestMeta(NamedTuple):
     """Where a change came from; taken from the API request."""
 
     request_id: str
@@ -26,23 +24,35 @@ class RequestMeta:
     job_id: str | None = None  # a change made by a row of a job (docs/api.md §10)
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     type: ActorType
     id: str
 
 
-@dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(NamedTuple):
     org_id: str
     actor: Actor
     action: str
     target_type: str
     target_id: str
     meta: RequestMeta
-    changes: dict[str, Any] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: new_id("aud"))
-    created_at: str = field(default_factory=utc_now_iso)
+    changes: dict[str, Any]
+    id: str
+    created_at: str
+
+    @classmethod
+    def new(
+        cls,
+        org_id: str,
+        actor: Actor,
+        action: str,
+        target_type: str,
+        target_id: str,
+        meta: RequestMeta,
+        changes: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """An entry of a change made now, with an id of its own."""
+        return cls(org_id, actor, action, target_type, target_id, meta, changes or {}, new_id("aud"), utc_now_iso())
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,8 @@ Entries are keyed by time-ordered ids, so ``since``/``until`` are key ranges; ``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 from pydantic import WithJsonSchema
 
@@ -96,8 +95,7 @@ def _time_prefix(moment: datetime) -> str:
     return ulid_time_prefix(int(moment.timestamp() * 1000))
 
 
-@dataclass(frozen=True)
-class AuditQuery:
+class AuditQuery(NamedTuple):
     limit: int
     cursor: str | None
     actor_id: str | None

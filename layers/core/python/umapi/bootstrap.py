@@ -3,8 +3,7 @@ the first signing key, and a platform organization with a platform-admin client.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from umapi import db
 from umapi.access.permissions import SCOPES
@@ -25,8 +24,7 @@ BOOTSTRAP_KEY = {"PK": {"S": "BOOTSTRAP"}, "SK": {"S": "PLATFORM_ADMIN"}}
 SYSTEM = Actor(type="system", id="bootstrap")
 
 
-@dataclass(frozen=True)
-class AdminCredentials:
+class AdminCredentials(NamedTuple):
     org_id: str
     client_id: str
     client_secret: str
@@ -40,7 +38,8 @@ def create_platform_admin(
     now = utc_now_iso()
     org = Organization(id=new_id("org"), name=PLATFORM_ORG_NAME, created_at=now, updated_at=now)
     orgs.create(
-        org, AuditEntry(org.id, SYSTEM, "org.created", "org", org.id, meta, {"name": {"from": None, "to": org.name}})
+        org,
+        AuditEntry.new(org.id, SYSTEM, "org.created", "org", org.id, meta, {"name": {"from": None, "to": org.name}}),
     )
     secret = client_secret or new_secret()
     client = Client(
@@ -56,7 +55,7 @@ def create_platform_admin(
         updated_at=now,
         secret_hash=hash_secret(secret),
     )
-    clients.create(client, AuditEntry(org.id, SYSTEM, "client.created", "client", client.id, meta, {}))
+    clients.create(client, AuditEntry.new(org.id, SYSTEM, "client.created", "client", client.id, meta, {}))
     return AdminCredentials(org_id=org.id, client_id=client.id, client_secret=secret)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -173,15 +172,17 @@ class RowFencedError(RetryLaterError):
     is no longer processing. Nothing of the transaction was written."""
 
 
-@dataclass
 class RowGuard:
     """A job row's unit of work (docs/api.md §10): the transaction items that make the row
     exactly-once (the chunk's position, the job still processing). The row's service is handed
     it and passes it to its repository, whose one transaction carries the items; ``written``
     once one did. A service that writes nothing leaves it to the row to write alone."""
 
-    items: list[dict[str, Any]]
-    written: bool = False
+    __slots__ = ("items", "written")
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+        self.written = False
 
 
 # A listing reads at most this many items per request (DynamoDB's ScannedCount: what a filter

@@ -8,12 +8,10 @@ envelope shows to the client. Messages never contain secrets.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 
-@dataclass(frozen=True)
-class ErrorDetail:
+class ErrorDetail(NamedTuple):
     """One problem with one input field."""
 
     field: str
@@ -21,21 +19,24 @@ class ErrorDetail:
     code: str
 
 
-@dataclass(eq=False)
 class DomainError(Exception):
     """Base of every error the API answers with on purpose."""
-
-    message: str
-    details: list[ErrorDetail] = field(default_factory=list)
-    context: dict[str, Any] = field(default_factory=dict)
 
     code: ClassVar[str] = "internal_error"
     # The code a row of a bulk request or job gives this error, where it differs from ``code``
     # (``POST /users/bulk/roles``: ``user_not_found`` where ``POST /users/{id}/roles`` is 404).
     row_code: ClassVar[str | None] = None
 
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
+    def __init__(
+        self, message: str, details: Iterable[ErrorDetail] = (), context: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+        self.context = dict(context or {})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(message={self.message!r}, details={self.details!r}, context={self.context!r})"
 
 
 class ValidationError(DomainError):
@@ -94,18 +95,22 @@ class IdempotencyKeyReusedError(DomainError):
     code = "idempotency_key_reused"
 
 
-@dataclass(eq=False)
 class RateLimitedError(DomainError):
     code: ClassVar[str] = "rate_limited"
-    retry_after: int = 1
+
+    def __init__(self, message: str, *, retry_after: int = 1, context: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, context=context)
+        self.retry_after = retry_after
 
 
-@dataclass(eq=False)
 class ServiceUnavailableError(DomainError):
     """A backend is throttling or unreachable; the client should retry."""
 
     code: ClassVar[str] = "service_unavailable"
-    retry_after: int = 1
+
+    def __init__(self, message: str, *, retry_after: int = 1, context: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, context=context)
+        self.retry_after = retry_after
 
 
 class RetryLaterError(Exception):

@@ -6,8 +6,7 @@ request path, so a change and its event are never separated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from umapi.audit import RequestMeta
 from umapi.ids import new_id
@@ -16,16 +15,28 @@ from umapi.time import utc_now_iso
 API_VERSION = "v1"
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     org_id: str
     type: str
     data: dict[str, Any]
     meta: RequestMeta
     actor_id: str | None
-    id: str = field(default_factory=lambda: new_id("evt"))
-    webhook_id: str | None = None  # a test event goes to this subscription only
-    created_at: str = field(default_factory=utc_now_iso)
+    id: str
+    webhook_id: str | None  # a test event goes to this subscription only
+    created_at: str
+
+    @classmethod
+    def new(
+        cls,
+        org_id: str,
+        type: str,
+        data: dict[str, Any],
+        meta: RequestMeta,
+        actor_id: str | None,
+        webhook_id: str | None = None,
+    ) -> Event:
+        """An event of a change made now, with an id of its own."""
+        return cls(org_id, type, data, meta, actor_id, new_id("evt"), webhook_id, utc_now_iso())
 
     def envelope(self) -> dict[str, Any]:
         return {

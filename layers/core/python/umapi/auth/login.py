@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlencode
 
 from umapi import db
@@ -66,8 +65,7 @@ class RedirectError(Exception):
         self.description = description
 
 
-@dataclass(frozen=True)
-class AuthorizeRequest:
+class AuthorizeRequest(NamedTuple):
     client: Client
     redirect_uri: str
     scope: str | None
@@ -88,8 +86,7 @@ class LoginRefusedError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class FormBinding:
+class FormBinding(NamedTuple):
     cookie: str  # the random value for the browser's cookie
     token: str  # the form's hidden login_token
 
@@ -287,8 +284,8 @@ class LoginService:
         )
         now = utc_now_iso()
         actor = Actor(type="user", id=user.id)
-        audit = AuditEntry(org_id, actor, "user.login", "user", user.id, meta, {"client_id": request.client.id})
-        event = Event(
+        audit = AuditEntry.new(org_id, actor, "user.login", "user", user.id, meta, {"client_id": request.client.id})
+        event = Event.new(
             org_id, "user.login", {"user_id": user.id, "client_id": request.client.id, "at": now}, meta, user.id
         )
         changed = LoginRefusedError("This account changed while signing in. Try again.", 409)

@@ -238,7 +238,7 @@ class TokenService:
         self._sessions.revoke_family(record.family_id)
         logger.warning("token.reuse_detected", extra={"family_id": record.family_id, "client_id": record.client_id})
         metrics.add_metric(name="RefreshTokenReuse", unit="Count", value=1)
-        entry = AuditEntry(
+        entry = AuditEntry.new(
             record.org_id,
             Actor("client", record.client_id),
             "token.reuse_detected",

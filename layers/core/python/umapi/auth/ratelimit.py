@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from umapi import db
 from umapi.errors import RateLimitedError
@@ -36,8 +35,7 @@ if TYPE_CHECKING:
 WINDOW_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class RateLimitStatus:
+class RateLimitStatus(NamedTuple):
     limit: int
     remaining: int
     reset_at: int  # unix seconds when the window closes
@@ -72,8 +70,7 @@ def _refusal(limit: int, window_start: float, now: float) -> RateLimitExceededEr
     return error
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """Where a window is kept. A client's window (``org_id`` set) lives on the client's item and
     counts only while the client exists in that organization; a bucket's is an item that expires."""
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -43,8 +42,7 @@ def s256(verifier: str) -> str:
     return sha256_b64url(verifier)
 
 
-@dataclass(frozen=True)
-class AuthorizationCode:
+class AuthorizationCode(NamedTuple):
     client_id: str
     org_id: str
     user_id: str
@@ -55,8 +53,7 @@ class AuthorizationCode:
     session_version: int = 0  # the user's, at sign-in: a later password change ends the code
 
 
-@dataclass(frozen=True)
-class RefreshRecord:
+class RefreshRecord(NamedTuple):
     hash: str
     family_id: str
     client_id: str
@@ -69,8 +66,7 @@ class RefreshRecord:
     grace_used: bool
 
 
-@dataclass(frozen=True)
-class Family:
+class Family(NamedTuple):
     id: str
     org_id: str
     user_id: str

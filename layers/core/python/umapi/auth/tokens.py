@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import jwt
 from jwt.algorithms import RSAAlgorithm
@@ -17,8 +17,7 @@ TOKEN_TYPE = "at+jwt"  # noqa: S105 - a JOSE media type, not a secret
 CLOCK_SKEW_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class AccessTokenClaims:
+class AccessTokenClaims(NamedTuple):
     issuer: str
     audience: str
     subject: str

@@ -1,13 +1,11 @@
-"""API clients: the domain entity, a plain dataclass (no pydantic: cheap to import for ``umapi.auth``)."""
+"""API clients: the domain entity, a plain record (no pydantic: cheap to import for ``umapi.auth``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Client:
+class Client(NamedTuple):
     id: str
     org_id: str
     name: str
@@ -19,7 +17,10 @@ class Client:
     created_at: str
     updated_at: str
     version: int = 1
-    secret_hash: str | None = field(default=None, repr=False)
+    secret_hash: str | None = None  # never in repr (below) or audit entries
+
+    def __repr__(self) -> str:
+        return f"Client(id={self.id!r}, org_id={self.org_id!r}, name={self.name!r}, version={self.version!r})"
 
     def audited_fields(self) -> dict[str, Any]:
         """What an audit entry may show of a client (never the secret or its hash)."""

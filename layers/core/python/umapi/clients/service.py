@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -78,7 +77,7 @@ class ClientService:
             self._check_grantable(principal, [], changes["rate_limit_per_minute"], rate_limit_sent=True)
         if changes.get("scopes") is not None:
             self._check_grantable(principal, changes["scopes"], None)
-        updated = replace(current, **changes, updated_at=utc_now_iso(), version=current.version + 1)
+        updated = current._replace(**changes, updated_at=utc_now_iso(), version=current.version + 1)
         try:  # the combined result must still follow the grant rules
             CreateClientRequest.model_validate({**updated.audited_fields(), "rate_limit_per_minute": None})
         except PydanticValidationError as exc:
@@ -115,8 +114,8 @@ class ClientService:
         if current.public:
             raise ConflictError(f"Client {client_id} is public and has no secret to rotate.")
         secret = new_secret()
-        updated = replace(
-            current, secret_hash=hash_secret(secret), updated_at=utc_now_iso(), version=current.version + 1
+        updated = current._replace(
+            secret_hash=hash_secret(secret), updated_at=utc_now_iso(), version=current.version + 1
         )
         audit = self._audit(principal, meta, "client.secret_rotated", updated, {})
         self._repository.replace(updated, current.version, audit)
@@ -144,7 +143,7 @@ class ClientService:
     def _audit(
         principal: Principal, meta: RequestMeta, action: str, client: Client, changes: dict[str, Any]
     ) -> AuditEntry:
-        return AuditEntry(
+        return AuditEntry.new(
             org_id=client.org_id,
             actor=principal.actor,
             action=action,

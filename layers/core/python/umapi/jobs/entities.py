@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from umapi.audit import RequestMeta
 from umapi.events import Event
@@ -30,8 +30,7 @@ CHUNK_ROWS: Final = 500  # rows per queue message
 CONTENT_TYPES: Final = {"application/x-ndjson": "jsonl", "text/csv": "csv"}
 
 
-@dataclass(frozen=True)
-class JobActor:
+class JobActor(NamedTuple):
     """Who created the job, as the rows act: their permissions then, narrowed again to what
     they still hold whenever a chunk starts (a deleted client's job does nothing more)."""
 
@@ -101,11 +100,10 @@ def finished(job: Job, status: str, **values: Any) -> Job:
 def job_event(job: Job, kind: str, view: dict[str, Any]) -> Event:
     """``job.completed`` / ``job.failed`` with the job as ``data.job``, from the job's creator."""
     meta = RequestMeta(job.actor.request_id, job.actor.ip, job.actor.user_agent, job_id=job.id)
-    return Event(org_id=job.org_id, type=kind, data={"job": view}, meta=meta, actor_id=job.actor.subject)
+    return Event.new(org_id=job.org_id, type=kind, data={"job": view}, meta=meta, actor_id=job.actor.subject)
 
 
-@dataclass(frozen=True)
-class ChunkState:
+class ChunkState(NamedTuple):
     """Where a chunk of rows stands: the ``next`` row (within the chunk), the rows that went
     ``ok`` and ``bad``, what of those it has added to the job's counts, and whether it is ``done``."""
 
@@ -117,10 +115,9 @@ class ChunkState:
     done: bool = False
 
 
-@dataclass(frozen=True)
-class RowError:
-    """Why row ``index`` of a job was not applied (``id``: the user it named, if any)."""
+class RowError(NamedTuple):
+    """Why a job's ``row`` (its index) was not applied (``id``: the user it named, if any)."""
 
-    index: int
+    row: int
     id: str | None
     error: dict[str, Any]

@@ -14,7 +14,6 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from umapi.access.permissions import PLATFORM_ADMIN
@@ -124,7 +123,7 @@ class Exporter:
         rows = int(state["rows"])
         cursor = state["cursor"]
         while True:
-            page = self._users.list_page(principal, replace(query, cursor=cursor))
+            page = self._users.list_page(principal, query._replace(cursor=cursor))
             for user in page.data:
                 buffer.write(csv_line(user) if fmt == "csv" else json.dumps(user, separators=(",", ":")) + "\n")
             rows += len(page.data)

@@ -9,7 +9,6 @@ A job's item also holds an export's progress (``export``) and its callback's att
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from umapi import db
@@ -77,7 +76,7 @@ def job_item(job: Job) -> dict[str, Any]:
         "GSI2SK": job.id,
         "entity": "job",
         **values,
-        "actor": {**asdict(job.actor), "permissions": sorted(job.actor.permissions)},
+        "actor": {**job.actor._asdict(), "permissions": sorted(job.actor.permissions)},
     }
 
 

@@ -221,7 +221,7 @@ class JobService:
         scope = f"job-errors:{job.org_id}:{job.id}"
         start = self._cursors.decode(cursor, scope) if cursor else None
         errors, next_key = self._chunks.errors_page(job.org_id, job.id, limit, start)
-        data = [{"index": e.index, **({"id": e.id} if e.id else {}), "error": e.error} for e in errors]
+        data = [{"index": e.row, **({"id": e.id} if e.id else {}), "error": e.error} for e in errors]
         return Page[dict[str, Any]](data=data, pagination=self._cursors.page_info(limit, next_key, scope))
 
     # ------------------------------------------------------------------ cancel

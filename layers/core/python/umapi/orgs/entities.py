@@ -1,12 +1,11 @@
-"""Organizations: the domain entity, a plain dataclass."""
+"""Organizations: the domain entity, a plain record."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Organization:
+class Organization(NamedTuple):
     id: str
     name: str
     created_at: str

@@ -24,7 +24,7 @@ class OrgService:
         principal.require_platform_admin()
         now = utc_now_iso()
         org = Organization(id=new_id("org"), name=request.name, created_at=now, updated_at=now)
-        audit = AuditEntry(
+        audit = AuditEntry.new(
             org_id=org.id,
             actor=principal.actor,
             action="org.created",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from umapi.access.permissions import SYSTEM_ROLE_PERMISSIONS
 
 ADMIN_ROLE_ID = "role_admin"
 
 
-@dataclass(frozen=True)
-class Role:
+class Role(NamedTuple):
     id: str
     name: str
     permissions: frozenset[str]

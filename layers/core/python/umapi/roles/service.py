@@ -6,7 +6,6 @@ side (``users.assignments``); a role is deleted only when nobody holds it (its h
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from umapi.access.principal import Principal
@@ -78,7 +77,7 @@ class RoleService:
                 changes["permissions"] = permissions
         if not changes:
             return RoleResponse.of(role, principal.org_id)
-        updated = replace(role, **changes, updated_at=utc_now_iso(), version=role.version + 1)
+        updated = role._replace(**changes, updated_at=utc_now_iso(), version=role.version + 1)
         diff = field_changes(_auditable(role), _auditable(updated))
         self._repository.update(role, updated, self._audit(principal, meta, "role.updated", updated, diff))
         return RoleResponse.of(updated, principal.org_id)
@@ -117,7 +116,7 @@ class RoleService:
 
     @staticmethod
     def _audit(principal: Principal, meta: RequestMeta, action: str, role: Role, changes: dict[str, Any]) -> AuditEntry:
-        return AuditEntry(role.org_id or "", principal.actor, action, "role", role.id, meta, changes)
+        return AuditEntry.new(role.org_id or "", principal.actor, action, "role", role.id, meta, changes)
 
 
 def _auditable(role: Role) -> dict[str, Any]:

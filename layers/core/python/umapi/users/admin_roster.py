@@ -18,8 +18,7 @@ dropped the next time the roster is written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from umapi import db
 from umapi.errors import ConflictError, DataConsistencyError
@@ -98,8 +97,7 @@ def apply_moves(
     return current, refused
 
 
-@dataclass(frozen=True)
-class RosterDecision:
+class RosterDecision(NamedTuple):
     write: db.Guarded | None  # the roster's new version, for the transaction (None: unchanged)
     refused: dict[int, DataConsistencyError]  # changes (by index) that would leave no admin
 

@@ -6,7 +6,6 @@ that keeps an organization from losing its last admin, the audit entry and the
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from umapi.access.principal import Principal
@@ -97,7 +96,7 @@ class AssignmentService:
         if user is None:
             raise UnknownUserError(f"User {user_id} not found.")
         change, assignment = self._assignment(principal, user, role, request.expires_at, request.assigned_by, meta)
-        self._users.commit(replace(change, roster=roster), guard)
+        self._users.commit(change._replace(roster=roster), guard)
         return AssignmentResponse(
             user_id=user.id,
             role_id=role.id,
@@ -117,7 +116,7 @@ class AssignmentService:
             raise UnknownUserError(f"User {user_id} not found.")
         if role is None:
             raise NotFoundError(f"User {user_id} does not hold role {role_ref}.")
-        self._users.commit(replace(self._removal(principal, user, role, meta), roster=roster), guard)
+        self._users.commit(self._removal(principal, user, role, meta)._replace(roster=roster), guard)
 
     def bulk(self, principal: Principal, request: BulkRolesRequest, meta: RequestMeta) -> BulkRolesResponse:
         principal.require("users:update")
@@ -209,7 +208,7 @@ class AssignmentService:
             raise AlreadyAssignedError(f"User {user.id} already holds role {role.name}.")
         assignment = RoleAssignment(role.id, now, expires_at, assigned_by or principal.subject)
         roles = (*(a for a in user.roles if a.role_id != role.id), assignment)  # an expired one is replaced
-        updated = replace(user, roles=roles, updated_at=now, version=user.version + 1)
+        updated = user._replace(roles=roles, updated_at=now, version=user.version + 1)
         data = {
             "user_id": user.id,
             "role_id": role.id,
@@ -230,8 +229,7 @@ class AssignmentService:
         now = utc_now_iso()
         if not principal.holds_everything:
             principal.require_over(user_permissions(user, self._catalog, now), f"user {user.id}")
-        updated = replace(
-            user,
+        updated = user._replace(
             roles=tuple(a for a in user.roles if a.role_id != role.id),
             updated_at=now,
             version=user.version + 1,
@@ -249,6 +247,6 @@ class AssignmentService:
         data: dict[str, Any],
         changes: dict[str, Any],
     ) -> UserChange:
-        audit = AuditEntry(after.org_id, principal.actor, kind, "user", after.id, meta, changes)
-        event = Event(org_id=after.org_id, type=kind, data=data, meta=meta, actor_id=principal.subject)
+        audit = AuditEntry.new(after.org_id, principal.actor, kind, "user", after.id, meta, changes)
+        event = Event.new(org_id=after.org_id, type=kind, data=data, meta=meta, actor_id=principal.subject)
         return UserChange(before, after, audit, [event])

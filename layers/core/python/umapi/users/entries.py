@@ -10,8 +10,7 @@ the page, not the organization.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from umapi import db
 from umapi.db import Guarded
@@ -21,8 +20,7 @@ from umapi.users.holdings import unexpired
 from umapi.users.search import answered_under, search_words
 
 
-@dataclass(frozen=True)
-class ListQuery:
+class ListQuery(NamedTuple):
     limit: int
     cursor: str | None
     status: str | None
@@ -33,8 +31,7 @@ class ListQuery:
     order: str
 
 
-@dataclass(frozen=True)
-class UserFilters:
+class UserFilters(NamedTuple):
     status: str | None = None
     role_id: str | None = None
     department: str | None = None
@@ -51,8 +48,7 @@ def matches(filters: UserFilters, now_iso: str, user: User) -> bool:
     return not filters.role_id or any(a.role_id == filters.role_id for a in unexpired(user, now_iso))
 
 
-@dataclass(frozen=True)
-class Lead:
+class Lead(NamedTuple):
     """What an entry-led page reads: a ``search`` term, or one ``status``, ``department`` or
     ``role`` value (``archived`` only for search: archived users have no filter entries)."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -125,8 +124,7 @@ class UserLifecycle(UserServicePart):
             return self.to_response(user)
         now = utc_now_iso()
         revoke = status == "suspended" and (request is None or request.revoke_sessions)
-        updated = replace(
-            user,
+        updated = user._replace(
             status=status,
             updated_at=now,
             version=user.version + 1,
@@ -148,8 +146,7 @@ class UserLifecycle(UserServicePart):
         self.require_over(principal, user)
         self._not_archived(user)
         now = utc_now_iso()
-        archived = replace(
-            user,
+        archived = user._replace(
             status="archived",
             archived_at=now,
             updated_at=now,

@@ -3,7 +3,6 @@ verification, password changes that end sessions, status changes, ``If-Match``."
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from umapi.access.principal import Principal
@@ -103,7 +102,7 @@ class UserProfile(UserServicePart):
             if patch.status == "suspended":
                 changes["session_version"] = user.session_version + 1
             event_types.append("user.activated" if patch.status == "active" else "user.deactivated")
-        updated = replace(user, **changes, updated_at=now, version=user.version + 1)
+        updated = user._replace(**changes, updated_at=now, version=user.version + 1)
         if set(changes) - {"password_hash", "session_version", "status"}:
             event_types.insert(0, "user.updated")
         if not event_types:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -80,7 +79,7 @@ class UserReads(UserServicePart):
                 descending=query.order == "desc",
                 limit=query.limit,
                 start_key=start,
-                keep=partial(matches, replace(filters, search=None), utc_now_iso()),
+                keep=partial(matches, filters._replace(search=None), utc_now_iso()),
             )
         else:  # another sort: its index, the filters checked within the read budget
             users, next_key = self._repository.list_page(

@@ -102,7 +102,7 @@ class UserServicePart:
 
     @staticmethod
     def _audit(actor: Actor, meta: RequestMeta, action: str, user: User, changes: dict[str, Any]) -> AuditEntry:
-        return AuditEntry(
+        return AuditEntry.new(
             org_id=user.org_id,
             actor=actor,
             action=action,
@@ -114,4 +114,4 @@ class UserServicePart:
 
     @staticmethod
     def _event(principal: Principal, meta: RequestMeta, kind: str, user: User, data: dict[str, Any]) -> Event:
-        return Event(org_id=user.org_id, type=kind, data=data, meta=meta, actor_id=principal.subject)
+        return Event.new(org_id=user.org_id, type=kind, data=data, meta=meta, actor_id=principal.subject)

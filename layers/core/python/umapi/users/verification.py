@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from umapi.access.principal import Principal
@@ -81,12 +80,12 @@ class UserVerification(UserServicePart):
             changes["password_hash"] = hash_password(request.password)
             changes["session_version"] = user.session_version + 1
             event_types.append("user.password_changed")
-        updated = replace(user, **changes, updated_at=now, version=user.version + 1)
+        updated = user._replace(**changes, updated_at=now, version=user.version + 1)
         actor = Actor(type="user", id=user.id)
         response = self.to_response(updated)
         diff = audit_changes(user.public_fields(), updated.public_fields())
         events = [
-            Event(org_id=user.org_id, type=kind, data={"user": response.model_dump()}, meta=meta, actor_id=user.id)
+            Event.new(org_id=user.org_id, type=kind, data={"user": response.model_dump()}, meta=meta, actor_id=user.id)
             for kind in event_types
         ]
         audit = self._audit(actor, meta, "user.email_verified", updated, diff)

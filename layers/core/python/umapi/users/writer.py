@@ -10,8 +10,8 @@ transaction lost to a concurrent roster change is tried again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from umapi import db
 from umapi.audit import AuditEntry
@@ -38,15 +38,14 @@ MAX_TRANSACTION_ITEMS = 100
 MAX_ATTEMPTS = 4
 
 
-@dataclass(frozen=True)
-class UserChange:
+class UserChange(NamedTuple):
     """One user write: ``before`` is ``None`` for a new user, ``after`` is ``None`` for a purge."""
 
     before: User | None
     after: User | None
     audit: AuditEntry
-    events: list[Event] = field(default_factory=list)
-    extra: list[Guarded] = field(default_factory=list)
+    events: Sequence[Event] = ()
+    extra: Sequence[Guarded] = ()
     roster: RosterState | None = None  # the admin roster as read with the user (first attempt only)
 
     @property

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,13 +118,13 @@ class Deliverer:
         attempt = self._attempt(k, message.webhook_id, now, result)
         if not self._deliveries.record_attempt(delivery, attempt, outcome, retry_at, iso(self._clock())):
             return "duplicate"
-        self._follow_up(replace(delivery, next_attempt=k + 1), message, outcome, self._clock())
+        self._follow_up(delivery._replace(next_attempt=k + 1), message, outcome, self._clock())
         return outcome
 
     def _follow_up(self, delivery: Delivery, message: DeliveryMessage, outcome: str, now: float) -> None:
         k = message.attempt
         if outcome == "pending":
-            self._queue.send([replace(message, attempt=k + 1, not_before=now + self._delays[k])], now)
+            self._queue.send([message._replace(attempt=k + 1, not_before=now + self._delays[k])], now)
         elif outcome == "failed":
             self._queue.send_dead(message)
         else:

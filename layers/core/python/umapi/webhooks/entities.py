@@ -4,14 +4,12 @@ works with them (their stored items are the repositories' business: ``subscripti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 EventStatus = Literal["pending", "delivered", "failed", "acknowledged"]
 
 
-@dataclass(frozen=True)
-class Webhook:
+class Webhook(NamedTuple):
     id: str
     org_id: str
     url: str
@@ -21,10 +19,13 @@ class Webhook:
     created_at: str
     updated_at: str
     description: str | None = None
-    previous_secret: str | None = field(default=None, repr=False)
+    previous_secret: str | None = None
     previous_secret_until: str | None = None  # the previous secret signs too until then
     secret_rotated_at: str | None = None
     version: int = 1
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"Webhook(id={self.id!r}, org_id={self.org_id!r}, url={self.url!r}, version={self.version!r})"
 
     def live_secrets(self, now_iso: str) -> list[str]:
         if self.previous_secret and self.previous_secret_until and self.previous_secret_until > now_iso:
@@ -36,8 +37,7 @@ class Webhook:
         return self.active and (self.id == only if only else event_type in self.events)
 
 
-@dataclass(frozen=True)
-class DeliveryState:
+class DeliveryState(NamedTuple):
     """A delivery's state as its event holds it: the attempt that comes next, and how it stands
     (``pending``, ``delivered``, ``failed`` or ``cancelled``)."""
 
@@ -45,8 +45,7 @@ class DeliveryState:
     status: str
 
 
-@dataclass(frozen=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """An outbox event with its delivery bookkeeping (docs/api.md §7). ``progress`` is ``None`` for
     an event fanned out before deliveries' state lived on the event (their items held it)."""
 
@@ -68,8 +67,7 @@ class StoredEvent:
     final_delivery_at: str | None = None
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One event's delivery to one subscription: which attempt comes next, and how it ended."""
 
     org_id: str

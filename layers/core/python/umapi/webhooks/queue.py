@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import ConfigDict, Field, StringConstraints
 
@@ -36,8 +35,7 @@ class DeliveryMessageBody(ApiModel):
     not_before: float | int
 
 
-@dataclass(frozen=True)
-class DeliveryMessage:
+class DeliveryMessage(NamedTuple):
     org_id: str
     event_id: str
     webhook_id: str
@@ -50,7 +48,7 @@ class DeliveryMessage:
         return cls(**{**parsed.model_dump(), "not_before": float(parsed.not_before)})
 
     def body(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(self._asdict(), separators=(",", ":"))
 
 
 class DeliveryQueue:

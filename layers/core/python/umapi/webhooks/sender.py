@@ -8,7 +8,7 @@ import http.client
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from umapi.webhooks.urls import Target, UnsafeUrlError, parse, resolve
 
@@ -16,8 +16,7 @@ MAX_BODY_BYTES = 64 * 1024
 USER_AGENT = "umapi-webhooks/1.0"
 
 
-@dataclass(frozen=True)
-class PostResult:
+class PostResult(NamedTuple):
     status_code: int | None
     response_time_ms: int
     error: str | None

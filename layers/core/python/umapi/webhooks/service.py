@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -127,7 +126,7 @@ class WebhookService:
             changes["description"] = patch.description
         if "active" in sent and patch.active is not None:
             changes["active"] = patch.active
-        updated = replace(webhook, **changes, updated_at=utc_now_iso(), version=webhook.version + 1)
+        updated = webhook._replace(**changes, updated_at=utc_now_iso(), version=webhook.version + 1)
         diff = field_changes(_auditable(webhook), _auditable(updated))
         if not diff:
             return WebhookResponse.of(webhook)
@@ -144,8 +143,7 @@ class WebhookService:
         principal.require("webhooks:write")
         webhook = self._find(principal, webhook_id)
         now = datetime.now(UTC)
-        rotated = replace(
-            webhook,
+        rotated = webhook._replace(
             secret=new_secret(),
             previous_secret=webhook.secret,
             previous_secret_until=to_iso(now + ROTATION_OVERLAP),
@@ -163,7 +161,7 @@ class WebhookService:
         """A ``webhook.test`` event for this subscription only, through the outbox like any other."""
         principal.require("webhooks:write")
         webhook = self._find(principal, webhook_id)
-        event = Event(
+        event = Event.new(
             org_id=webhook.org_id,
             type=TEST_EVENT,
             data={"webhook_id": webhook.id, "message": "This is a test event."},
@@ -244,7 +242,7 @@ class WebhookService:
     def _entry(
         principal: Principal, meta: RequestMeta, action: str, webhook: Webhook, changes: dict[str, Any]
     ) -> AuditEntry:
-        return AuditEntry(webhook.org_id, principal.actor, action, "webhook", webhook.id, meta, changes)
+        return AuditEntry.new(webhook.org_id, principal.actor, action, "webhook", webhook.id, meta, changes)
 
 
 def _auditable(webhook: Webhook) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -32,8 +32,7 @@ class UnsafeUrlError(ValueError):
     """The URL may not receive webhooks; the message says why."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where a webhook goes: the URL's parts, and the addresses checked for it."""
 
     scheme: str
