@@ -36,4 +36,3 @@ def test_a_webhook_never_shows_its_secrets() -> None:
     )
     assert "whsec_" not in repr(webhook)
     assert "whk_1" in repr(webhook)
-
