@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev backend test lint format typecheck template-lint pytest test-fast test-api test-local build clean openapi bench rotate-key
+.PHONY: help install dev backend test checks lint format typecheck template-lint pytest test-fast test-api test-local build clean openapi bench rotate-key
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,7 +19,14 @@ install: ## Create .venv and install the pinned tools (run by every other target
 dev: install ## Run the API locally on moto at http://127.0.0.1:3000 (PORT= to change it; no Docker, no AWS)
 	@$(BIN)/python -m devserver
 
-test: install lint typecheck template-lint pytest ## Lint, type-check, validate the template, run every test (what CI runs)
+test: install ## Lint, type-check, validate the template and run every test (what CI runs); the checks run beside pytest
+	@log=$$(mktemp); \
+	$(MAKE) --no-print-directory checks > "$$log" 2>&1 & checks=$$!; \
+	$(MAKE) --no-print-directory pytest; tests=$$?; \
+	wait $$checks; checked=$$?; cat "$$log"; rm -f "$$log"; \
+	[ $$tests -eq 0 ] && [ $$checked -eq 0 ]
+
+checks: install lint typecheck template-lint ## ruff, mypy, cfn-lint and sam validate (about 30 s; make test runs them beside pytest)
 
 lint: install ## ruff check and format check
 	@echo "==> ruff"

@@ -111,6 +111,12 @@ class LocalRuntime:
 
     # ------------------------------------------------------------------ start/stop
     def start(self) -> None:
+        # werkzeug logs a line per request, and every AWS call is a request to moto's server: a
+        # runtime nobody configured logging for (the tests) keeps them off, as `make dev` does
+        # unless --verbose.
+        access_log = logging.getLogger("werkzeug")
+        if access_log.level == logging.NOTSET:
+            access_log.setLevel(logging.WARNING)
         os.environ.update(LOCAL_CREDENTIALS)
         os.environ.setdefault("AWS_DEFAULT_REGION", self.config.region)
         self.backend.start()
