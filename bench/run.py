@@ -83,12 +83,31 @@ def lambda_site() -> Path:
     return site
 
 
-def _timed_import(code: str, env: dict[str, str], cwd: Path) -> tuple[float, bool]:
+# How deep in the call stack an import runs changes what it costs. CPython (3.11 and later)
+# keeps Python frames in 16 KiB chunks that it maps when a call needs a new one and unmaps as
+# soon as that call returns, so a recursion that runs across a chunk's edge (the regex parser,
+# compiling botocore's and urllib3's patterns at import) maps and unmaps a chunk per call:
+# ``strace`` counted from 50 to 5,000 mmap/munmap pairs for one and the same ``import`` as the
+# depth it started at moved by a few frames, the bare stack included. Lambda's bootstrap sets
+# that depth, not us, so a measurement at one depth is a draw: the rounds spread the start over
+# more than one chunk's worth of depths (each frame of ``start`` takes a dozen or more of a
+# chunk's 2,048 slots), and every variant of a round starts at the same depth.
+DEPTHS = 150
+
+
+def _timed_import(code: str, env: dict[str, str], cwd: Path, depth: int = 0) -> tuple[float, bool]:
     """Seconds ``code`` takes in a fresh interpreter without site-packages (``-S``): only
-    PYTHONPATH, as in the Lambda runtime; and whether it imported PyJWT."""
+    PYTHONPATH, as in the Lambda runtime; started ``depth`` frames down; and whether it
+    imported PyJWT."""
     program = (
-        f"import sys, time\nstarted = time.perf_counter()\n{code}\n"
-        "print(time.perf_counter() - started, 'jwt' in sys.modules)"
+        "import sys, time\n"
+        "def start(depth):\n"
+        "    if depth:\n"
+        "        return start(depth - 1)\n"
+        "    started = time.perf_counter()\n"
+        f"    {code}\n"
+        "    return time.perf_counter() - started\n"
+        f"print(start({depth}), 'jwt' in sys.modules)"
     )
     out = subprocess.run(  # noqa: S603 - our interpreter, our code
         [sys.executable, "-S", "-X", "frozen_modules=on", "-c", program],
@@ -141,8 +160,8 @@ def cold_imports(rounds: int) -> dict[str, Any]:
     set the X-Ray SDK samples locally instead of building a boto3 X-Ray client).
 
     Interleaved: every round starts a bare ``import boto3``, the mandated stack (with and
-    without PyJWT) and each function once, so a load change on the machine moves a round's
-    baseline and its functions alike. Ratios are per round, then the median over rounds."""
+    without PyJWT) and each function once, all at the round's call depth (``DEPTHS``), so a
+    load change on the machine moves a round's baseline and its functions alike. Ratios are per round, then the median over rounds."""
     from devserver.template import Template
 
     template = Template.load(ROOT / "template.yaml")
@@ -183,8 +202,9 @@ def cold_imports(rounds: int) -> dict[str, Any]:
     samples: dict[str, list[float]] = {name: [] for name in starts}
     uses_jwt: dict[str, bool] = {}
     for round_number in range(rounds):
+        depth = round_number * DEPTHS // rounds
         for name, (code, env, cwd) in starts.items():
-            seconds, jwt = _timed_import(code, env, cwd)
+            seconds, jwt = _timed_import(code, env, cwd, depth)
             samples[name].append(seconds)
             uses_jwt[name] = jwt
         log(f"cold import: round {round_number + 1}/{rounds}")
@@ -210,6 +230,7 @@ def cold_imports(rounds: int) -> dict[str, Any]:
         )
     return {
         "rounds": rounds,
+        "start_depths": f"0-{DEPTHS - 1} frames, one per round, the same for every variant",
         "boto3_median_ms": median_ms("boto3"),
         "stack": {"median_ms": median_ms("stack"), "ratio_to_boto3": ratio("stack", "boto3")},
         "stack+jwt": {"median_ms": median_ms("stack+jwt"), "ratio_to_boto3": ratio("stack+jwt", "boto3")},
