@@ -161,7 +161,8 @@ def cold_imports(rounds: int) -> dict[str, Any]:
 
     Interleaved: every round starts a bare ``import boto3``, the mandated stack (with and
     without PyJWT) and each function once, all at the round's call depth (``DEPTHS``), so a
-    load change on the machine moves a round's baseline and its functions alike. Ratios are per round, then the median over rounds."""
+    load change on the machine moves a round's baseline and its functions alike. Ratios are
+    per round, then the median over rounds."""
     from devserver.template import Template
 
     template = Template.load(ROOT / "template.yaml")
