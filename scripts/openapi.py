@@ -29,7 +29,9 @@ VERSION = "1.0.0"
 
 # Success statuses (status_code=, responses= on each route's decorator) and who may call (the
 # route's caller dependency, requires(...); none means public) come from the routes themselves.
-OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke")}
+OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke"), ("post", "/auth/introspect")}
+# Routes for a user's token granted an OpenID Connect scope rather than a permission.
+USER_SCOPES = {("get", "/userinfo"): ["openid"], ("post", "/userinfo"): ["openid"]}
 # The sign-in pages answer HTML (the form, or an error page) to a browser.
 HTML = {("get", "/oauth/authorize"), ("post", "/oauth/authorize")}
 HTML_STATUSES = ("200", "400", "401", "403", "429")
@@ -43,6 +45,7 @@ AUTHORIZE: dict[str, tuple[dict[str, Any], bool, str]] = {
     "state": ({"type": "string"}, False, "returned unchanged with the code"),
     "code_challenge": ({"type": "string"}, False, "PKCE (RFC 7636): BASE64URL(SHA256(verifier)); public clients must"),
     "code_challenge_method": ({"type": "string", "enum": ["S256"]}, False, "S256"),
+    "nonce": ({"type": "string", "maxLength": 512}, False, "OpenID Connect: echoed in the ID token"),
 }
 SIGN_IN_FORM = {
     "email": {"type": "string"},
@@ -130,7 +133,7 @@ def build() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     modules = _function_modules()  # puts the layer on sys.path
-    from umapi.access.permissions import SCOPE_DESCRIPTIONS
+    from umapi.access.permissions import OIDC_SCOPE_DESCRIPTIONS, SCOPE_DESCRIPTIONS
     from umapi.dependencies import declared_permissions
 
     for name in modules:
@@ -143,7 +146,9 @@ def build() -> dict[str, Any]:
             operation = paths.get(route.openapi_path, {}).get(route.method.lower())
             if declaration is not None and operation is not None:
                 # The route's own declaration: what its caller dependency checks.
-                operation["security"] = [{"bearer": []}, {"oauth2": sorted(set(declaration.permissions))}]
+                key = (route.method.lower(), route.openapi_path)
+                scopes = USER_SCOPES.get(key, sorted(set(declaration.permissions)))
+                operation["security"] = [{"bearer": []}, {"oauth2": scopes}]
                 operation["x-required-permissions"] = list(declaration.permissions)
                 if declaration.unless_self:
                     operation["x-required-permissions-unless-self"] = declaration.unless_self
@@ -192,7 +197,7 @@ def build() -> dict[str, Any]:
                         "authorizationCode": {
                             "authorizationUrl": "/oauth/authorize",
                             "tokenUrl": "/auth/token",
-                            "scopes": SCOPE_DESCRIPTIONS,
+                            "scopes": {**OIDC_SCOPE_DESCRIPTIONS, **SCOPE_DESCRIPTIONS},
                         },
                     },
                 },

@@ -1,27 +1,42 @@
-"""Token function: the token and revocation endpoints, the published keys and the server
-metadata (RFC 6749, 7009, 7517, 8414): the hot path of every machine client, so it loads only
+"""Token function: the token, revocation and introspection endpoints, the published keys, the
+server metadata and OpenID Connect's discovery document and userinfo (RFC 6749, 7009, 7662,
+7517, 8414; OIDC Core and Discovery): the hot path of every machine client, so it loads only
 what tokens need. The browser's sign-in pages are the sign-in function's."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 
 # isort: split
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from umapi.access.permissions import SCOPES
-from umapi.auth.models import TOKEN_ANSWER
+from umapi.access.principal import Principal
+from umapi.auth.models import INTROSPECTION_ANSWER, TOKEN_ANSWER, USERINFO_ANSWER
 from umapi.auth.oauth import SUPPORTED_GRANTS
-from umapi.auth.parameters import REVOKE_PARAMETERS, TOKEN_PARAMETERS, parse_parameters
+from umapi.auth.oidc import discovery_document
+from umapi.auth.parameters import INTROSPECT_PARAMETERS, REVOKE_PARAMETERS, TOKEN_PARAMETERS, parse_parameters
+from umapi.dependencies import authenticate_event, requires
 from umapi.http import create_app, header, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
-from umapi.routing import PublicKeys, Tokens
+from umapi.routing import PublicKeys, Tokens, UserInfoClaims
 
 FORM = "application/x-www-form-urlencoded"
-app = create_app(accepted_media_types=(FORM, "application/json"), oauth_paths=("/auth/token", "/auth/revoke"))
+OAUTH_PATHS = ("/auth/token", "/auth/revoke", "/auth/introspect")
+METADATA_PATHS = (
+    "/.well-known/jwks.json",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration",
+)
+app = create_app(
+    accepted_media_types=(FORM, "application/json"),
+    oauth_paths=OAUTH_PATHS,
+    authenticate=authenticate_event,  # /userinfo: the one route with a bearer token
+    public=(*OAUTH_PATHS, *METADATA_PATHS),
+)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -50,6 +65,29 @@ def post_revoke(tokens: Tokens) -> Response[None]:
     return Response(status_code=200, body=None, headers=NO_STORE)
 
 
+@app.post("/auth/introspect", responses={200: INTROSPECTION_ANSWER})
+@tracer.capture_method
+def post_introspect(tokens: Tokens) -> Response[dict[str, Any]]:
+    """RFC 7662: what a token of the caller's organization is, if it is active."""
+    event = app.current_event.raw_event
+    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
+    params = parse_parameters(app.current_event.decoded_body, media_type, INTROSPECT_PARAMETERS)
+    meta = request_meta(event, app.context["request_id"])
+    answer = tokens.introspect(
+        params, header(event, "authorization") or None, issuer_for(event), app.context["response_headers"], meta
+    )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=answer, headers=NO_STORE)
+
+
+@app.route("/userinfo", method=["GET", "POST"], responses={200: USERINFO_ANSWER})
+@tracer.capture_method
+def userinfo(caller: Annotated[Principal, Depends(requires())], info: UserInfoClaims) -> Response[dict[str, Any]]:
+    """OIDC Core §5.3: the signed-in user's claims, for a token granted ``openid``."""
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=info.claims(caller), headers=NO_STORE
+    )
+
+
 @app.get("/.well-known/jwks.json")
 @tracer.capture_method
 def get_jwks(keys: PublicKeys) -> Response[dict[str, Any]]:
@@ -64,25 +102,22 @@ def get_jwks(keys: PublicKeys) -> Response[dict[str, Any]]:
 @app.get("/.well-known/oauth-authorization-server")
 @tracer.capture_method
 def get_server_metadata() -> Response[dict[str, Any]]:
-    issuer = issuer_for(app.current_event.raw_event)
-    metadata = {
-        "issuer": issuer,
-        "token_endpoint": f"{issuer}/auth/token",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "authorization_endpoint": f"{issuer}/oauth/authorize",
-        "revocation_endpoint": f"{issuer}/auth/revoke",
-        "grant_types_supported": list(SUPPORTED_GRANTS),
-        "response_types_supported": ["code"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "scopes_supported": list(SCOPES),
-        "service_documentation": f"{issuer}/docs",
-    }
+    """RFC 8414: the same document as OpenID Connect's discovery (one source, never two answers)."""
+    return _metadata()
+
+
+@app.get("/.well-known/openid-configuration")
+@tracer.capture_method
+def get_openid_configuration() -> Response[dict[str, Any]]:
+    """OpenID Connect Discovery 1.0 §4."""
+    return _metadata()
+
+
+def _metadata() -> Response[dict[str, Any]]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=metadata,
+        body=discovery_document(issuer_for(app.current_event.raw_event), SUPPORTED_GRANTS),
         headers={"Cache-Control": "public, max-age=300"},
     )
 

@@ -31,7 +31,13 @@ PUBLIC = {
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/oauth-authorization-server"),
     ("POST", "/auth/verify-email"),
+    ("POST", "/auth/introspect"),
+    ("GET", "/.well-known/openid-configuration"),
 }
+# Open to any authenticated caller, but they answer only a user's token granted a scope (not a
+# permission): a client's token gets 403 naming the scope (tests/api/test_openid_connect.py
+# covers the users' side).
+USER_SCOPE_ROUTES = {("GET", "/userinfo"): "openid", ("POST", "/userinfo"): "openid"}
 # What a sample body needs beyond the route's own declaration (subscribing to user.* events).
 BODY_NEEDS = {("POST", "/webhooks"): {"users:read"}}
 _counter = itertools.count()
@@ -183,6 +189,10 @@ def test_the_matrix_over_every_route(api: InProcessApi, platform: AdminCredentia
         only = required | BODY_NEEDS.get((method, resource), set())
         answer = api.request(method, path, token=world.token(only), json_body=body)
         checked += 1
+        if (method, resource) in USER_SCOPE_ROUTES:
+            if answer.status != 403 or answer.error.get("required_scope") != USER_SCOPE_ROUTES[(method, resource)]:
+                problems.append(f"{method} {resource} with a client's token: {answer.status} {answer.body[:160]}")
+            continue
         if answer.status == 403 or answer.status >= 500:
             problems.append(f"{method} {resource} with only {sorted(only)}: {answer.status} {answer.body[:160]}")
         if "{" in resource:

@@ -75,7 +75,12 @@ def test_the_document_is_served_with_its_own_root_as_server(api: InProcessApi) -
 
 
 # The standards' own documents: their shapes are the standards', not ours.
-STANDARD_DOCUMENTS = {"/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/openapi.json"}
+STANDARD_DOCUMENTS = {
+    "/.well-known/jwks.json",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration",
+    "/openapi.json",
+}
 
 
 def untyped_objects(schema: Any, schemas: dict[str, Any], where: str, seen: frozenset[str] = frozenset()) -> list[str]:

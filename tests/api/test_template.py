@@ -125,7 +125,7 @@ def _table_actions(function: dict[str, Any]) -> set[str]:
         action
         for policy in function["Properties"].get("Policies", [])
         for statement in policy.get("Statement", [])
-        if isinstance(statement.get("Resource"), list) and {"Fn::GetAtt": ["Table", "Arn"]} in statement["Resource"]
+        if {"Fn::GetAtt": ["Table", "Arn"]} in _as_list(statement.get("Resource"))
         for action in statement["Action"]
     }
 
@@ -140,7 +140,14 @@ def test_functions_that_authenticate_may_batch_read_the_table(template: Template
         if getattr(getattr(module, "app", None), "authenticate", None) is not None:
             authenticating.add(name)
             assert "dynamodb:BatchGetItem" in _table_actions(function), name
-    assert authenticating == {"OrgsFunction", "UsersFunction", "RolesFunction", "WebhooksFunction", "JobsFunction"}
+    assert authenticating == {
+        "OrgsFunction",
+        "UsersFunction",
+        "RolesFunction",
+        "WebhooksFunction",
+        "JobsFunction",
+        "TokenFunction",  # /userinfo
+    }
 
 
 def _event_source(template: Template, function_id: str, kind: str) -> dict[str, Any]:

@@ -55,6 +55,14 @@ class ForbiddenError(DomainError):
     code = "forbidden"
 
 
+class InsufficientScopeError(ForbiddenError):
+    """A valid bearer token whose scope does not reach the resource (RFC 6750 §3.1)."""
+
+    def __init__(self, message: str, scope: str) -> None:
+        super().__init__(message, context={"required_scope": scope})
+        self.scope = scope
+
+
 class NotFoundError(DomainError):
     code = "not_found"
 

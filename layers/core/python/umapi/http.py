@@ -299,6 +299,9 @@ def error_response(app: ApiApp, error: errors.DomainError) -> Response[Any]:
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token", error_description="' + error.message + '"'
     elif isinstance(error, errors.UnauthenticatedError):
         headers["WWW-Authenticate"] = "Bearer"  # no credentials: no error code (RFC 6750 §3.1)
+    elif isinstance(error, errors.InsufficientScopeError):
+        headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{error.scope}"'
+
     if isinstance(error, errors.RateLimitedError | errors.ServiceUnavailableError):
         headers["Retry-After"] = str(max(1, error.retry_after))
         body.setdefault("retry_after", max(1, error.retry_after))

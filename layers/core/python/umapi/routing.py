@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from umapi.audit_log import AuditLogReader
     from umapi.auth.login import LoginService
     from umapi.auth.oauth import TokenService
+    from umapi.auth.oidc import UserInfo
     from umapi.auth.signing import PublicKeyCache
     from umapi.clients.service import ClientService
     from umapi.jobs.service import JobService
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     Webhooks = Annotated[WebhookService, Depends(services.webhook_service)]
     Login = Annotated[LoginService, Depends(services.login_service)]
     Tokens = Annotated[TokenService, Depends(services.token_service)]
+    UserInfoClaims = Annotated[UserInfo, Depends(services.user_info)]
     PublicKeys = Annotated[PublicKeyCache, Depends(services.public_keys)]
     Jobs = Annotated[JobService, Depends(services.job_service)]
 else:
@@ -74,5 +76,6 @@ else:
     Webhooks = Annotated[object, Depends(services.webhook_service)]
     Login = Annotated[object, Depends(services.login_service)]
     Tokens = Annotated[object, Depends(services.token_service)]
+    UserInfoClaims = Annotated[object, Depends(services.user_info)]
     PublicKeys = Annotated[object, Depends(services.public_keys)]
     Jobs = Annotated[object, Depends(services.job_service)]

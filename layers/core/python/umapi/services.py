@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from umapi.auth.authenticator import Authenticator
     from umapi.auth.login import LoginService
     from umapi.auth.oauth import TokenService
+    from umapi.auth.oidc import UserInfo
     from umapi.auth.ratelimit import RateLimiter
     from umapi.auth.sessions import SessionStore
     from umapi.auth.signing import PublicKeyCache, SigningKeyCache
@@ -186,6 +187,7 @@ def user_service() -> UserService:
 
 @cache
 def token_service() -> TokenService:
+    from umapi.auth.introspection import Introspector
     from umapi.auth.oauth import TokenService
 
     settings = get_settings()
@@ -198,8 +200,16 @@ def token_service() -> TokenService:
         session_store(),
         user_repository(),
         role_catalog(),
+        Introspector(public_keys(), session_store(), user_repository(), client_repository()),
         settings.refresh_reuse_grace_seconds,
     )
+
+
+@cache
+def user_info() -> UserInfo:
+    from umapi.auth.oidc import UserInfo
+
+    return UserInfo(user_repository())
 
 
 @cache

@@ -23,6 +23,16 @@ PERMISSIONS: Final = (
 # Scopes a client may hold: every permission, and platform:admin for platform clients.
 SCOPES: Final = (*PERMISSIONS, PLATFORM_ADMIN)
 
+# OpenID Connect's scopes (docs/api.md §12): any client may request them for its users. They ask
+# for an ID token and the claims it and /userinfo carry, and grant no API permission.
+OPENID: Final = "openid"
+OIDC_SCOPES: Final = (OPENID, "profile", "email")
+OIDC_SCOPE_DESCRIPTIONS: Final[dict[str, str]] = {
+    OPENID: "sign the user in with OpenID Connect: an ID token, and /userinfo",
+    "profile": "the user's name in the ID token and /userinfo",
+    "email": "the user's email address and whether it is verified",
+}
+
 # What each scope lets a token do (the OpenAPI document's oauth2 scheme shows them).
 SCOPE_DESCRIPTIONS: Final[dict[str, str]] = {
     "users:read": "read users",
@@ -52,6 +62,7 @@ def parse_scope(scope: str | None) -> frozenset[str]:
 
 
 def format_scope(scopes: frozenset[str] | set[str]) -> str:
-    """Scopes in the canonical order of ``SCOPES``, unknown ones last, space-separated."""
-    order = {name: index for index, name in enumerate(SCOPES)}
+    """Scopes in the canonical order (OpenID Connect's, then ``SCOPES``), unknown ones last,
+    space-separated."""
+    order = {name: index for index, name in enumerate((*OIDC_SCOPES, *SCOPES))}
     return " ".join(sorted(scopes, key=lambda name: (order.get(name, len(order)), name)))

@@ -33,6 +33,8 @@ class Principal:
     # the sign-in's refresh family), so work that outlives the request (a job) can stop with it.
     session_version: int | None = None
     session_id: str | None = None
+    # The token's scope as issued, OpenID Connect's scopes included (they grant no permission).
+    scopes: frozenset[str] = frozenset()
     checked: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @property

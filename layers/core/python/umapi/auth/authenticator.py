@@ -102,6 +102,7 @@ class Authenticator:
             token_id=claims.token_id,
             session_version=claims.session_version if user is not None else None,
             session_id=claims.session_id,
+            scopes=scope,
         )
 
     def _acting_org(self, home_org_id: str, permissions: frozenset[str], requested: str | None) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlencode
 
 from umapi import db
-from umapi.access.permissions import SCOPES, format_scope, parse_scope
+from umapi.access.permissions import OIDC_SCOPES, SCOPES, format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.auth.parameters import PARAMETER_LIMITS
 from umapi.auth.scopes import user_token_scope
@@ -49,6 +49,7 @@ _IN_FLIGHT_WAIT_SECONDS = 3.0
 CLIENT_ID_CHARS = PARAMETER_LIMITS["client_id"]
 EMAIL_CHARS = 320
 PASSWORD_CHARS = 1024
+NONCE_CHARS = 512
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -71,6 +72,16 @@ class AuthorizeRequest(NamedTuple):
     scope: str | None
     state: str | None
     code_challenge: str | None
+    nonce: str | None = None  # OpenID Connect: echoed in the ID token
+
+    @property
+    def api_scope(self) -> frozenset[str] | None:
+        """The permissions the request asks for (``None``: it names no scope, so all allowed)."""
+        return None if self.scope is None else parse_scope(self.scope) - frozenset(OIDC_SCOPES)
+
+    @property
+    def oidc_scope(self) -> frozenset[str]:
+        return parse_scope(self.scope) & frozenset(OIDC_SCOPES)
 
     def redirect(self, **params: str | None) -> str:
         query = urlencode({k: v for k, v in {**params, "state": self.state}.items() if v is not None})
@@ -222,7 +233,12 @@ class LoginService:
         ):
             raise AuthorizeError("redirect_uri does not exactly match one registered for this application.")
         request = AuthorizeRequest(
-            client, redirect_uri, params.get("scope"), params.get("state"), params.get("code_challenge") or None
+            client,
+            redirect_uri,
+            params.get("scope"),
+            params.get("state"),
+            params.get("code_challenge") or None,
+            params.get("nonce") or None,
         )
         if params.get("response_type") != "code":
             raise RedirectError("unsupported_response_type", "Only response_type=code is supported.")
@@ -235,11 +251,13 @@ class LoginService:
         elif method != "S256" or not _CHALLENGE.match(request.code_challenge):
             raise RedirectError("invalid_request", "code_challenge must be an S256 challenge (43 characters).")
         if request.scope is not None:
-            wanted = parse_scope(request.scope)
-            if not wanted or not wanted <= set(SCOPES):
+            wanted = request.api_scope or frozenset()
+            if not parse_scope(request.scope) or not wanted <= set(SCOPES):
                 raise RedirectError("invalid_scope", "scope names unknown permissions.")
             if not wanted <= set(client.scopes):
                 raise RedirectError("invalid_scope", "scope goes beyond the scopes registered for this application.")
+        if request.nonce is not None and not well_formed(request.nonce, NONCE_CHARS):
+            raise RedirectError("invalid_request", f"nonce must be text of at most {NONCE_CHARS} characters.")
         return request
 
     def login(self, request: AuthorizeRequest, email: str, password: str, meta: RequestMeta) -> str:
@@ -267,9 +285,10 @@ class LoginService:
             self._throttle.release(slots)
             raise LoginRefusedError("This account cannot sign in. Contact your administrator.", 403)
         allowed = user_token_scope(user_permissions(user, self._roles, utc_now_iso()), request.client)
-        if request.scope is not None and not parse_scope(request.scope) <= allowed:
+        wanted = request.api_scope
+        if wanted is not None and not wanted <= allowed:
             self._throttle.release(slots)
-            beyond = " ".join(sorted(parse_scope(request.scope) - allowed))
+            beyond = " ".join(sorted(wanted - allowed))
             return request.redirect(error="invalid_scope", error_description=f"You do not hold: {beyond}.")
         code = new_secret_token()
         grant = AuthorizationCode(
@@ -278,9 +297,12 @@ class LoginService:
             user_id=user.id,
             redirect_uri=request.redirect_uri,
             code_challenge=request.code_challenge,
-            scope=format_scope(parse_scope(request.scope) if request.scope is not None else allowed),
+            scope=format_scope((allowed if wanted is None else wanted) | request.oidc_scope),
             family_id=new_family_id(),
             session_version=user.session_version,
+            auth_time=int(time.time()),
+            amr=("pwd",),
+            nonce=request.nonce,
         )
         now = utc_now_iso()
         actor = Actor(type="user", id=user.id)

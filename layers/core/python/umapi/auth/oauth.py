@@ -13,12 +13,14 @@ import binascii
 import hmac
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from umapi.access.permissions import format_scope, parse_scope
+from umapi.access.permissions import OIDC_SCOPES, OPENID, format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
+from umapi.auth.introspection import INACTIVE, Introspector
+from umapi.auth.oidc import SignIn, user_claims
 from umapi.auth.parameters import (
     CLIENT_CREDENTIALS,
     PARAMETER_LIMITS,
@@ -28,7 +30,7 @@ from umapi.auth.ratelimit import RateLimiter, Window, WindowGoneError, bucket_wi
 from umapi.auth.scopes import user_token_scope
 from umapi.auth.sessions import RefreshRecord, ReuseError, SessionStore, s256
 from umapi.auth.signing import SigningKeyCache
-from umapi.auth.tokens import issue_access_token
+from umapi.auth.tokens import issue_access_token, issue_id_token
 from umapi.clients.credentials import authenticate_client
 from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
@@ -77,8 +79,10 @@ class TokenService:
         sessions: SessionStore,
         users: UserRepository,
         roles: RoleCatalog,
+        introspector: Introspector,
         reuse_grace_seconds: int = 0,
     ) -> None:
+        self._introspector = introspector
         self._sessions = sessions
         self._users = users
         self._roles = roles
@@ -103,8 +107,46 @@ class TokenService:
         if grant_type not in SUPPORTED_GRANTS:
             shown = grant_type if well_formed(grant_type, PARAMETER_LIMITS["grant_type"]) else "(malformed)"
             raise OAuthError("unsupported_grant_type", f"grant_type {shown} is not supported.")
+        return self._gated(
+            params,
+            authorization,
+            response_headers,
+            meta,
+            lambda client: self._grant(grant_type, client, params, issuer, meta),
+        )
+
+    def introspect(
+        self,
+        params: Mapping[str, str],
+        authorization: str | None,
+        issuer: str,
+        response_headers: dict[str, str],
+        meta: RequestMeta,
+    ) -> dict[str, Any]:
+        """RFC 7662 for an authenticated client, counted as a token request is."""
+
+        def inspect(client: Client) -> dict[str, Any]:
+            token = params.get("token")
+            if not token:
+                raise OAuthError("invalid_request", "token is required.")
+            if not well_formed(token, PARAMETER_LIMITS["token"]):
+                return INACTIVE  # no token of ours looks like this: not active
+            return self._introspector.inspect(client, token, issuer)
+
+        return self._gated(params, authorization, response_headers, meta, inspect)
+
+    def _gated(
+        self,
+        params: Mapping[str, str],
+        authorization: str | None,
+        response_headers: dict[str, str],
+        meta: RequestMeta,
+        action: Callable[[Client], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """``action`` for the client the request authenticates, within its rate limit; every
+        refusal counts in the failures' bucket of the claimed client and source address."""
         try:
-            bad = [name for name in malformed(params) if name not in CLIENT_CREDENTIALS]
+            bad = [name for name in malformed(params) if name not in CLIENT_CREDENTIALS | {"token"}]
             if bad:
                 raise OAuthError("invalid_request", f"{', '.join(bad)}: too long, or not valid text.")
             client = self._authenticate_client(params, authorization)
@@ -113,7 +155,7 @@ class TokenService:
                 self._limiter.peek(window, self._default_rate_limit, response_headers)
             else:  # it proved who it is
                 self._count_proven(window, response_headers)
-            answer = self._grant(grant_type, client, params, issuer, meta)
+            answer = action(client)
         except OAuthError:
             # Failures count in a bucket of their own, per claimed client and source address (429
             # once it is full), so a stranger who knows a public client_id cannot spend that
@@ -191,7 +233,8 @@ class TokenService:
         refresh = self._sessions.start_family(grant.family_id, grant, grant.scope, code)
         if refresh is None:
             raise OAuthError("invalid_grant", "The authorization code was already used.")
-        return self._user_tokens(client, user, grant.scope, refresh, issuer, grant.family_id)
+        sign_in = SignIn(grant.auth_time, grant.amr, grant.nonce)
+        return self._user_tokens(client, user, grant.scope, refresh, issuer, grant.family_id, sign_in)
 
     def _refresh(self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta) -> dict[str, Any]:
         token = params.get("refresh_token")
@@ -223,7 +266,10 @@ class TokenService:
             raise OAuthError("invalid_grant", "The refresh token was already used; the session is revoked.") from None
         except PermissionError:
             raise OAuthError("invalid_grant", "The refresh token was revoked.") from None
-        return self._user_tokens(client, user, scope, new_token, issuer, record.family_id)
+        # A refreshed ID token keeps the sign-in's time and methods; the nonce belonged to the
+        # authentication request only (OIDC Core §12.2).
+        sign_in = SignIn(family.auth_time, family.amr)
+        return self._user_tokens(client, user, scope, new_token, issuer, record.family_id, sign_in)
 
     def _active_user(self, org_id: str, user_id: str, session_version: int) -> User:
         """The user, if still active and its sessions were not ended since ``session_version``."""
@@ -250,20 +296,44 @@ class TokenService:
         self._users.put_audit(entry)
 
     def _user_tokens(
-        self, client: Client, user: User, scope: str, refresh: str, issuer: str, family_id: str
+        self,
+        client: Client,
+        user: User,
+        scope: str,
+        refresh: str,
+        issuer: str,
+        family_id: str,
+        sign_in: SignIn,
     ) -> dict[str, Any]:
+        """The user's tokens: the permissions the sign-in granted that the user still holds, the
+        OpenID Connect scopes it granted, and an ID token when one of them is ``openid``."""
         allowed = user_token_scope(user_permissions(user, self._roles, utc_now_iso()), client)
-        granted = format_scope(parse_scope(scope) & allowed)
-        return self._answer(
+        requested = parse_scope(scope)
+        granted = (requested & allowed) | (requested & frozenset(OIDC_SCOPES))
+        answer = self._answer(
             issuer,
             subject=user.id,
             client=client,
             org_id=user.org_id,
-            scope=granted,
+            scope=format_scope(granted),
             refresh=refresh,
             session_version=user.session_version,
             session_id=family_id,
         )
+        if OPENID in granted:
+            answer["id_token"] = issue_id_token(
+                self._signing_keys.current(),
+                issuer=issuer,
+                client_id=client.id,
+                subject=user.id,
+                ttl_seconds=self._ttl,
+                auth_time=sign_in.auth_time,
+                amr=sign_in.amr,
+                claims=user_claims(user, granted),
+                access_token=answer["access_token"],
+                nonce=sign_in.nonce,
+            )
+        return answer
 
     def _answer(
         self,

@@ -18,6 +18,7 @@ TOKEN_PARAMETERS = frozenset(
     {"grant_type", "client_id", "client_secret", "scope", "code", "redirect_uri", "code_verifier", "refresh_token"}
 )
 REVOKE_PARAMETERS = frozenset({"token", "token_type_hint", "client_id", "client_secret"})
+INTROSPECT_PARAMETERS = REVOKE_PARAMETERS  # RFC 7662 §2.1
 # The longest value each parameter may have. Ours are far shorter (ids are 30 characters, secrets,
 # codes and refresh tokens 43, access tokens about 1 KB); anything longer, or not valid text, is
 # refused before it reaches a key, a hash or a log line (docs/api.md §1).

@@ -51,6 +51,10 @@ class AuthorizationCode(NamedTuple):
     scope: str
     family_id: str
     session_version: int = 0  # the user's, at sign-in: a later password change ends the code
+    # OpenID Connect (docs/api.md §12): when and how the user signed in, and the client's nonce.
+    auth_time: int = 0
+    amr: tuple[str, ...] = ()
+    nonce: str | None = None
 
 
 class RefreshRecord(NamedTuple):
@@ -75,6 +79,8 @@ class Family(NamedTuple):
     revoked: bool
     current: str | None
     session_version: int = 0
+    auth_time: int = 0  # when the sign-in that started the family happened (ID tokens)
+    amr: tuple[str, ...] = ()  # and how
 
 
 class ReuseError(Exception):
@@ -106,6 +112,9 @@ class SessionStore:
             "scope": grant.scope,
             "family_id": grant.family_id,
             "session_version": grant.session_version,
+            "auth_time": grant.auth_time,
+            "amr": " ".join(grant.amr),
+            "nonce": grant.nonce,
             "used": False,
             "expires_epoch": now + CODE_SECONDS,
             "ttl": now + CODE_SECONDS + 3600,
@@ -144,6 +153,9 @@ class SessionStore:
             v.get("scope", ""),
             v["family_id"],
             int(v.get("session_version", 0)),
+            int(v.get("auth_time", 0)),
+            tuple(str(v.get("amr") or "").split()),
+            v.get("nonce"),
         )
 
     # ------------------------------------------------------------------ families and refresh tokens
@@ -188,6 +200,8 @@ class SessionStore:
                     "revoked": unburned is None,
                     "current": token_hash(token),
                     "session_version": grant.session_version,
+                    "auth_time": grant.auth_time,
+                    "amr": " ".join(grant.amr),
                     "ttl": now + REFRESH_SECONDS + 3600,
                 }
             ),
@@ -253,6 +267,8 @@ class SessionStore:
             bool(v.get("revoked")),
             v.get("current"),
             int(v.get("session_version", 0)),
+            int(v.get("auth_time", v["created_epoch"])),
+            tuple(str(v.get("amr") or "").split()),
         )
 
     def rotate(self, record: RefreshRecord, *, grace: bool = False) -> str:

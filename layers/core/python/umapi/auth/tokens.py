@@ -1,14 +1,19 @@
-"""Access tokens: RS256 JWTs per RFC 9068 (``typ: at+jwt``), issued and verified here only."""
+"""Access tokens: RS256 JWTs per RFC 9068 (``typ: at+jwt``), issued and verified here only; and
+OpenID Connect ID tokens (``typ: JWT``, audience the client), which are only issued: an ID token
+is never accepted as an access token (its ``typ`` and ``aud`` differ)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
 from umapi.auth.signing import PublicKeyCache, SigningKey
+from umapi.digests import b64url
 from umapi.errors import InvalidTokenError
 from umapi.ids import ulid
 
@@ -75,6 +80,44 @@ def issue_access_token(
         payload["sid"] = session_id
     token = jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE})
     return token, claims
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: the left half of the access token's SHA-256, base64url (RS256)."""
+    return b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16])
+
+
+def issue_id_token(
+    key: SigningKey,
+    *,
+    issuer: str,
+    client_id: str,
+    subject: str,
+    ttl_seconds: int,
+    auth_time: int,
+    amr: tuple[str, ...],
+    claims: Mapping[str, Any],
+    access_token: str,
+    nonce: str | None = None,
+) -> str:
+    """An ID token (OIDC Core §2) for ``client_id``: who signed in, when and how, with the
+    ``claims`` its scopes release, and the hash of the access token it came with."""
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": client_id,
+        "azp": client_id,
+        "exp": now + ttl_seconds,
+        "iat": now,
+        "auth_time": auth_time,
+        "amr": list(amr),
+        "at_hash": at_hash(access_token),
+        **claims,
+    }
+    if nonce is not None:
+        payload["nonce"] = nonce
+    return jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
 
 
 def verify_access_token(token: str, keys: PublicKeyCache, *, issuer: str, audience: str) -> AccessTokenClaims:

@@ -17,7 +17,7 @@ from umapi.auth.pages import SECURITY_HEADERS, login_page
 from umapi.clients.entities import Client
 from umapi.http import header, public_base_url
 
-# The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
+# The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1).
 AUTHORIZE_PARAMS = (
     "response_type",
     "client_id",
@@ -26,6 +26,7 @@ AUTHORIZE_PARAMS = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "nonce",
 )
 # What the sign-in form posts: the authorize parameters and the credentials.
 SIGN_IN_PARAMS = frozenset({*AUTHORIZE_PARAMS, "email", "password", "login_token"})
