@@ -1,4 +1,5 @@
-"""Sign-in over HTTP against the local runtime: a real OAuth client library, and refresh races."""
+"""Sign-in over HTTP against the local runtime: a real OAuth and OpenID Connect client library
+(Authlib, as a relying party), and refresh races."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 
 import pytest
 import requests
+from authlib.integrations.base_client import BaseApp, FrameworkIntegration, OAuth2Mixin, OpenIDMixin
 from authlib.integrations.requests_client import OAuth2Session
+from joserfc.errors import InvalidClaimError
 
 from devserver.runtime import LocalRuntime
 from tests.support.http import admin_headers, new_client, new_org
@@ -89,6 +92,54 @@ def test_authlib_completes_code_pkce_and_refresh(local_api: LocalRuntime, app: d
     assert refreshed["refresh_token"] != token["refresh_token"]
     assert session.get(f"{local_api.url}/users/me").status_code == 200
     assert state
+
+
+class RelyingParty(OAuth2Mixin, OpenIDMixin, BaseApp):
+    """Authlib's OpenID Connect client (what its Flask, Django and Starlette apps are), over requests."""
+
+    client_cls = OAuth2Session
+
+
+def relying_party(local_api: LocalRuntime, client_id: str) -> RelyingParty:
+    return RelyingParty(
+        FrameworkIntegration("umapi"),
+        client_id=client_id,
+        server_metadata_url=f"{local_api.url}/.well-known/openid-configuration",
+        client_kwargs={
+            "scope": "openid profile email",
+            "code_challenge_method": "S256",
+            "token_endpoint_auth_method": "none",
+        },
+    )
+
+
+def test_authlib_signs_in_with_openid_connect(local_api: LocalRuntime, app: dict[str, Any]) -> None:
+    """Discovery, code + PKCE + nonce, the ID token checked by Authlib itself (signature from the
+    JWKS, iss, aud, exp, iat, nonce, at_hash), then /userinfo."""
+    rp = relying_party(local_api, app["client_id"])
+    started = rp.create_authorization_url(redirect_uri=REDIRECT)
+    assert started["nonce"]
+    callback = browser_sign_in(local_api.url, started["url"])
+    query = dict(re.findall(r"[?&]([^=&]+)=([^&]*)", callback))
+    assert query["state"] == started["state"]
+    token = rp.fetch_access_token(redirect_uri=REDIRECT, code=query["code"], code_verifier=started["code_verifier"])
+    assert token["scope"] == "openid profile email"
+
+    claims = rp.parse_id_token(token, nonce=started["nonce"])
+    assert claims["sub"] == app["user"]["id"]
+    assert claims["email"] == "oauth@example.com"
+    assert claims["name"] == "OAuth"
+    assert claims["amr"] == ["pwd"]
+    with pytest.raises(InvalidClaimError):  # Authlib's own check, which a replayed response fails
+        rp.parse_id_token(token, nonce="another-nonce")
+    forged = token | {"access_token": token["access_token"][:-4] + "AAAA"}
+    with pytest.raises(InvalidClaimError):  # at_hash binds the ID token to its access token
+        rp.parse_id_token(forged, nonce=started["nonce"])
+
+    info = rp.userinfo(token=token)
+    assert info["sub"] == claims["sub"]
+    assert info["email"] == "oauth@example.com"
+    assert info["email_verified"] is claims["email_verified"] is False  # created by an admin, never verified
 
 
 def test_ten_concurrent_refreshes_of_one_token_let_exactly_one_through(
