@@ -94,7 +94,7 @@ def test_authlib_completes_code_pkce_and_refresh(local_api: LocalRuntime, app: d
     assert state
 
 
-class RelyingParty(OAuth2Mixin, OpenIDMixin, BaseApp):
+class RelyingParty(OAuth2Mixin, OpenIDMixin, BaseApp):  # type: ignore[misc]  # Authlib ships no types
     """Authlib's OpenID Connect client (what its Flask, Django and Starlette apps are), over requests."""
 
     client_cls = OAuth2Session
