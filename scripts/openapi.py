@@ -33,7 +33,7 @@ OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke"), ("post", "/auth/intr
 # Routes for a user's token granted an OpenID Connect scope rather than a permission.
 USER_SCOPES = {("get", "/userinfo"): ["openid"], ("post", "/userinfo"): ["openid"]}
 # The sign-in pages answer HTML (the form, or an error page) to a browser.
-HTML = {("get", "/oauth/authorize"), ("post", "/oauth/authorize")}
+HTML = {("get", "/oauth/authorize"), ("post", "/oauth/authorize"), ("get", "/oauth/logout"), ("post", "/oauth/logout")}
 HTML_STATUSES = ("200", "400", "401", "403", "429")
 # The sign-in pages read their parameters themselves (a bad one is an error page or an error
 # redirect, RFC 6749 §4.1.2.1, not the JSON envelope), so the document lists them here.
@@ -46,6 +46,19 @@ AUTHORIZE: dict[str, tuple[dict[str, Any], bool, str]] = {
     "code_challenge": ({"type": "string"}, False, "PKCE (RFC 7636): BASE64URL(SHA256(verifier)); public clients must"),
     "code_challenge_method": ({"type": "string", "enum": ["S256"]}, False, "S256"),
     "nonce": ({"type": "string", "maxLength": 512}, False, "OpenID Connect: echoed in the ID token"),
+    "prompt": (
+        {"type": "string"},
+        False,
+        "OpenID Connect: login (ask for the password even with a session), none (never show the form)",
+    ),
+    "max_age": ({"type": "string", "pattern": "^[0-9]{1,10}$"}, False, "OpenID Connect: seconds a sign-in may be old"),
+}
+# The end-session endpoint's parameters (OpenID Connect RP-Initiated Logout 1.0 §2).
+LOGOUT: dict[str, tuple[dict[str, Any], str]] = {
+    "id_token_hint": ({"type": "string"}, "the ID token the client received: ends that sign-in"),
+    "post_logout_redirect_uri": ({"type": "string"}, "one of the client's post_logout_redirect_uris"),
+    "state": ({"type": "string"}, "returned unchanged with the redirect"),
+    "client_id": ({"type": "string"}, "the client, when no id_token_hint is sent"),
 }
 SIGN_IN_FORM = {
     "email": {"type": "string"},
@@ -258,7 +271,10 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
             },
         )
     if (method, path) in HTML:
-        _authorize_parameters(method, operation)
+        if path == "/oauth/logout":
+            _logout_parameters(method, operation)
+        else:
+            _authorize_parameters(method, operation)
         page = {"text/html": {"schema": {"type": "string"}}}
         for status in (s for s in HTML_STATUSES if s in responses):
             responses[status]["content"] = {**page, **responses[status].get("content", {})}
@@ -290,6 +306,24 @@ def _authorize_parameters(method: str, operation: dict[str, Any]) -> None:
         "required": True,
         "content": {"application/x-www-form-urlencoded": {"schema": form}},
     }
+
+
+def _logout_parameters(method: str, operation: dict[str, Any]) -> None:
+    from umapi.auth.web import LOGOUT_PARAMS
+
+    assert set(LOGOUT) == LOGOUT_PARAMS, "LOGOUT documents other parameters than the endpoint reads"
+    operation["responses"]["302"] = {"description": "Signed out: to post_logout_redirect_uri with state"}
+    if method == "get":
+        operation["parameters"] = [
+            {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+            for name, (schema, text) in LOGOUT.items()
+        ]
+        return
+    form = {
+        "type": "object",
+        "properties": {name: {**schema, "description": text} for name, (schema, text) in LOGOUT.items()},
+    }
+    operation["requestBody"] = {"required": False, "content": {"application/x-www-form-urlencoded": {"schema": form}}}
 
 
 def render(document: dict[str, Any]) -> str:

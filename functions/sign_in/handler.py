@@ -1,6 +1,7 @@
 """Sign-in function: the browser's side of the authorization code flow (RFC 6749 §4.1, PKCE):
-the sign-in page of ``/oauth/authorize`` and the form it posts. Pages for people live here,
-apart from the token endpoint machines call, so neither loads what the other needs."""
+the sign-in page of ``/oauth/authorize``, the form it posts, the browser session it starts, and
+OpenID Connect's end-session endpoint ``/oauth/logout``. Pages for people live here, apart from
+the token endpoint machines call, so neither loads what the other needs."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 
@@ -12,14 +13,28 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from umapi.auth.browser_sessions import cookie_name
 from umapi.auth.login import AuthorizeError, AuthorizeRequest, LoginRefusedError, LoginService, RedirectError
-from umapi.auth.pages import error_page
+from umapi.auth.logout import LogoutError, LogoutService
+from umapi.auth.pages import error_page, logout_page, signed_out_page
 from umapi.auth.parameters import parse_parameters
-from umapi.auth.web import AUTHORIZE_PARAMS, SIGN_IN_PARAMS, error_redirect, form_cookie, html, redirect, sign_in_form
+from umapi.auth.web import (
+    AUTHORIZE_PARAMS,
+    LOGOUT_PARAMS,
+    SIGN_IN_PARAMS,
+    error_redirect,
+    expired_cookie,
+    form_cookie,
+    html,
+    redirect,
+    session_cookie,
+    session_secrets,
+    sign_in_form,
+)
 from umapi.errors import OAuthError
-from umapi.http import create_app, request_meta
+from umapi.http import create_app, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
-from umapi.routing import Login
+from umapi.routing import Login, Logout
 
 FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM,))
@@ -45,7 +60,11 @@ def get_authorize(login: Login) -> Response[str]:
     request = authorize_request(login, params)
     if isinstance(request, Response):
         return request
-    return sign_in_form(app.current_event.raw_event, login, request.client, params)
+    event = app.current_event.raw_event
+    resumed = login.resume(request, session_secrets(event).get(cookie_name(request.client.org_id)))
+    if resumed is not None:  # signed in already (or prompt=none without a session: the error)
+        return redirect(resumed)
+    return sign_in_form(event, login, request.client, params)
 
 
 @app.post(
@@ -69,10 +88,55 @@ def post_authorize(login: Login) -> Response[str]:
         message = "This sign-in form expired or was not opened in this browser. Please sign in again."
         return sign_in_form(event, login, client, params, 403, error=message, email=email)
     try:
-        location = login.login(request, email, form.get("password", ""), request_meta(event, app.context["request_id"]))
+        signed_in = login.login(
+            request, email, form.get("password", ""), request_meta(event, app.context["request_id"])
+        )
     except LoginRefusedError as failure:
         return sign_in_form(event, login, client, params, failure.status, error=failure.message, email=email)
-    return redirect(location)
+    if signed_in.session_secret is None:
+        return redirect(signed_in.location)
+    return redirect(signed_in.location, [session_cookie(event, client.org_id, signed_in.session_secret)])
+
+
+@app.get("/oauth/logout")
+@tracer.capture_method
+def get_logout(logout: Logout) -> Response[str]:
+    """OpenID Connect RP-Initiated Logout: with the client's ID token, at once; without it, after
+    the person confirms (the page posts back here)."""
+    query = app.current_event.query_string_parameters or {}
+    params = {name: query[name] for name in LOGOUT_PARAMS if name in query}
+    if "id_token_hint" not in params:
+        try:
+            logout.validate(params, issuer_for(app.current_event.raw_event))
+        except LogoutError as problem:
+            return html(400, error_page(str(problem)))
+        return html(200, logout_page(params))
+    return _end_session(logout, params)
+
+
+@app.post("/oauth/logout")
+@tracer.capture_method
+def post_logout(logout: Logout) -> Response[str]:
+    try:
+        params = parse_parameters(app.current_event.decoded_body, FORM, LOGOUT_PARAMS)
+    except OAuthError as problem:
+        return html(400, error_page(problem.description))
+    return _end_session(logout, params)
+
+
+def _end_session(logout: LogoutService, params: dict[str, str]) -> Response[str]:
+    event = app.current_event.raw_event
+    try:
+        request = logout.validate(params, issuer_for(event))
+    except LogoutError as problem:
+        return html(400, error_page(str(problem)))
+    org_cookie = cookie_name(request.client.org_id) if request.client is not None else None
+    ended = logout.end(request, session_secrets(event), org_cookie)
+    cookies = [expired_cookie(event, name) for name in ended]
+    location = request.redirect()
+    if location is not None:
+        return redirect(location, cookies)
+    return html(200, signed_out_page(), cookies=cookies)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

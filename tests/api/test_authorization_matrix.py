@@ -33,6 +33,8 @@ PUBLIC = {
     ("POST", "/auth/verify-email"),
     ("POST", "/auth/introspect"),
     ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/oauth/logout"),
+    ("POST", "/oauth/logout"),
 }
 # Open to any authenticated caller, but they answer only a user's token granted a scope (not a
 # permission): a client's token gets 403 naming the scope (tests/api/test_openid_connect.py

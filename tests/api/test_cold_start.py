@@ -51,3 +51,22 @@ def test_importing_a_function_builds_none_of_its_models() -> None:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["models"] > 50  # every function's models were declared
     assert result["built"] == []
+
+
+def test_the_sign_in_function_starts_without_pyjwt() -> None:
+    """People's pages stay apart from the token function's RS256 (docs/performance.md): the
+    sign-in function loads PyJWT only when someone signs out with an ID token."""
+    program = "import sys, handler; print('jwt' in sys.modules)"
+    out = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", program],
+        cwd=ROOT / "functions" / "sign_in",
+        env={
+            "PYTHONPATH": f"{ROOT / 'layers' / 'core' / 'python'}:{ROOT}",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "TABLE_NAME": "Table",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -170,6 +170,7 @@ def test_discovery_documents_agree_and_name_every_endpoint(world: LoginWorld) ->
         "jwks_uri": "/.well-known/jwks.json",
         "revocation_endpoint": "/auth/revoke",
         "introspection_endpoint": "/auth/introspect",
+        "end_session_endpoint": "/oauth/logout",
     }.items():
         assert document[name] == f"{ISSUER}{path}"
     assert {"openid", "profile", "email", "users:read"} <= set(document["scopes_supported"])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 from authlib.integrations.base_client import BaseApp, FrameworkIntegration, OAuth2Mixin, OpenIDMixin
-from authlib.integrations.requests_client import OAuth2Session
+from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from joserfc.errors import InvalidClaimError
 
 from devserver.runtime import LocalRuntime
@@ -46,12 +46,12 @@ def app(local_api: LocalRuntime) -> dict[str, Any]:
         timeout=30,
     ).json()
     requests.post(f"{local_api.url}/users/{user['id']}/activate", params={"org_id": org}, headers=headers, timeout=30)
-    return {"client_id": client["id"], "user": user}
+    return {"client_id": client["id"], "user": user, "org_id": org}
 
 
-def browser_sign_in(url: str, authorization_url: str) -> str:
+def browser_sign_in(url: str, authorization_url: str, browser: requests.Session | None = None) -> str:
     """What a person does: open the page, fill the form, get redirected."""
-    browser = requests.Session()  # keeps the sign-in form's cookie, as a browser does
+    browser = browser or requests.Session()  # keeps the form's and the session's cookies, as a browser does
     page = browser.get(authorization_url, timeout=30)
     assert page.status_code == 200, page.text
     form = {
@@ -115,11 +115,22 @@ def relying_party(local_api: LocalRuntime, client_id: str) -> RelyingParty:
 
 def test_authlib_signs_in_with_openid_connect(local_api: LocalRuntime, app: dict[str, Any]) -> None:
     """Discovery, code + PKCE + nonce, the ID token checked by Authlib itself (signature from the
-    JWKS, iss, aud, exp, iat, nonce, at_hash), then /userinfo."""
+    JWKS, iss, aud, exp, iat, nonce, at_hash), /userinfo, then RP-initiated logout through the
+    discovery document's end_session_endpoint."""
+    signed_out = "http://127.0.0.1:8765/signed-out"
+    registered = requests.patch(
+        f"{local_api.url}/clients/{app['client_id']}",
+        params={"org_id": app["org_id"]},
+        json={"post_logout_redirect_uris": [signed_out]},
+        headers=admin_headers(local_api),
+        timeout=30,
+    )
+    assert registered.status_code == 200, registered.text
     rp = relying_party(local_api, app["client_id"])
     started = rp.create_authorization_url(redirect_uri=REDIRECT)
     assert started["nonce"]
-    callback = browser_sign_in(local_api.url, started["url"])
+    browser = requests.Session()
+    callback = browser_sign_in(local_api.url, started["url"], browser)
     query = dict(re.findall(r"[?&]([^=&]+)=([^&]*)", callback))
     assert query["state"] == started["state"]
     token = rp.fetch_access_token(redirect_uri=REDIRECT, code=query["code"], code_verifier=started["code_verifier"])
@@ -139,6 +150,22 @@ def test_authlib_signs_in_with_openid_connect(local_api: LocalRuntime, app: dict
     info = rp.userinfo(token=token)
     assert info["sub"] == claims["sub"]
     assert info["email"] == "oauth@example.com"
+
+    # Signed in already: the browser's session answers the next request without the form.
+    again = browser.get(rp.create_authorization_url(redirect_uri=REDIRECT)["url"], allow_redirects=False, timeout=30)
+    assert again.status_code == 302
+    assert "code=" in again.headers["Location"]
+
+    logout = rp.create_logout_url(post_logout_redirect_uri=signed_out, id_token_hint=token["id_token"])
+    answer = browser.get(logout["url"], allow_redirects=False, timeout=30)
+    assert answer.status_code == 302, answer.text
+    assert answer.headers["Location"] == f"{signed_out}?state={logout['state']}"
+    with pytest.raises(OAuthError, match="invalid_grant"):  # the sign-in's refresh token ended with it
+        rp.fetch_access_token(grant_type="refresh_token", refresh_token=token["refresh_token"])
+    silent = browser.get(
+        rp.create_authorization_url(redirect_uri=REDIRECT, prompt="none")["url"], allow_redirects=False, timeout=30
+    )
+    assert "error=login_required" in silent.headers["Location"]  # and so did the browser's session
     assert info["email_verified"] is claims["email_verified"] is False  # created by an admin, never verified
 
 

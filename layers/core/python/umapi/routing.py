@@ -43,6 +43,7 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor o
 if TYPE_CHECKING:
     from umapi.audit_log import AuditLogReader
     from umapi.auth.login import LoginService
+    from umapi.auth.logout import LogoutService
     from umapi.auth.oauth import TokenService
     from umapi.auth.oidc import UserInfo
     from umapi.auth.signing import PublicKeyCache
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     AuditLog = Annotated[AuditLogReader, Depends(services.audit_log_reader)]
     Webhooks = Annotated[WebhookService, Depends(services.webhook_service)]
     Login = Annotated[LoginService, Depends(services.login_service)]
+    Logout = Annotated[LogoutService, Depends(services.logout_service)]
     Tokens = Annotated[TokenService, Depends(services.token_service)]
     UserInfoClaims = Annotated[UserInfo, Depends(services.user_info)]
     PublicKeys = Annotated[PublicKeyCache, Depends(services.public_keys)]
@@ -75,6 +77,7 @@ else:
     AuditLog = Annotated[object, Depends(services.audit_log_reader)]
     Webhooks = Annotated[object, Depends(services.webhook_service)]
     Login = Annotated[object, Depends(services.login_service)]
+    Logout = Annotated[object, Depends(services.logout_service)]
     Tokens = Annotated[object, Depends(services.token_service)]
     UserInfoClaims = Annotated[object, Depends(services.user_info)]
     PublicKeys = Annotated[object, Depends(services.public_keys)]

@@ -16,7 +16,9 @@ from umapi.settings import get_settings
 if TYPE_CHECKING:
     from umapi.audit_log import AuditLogReader
     from umapi.auth.authenticator import Authenticator
+    from umapi.auth.browser_sessions import BrowserSessions
     from umapi.auth.login import LoginService
+    from umapi.auth.logout import LogoutService
     from umapi.auth.oauth import TokenService
     from umapi.auth.oidc import UserInfo
     from umapi.auth.ratelimit import RateLimiter
@@ -238,6 +240,28 @@ def login_service() -> LoginService:
         settings.table_name,
         role_catalog(),
         sealer(),
+        browser_sessions(),
+    )
+
+
+@cache
+def browser_sessions() -> BrowserSessions:
+    from umapi.auth.browser_sessions import BrowserSessions
+
+    return BrowserSessions(dynamodb_client(), get_settings().table_name)
+
+
+@cache
+def logout_service() -> LogoutService:
+    from umapi.auth.logout import LogoutService
+    from umapi.auth.tokens import verify_id_token_hint
+
+    keys = public_keys()
+    return LogoutService(
+        lambda hint, issuer: verify_id_token_hint(hint, keys, issuer),
+        client_repository(),
+        session_store(),
+        browser_sessions(),
     )
 
 

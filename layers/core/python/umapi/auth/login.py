@@ -5,6 +5,11 @@ redirect URI, the PKCE challenge, the scope and the user's session version.
 The sign-in form is bound to the browser that opened it: ``GET`` sets a random value in a
 ``SameSite=Lax`` cookie and puts a short-lived token in the form that MACs that value with the
 client and an expiry; ``POST`` accepts only a matching pair (no cross-site form posts).
+
+A password sign-in also starts a browser session (``umapi.auth.browser_sessions``): the next
+authorization request of the same organization from that browser gets its code without the
+form, unless it asks for a fresh sign-in (OpenID Connect's ``prompt=login`` or ``max_age``).
+``prompt=none`` never shows the form: no usable session is ``error=login_required``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from urllib.parse import urlencode
 from umapi import db
 from umapi.access.permissions import OIDC_SCOPES, SCOPES, format_scope, parse_scope
 from umapi.audit import Actor, AuditEntry, RequestMeta
+from umapi.auth.browser_sessions import SECRET_CHARS, SESSION_SECONDS, BrowserSession, BrowserSessions
 from umapi.auth.parameters import PARAMETER_LIMITS
 from umapi.auth.scopes import user_token_scope
 from umapi.auth.sessions import AuthorizationCode, SessionStore, new_family_id, new_secret_token
@@ -29,6 +35,7 @@ from umapi.roles.catalog import RoleCatalog
 from umapi.table_keys import login_failures_ip_pk, login_failures_pk
 from umapi.text import well_formed
 from umapi.time import utc_now_iso
+from umapi.users.entities import User
 from umapi.users.holdings import user_permissions
 from umapi.users.passwords import verify_password
 from umapi.users.sign_ins import SignInRecords
@@ -50,6 +57,8 @@ CLIENT_ID_CHARS = PARAMETER_LIMITS["client_id"]
 EMAIL_CHARS = 320
 PASSWORD_CHARS = 1024
 NONCE_CHARS = 512
+PROMPTS = frozenset({"none", "login", "consent", "select_account"})  # OIDC Core §3.1.2.1
+_MAX_AGE = re.compile(r"^[0-9]{1,10}$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -73,6 +82,12 @@ class AuthorizeRequest(NamedTuple):
     state: str | None
     code_challenge: str | None
     nonce: str | None = None  # OpenID Connect: echoed in the ID token
+    prompt: frozenset[str] = frozenset()  # OpenID Connect: "none" or "login" change the page
+    max_age: int | None = None  # OpenID Connect: seconds a sign-in may be old to be reused
+
+    @property
+    def wants_fresh_sign_in(self) -> bool:
+        return "login" in self.prompt or self.max_age == 0
 
     @property
     def api_scope(self) -> frozenset[str] | None:
@@ -95,6 +110,14 @@ class LoginRefusedError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class SignedIn(NamedTuple):
+    """Where the browser goes next, and the secret of the browser session a password sign-in
+    started (``None``: no new session)."""
+
+    location: str
+    session_secret: str | None = None
 
 
 class FormBinding(NamedTuple):
@@ -195,7 +218,9 @@ class LoginService:
         table: str,
         roles: RoleCatalog,
         sealer: Sealer,
+        browser: BrowserSessions,
     ) -> None:
+        self._browser = browser
         self._clients = clients
         self._users = users
         self._sessions = sessions
@@ -258,10 +283,84 @@ class LoginService:
                 raise RedirectError("invalid_scope", "scope goes beyond the scopes registered for this application.")
         if request.nonce is not None and not well_formed(request.nonce, NONCE_CHARS):
             raise RedirectError("invalid_request", f"nonce must be text of at most {NONCE_CHARS} characters.")
-        return request
+        return request._replace(prompt=_prompt(params.get("prompt")), max_age=_max_age(params.get("max_age")))
 
-    def login(self, request: AuthorizeRequest, email: str, password: str, meta: RequestMeta) -> str:
-        """The redirect URL carrying a new code (or an ``invalid_scope`` error), or ``LoginRefusedError``."""
+    # ------------------------------------------------------------------ the browser session
+    def resume(self, request: AuthorizeRequest, secret: str | None) -> str | None:
+        """Where the browser goes without the form: a code, when its session is usable for this
+        request; ``error=login_required`` when none is and the request says ``prompt=none``;
+        ``None``: show the form."""
+        resumed = None if request.wants_fresh_sign_in else self._usable_session(request, secret)
+        if resumed is None:
+            if "none" in request.prompt:
+                return request.redirect(error="login_required", error_description="The user must sign in.")
+            return None
+        session, user = resumed
+        allowed, wanted, refused = self._scope(request, user)
+        if refused:
+            return refused
+        code, grant = self._code(request, user, allowed, wanted, session.auth_time, session.amr)
+        db.transact(self._dynamodb, [(self._sessions.code_put(code, grant), None)])
+        return request.redirect(code=code)
+
+    def _usable_session(self, request: AuthorizeRequest, secret: str | None) -> tuple[BrowserSession, User] | None:
+        if not secret or not well_formed(secret, SECRET_CHARS):
+            return None
+        session = self._browser.get(secret, request.client.org_id)
+        if session is None:
+            return None
+        if request.max_age is not None and time.time() - session.auth_time > request.max_age:
+            return None
+        user = self._users.get(session.org_id, session.user_id)
+        if user is None or user.status != "active" or user.session_version != session.session_version:
+            return None  # the user's sessions ended since
+        return session, user
+
+    def end_session(self, secret: str | None) -> None:
+        if secret and well_formed(secret, SECRET_CHARS):
+            self._browser.end(secret)
+
+    def _scope(self, request: AuthorizeRequest, user: User) -> tuple[frozenset[str], frozenset[str] | None, str | None]:
+        """What the user may grant the client, what the request asks, and the ``invalid_scope``
+        redirect if it asks for more than the user holds."""
+        allowed = user_token_scope(user_permissions(user, self._roles, utc_now_iso()), request.client)
+        wanted = request.api_scope
+        if wanted is not None and not wanted <= allowed:
+            beyond = " ".join(sorted(wanted - allowed))
+            return (
+                allowed,
+                wanted,
+                request.redirect(error="invalid_scope", error_description=f"You do not hold: {beyond}."),
+            )
+        return allowed, wanted, None
+
+    def _code(
+        self,
+        request: AuthorizeRequest,
+        user: User,
+        allowed: frozenset[str],
+        wanted: frozenset[str] | None,
+        auth_time: int,
+        amr: tuple[str, ...],
+    ) -> tuple[str, AuthorizationCode]:
+        grant = AuthorizationCode(
+            client_id=request.client.id,
+            org_id=request.client.org_id,
+            user_id=user.id,
+            redirect_uri=request.redirect_uri,
+            code_challenge=request.code_challenge,
+            scope=format_scope((allowed if wanted is None else wanted) | request.oidc_scope),
+            family_id=new_family_id(),
+            session_version=user.session_version,
+            auth_time=auth_time,
+            amr=amr,
+            nonce=request.nonce,
+        )
+        return new_secret_token(), grant
+
+    def login(self, request: AuthorizeRequest, email: str, password: str, meta: RequestMeta) -> SignedIn:
+        """The redirect URL carrying a new code (or an ``invalid_scope`` error) and the new
+        browser session, or ``LoginRefusedError``."""
         org_id = request.client.org_id
         if not well_formed(email, EMAIL_CHARS) or not well_formed(password, PASSWORD_CHARS):
             # No account has such an email or password: refused before it reaches a key or a hash.
@@ -284,25 +383,15 @@ class LoginService:
         if user.status != "active":
             self._throttle.release(slots)
             raise LoginRefusedError("This account cannot sign in. Contact your administrator.", 403)
-        allowed = user_token_scope(user_permissions(user, self._roles, utc_now_iso()), request.client)
-        wanted = request.api_scope
-        if wanted is not None and not wanted <= allowed:
+        allowed, wanted, refused = self._scope(request, user)
+        if refused:
             self._throttle.release(slots)
-            beyond = " ".join(sorted(wanted - allowed))
-            return request.redirect(error="invalid_scope", error_description=f"You do not hold: {beyond}.")
-        code = new_secret_token()
-        grant = AuthorizationCode(
-            client_id=request.client.id,
-            org_id=org_id,
-            user_id=user.id,
-            redirect_uri=request.redirect_uri,
-            code_challenge=request.code_challenge,
-            scope=format_scope((allowed if wanted is None else wanted) | request.oidc_scope),
-            family_id=new_family_id(),
-            session_version=user.session_version,
-            auth_time=int(time.time()),
-            amr=("pwd",),
-            nonce=request.nonce,
+            return SignedIn(refused)
+        signed_in_at = int(time.time())
+        code, grant = self._code(request, user, allowed, wanted, signed_in_at, ("pwd",))
+        secret = new_secret_token()
+        browser = BrowserSession(
+            org_id, user.id, signed_in_at, ("pwd",), user.session_version, signed_in_at + SESSION_SECONDS
         )
         now = utc_now_iso()
         actor = Actor(type="user", id=user.id)
@@ -311,6 +400,27 @@ class LoginService:
             org_id, "user.login", {"user_id": user.id, "client_id": request.client.id, "at": now}, meta, user.id
         )
         changed = LoginRefusedError("This account changed while signing in. Try again.", 409)
-        extra = [(self._sessions.code_put(code, grant), None), *self._throttle.release_items(slots)]
+        extra = [
+            (self._sessions.code_put(code, grant), None),
+            (self._browser.put_item(secret, browser), None),
+            *self._throttle.release_items(slots),
+        ]
         self._users.record_login(user, now, audit, event, extra, changed)
-        return request.redirect(code=code)
+        return SignedIn(request.redirect(code=code), secret)
+
+
+def _prompt(value: str | None) -> frozenset[str]:
+    prompt = frozenset((value or "").split())
+    if not prompt <= PROMPTS:
+        raise RedirectError("invalid_request", "prompt must be none, login, consent or select_account.")
+    if "none" in prompt and len(prompt) > 1:
+        raise RedirectError("invalid_request", "prompt=none cannot be combined with other values.")
+    return prompt
+
+
+def _max_age(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not _MAX_AGE.match(value):
+        raise RedirectError("invalid_request", "max_age must be a whole number of seconds.")
+    return int(value)

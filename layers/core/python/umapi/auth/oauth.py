@@ -331,6 +331,7 @@ class TokenService:
                 amr=sign_in.amr,
                 claims=user_claims(user, granted),
                 access_token=answer["access_token"],
+                session_id=family_id,
                 nonce=sign_in.nonce,
             )
         return answer

@@ -48,5 +48,21 @@ def login_page(client_name: str, params: dict[str, str], error: str | None = Non
     )
 
 
+def logout_page(params: dict[str, str]) -> str:
+    """Asks before signing out: a link without the client's ID token could come from anywhere."""
+    hidden = "".join(
+        f"<input type=hidden name='{escape(name)}' value='{escape(value)}'>" for name, value in sorted(params.items())
+    )
+    return _page(
+        "Sign out",
+        f"<h1>Sign out?</h1><p>You will need to sign in again to the applications of this organization.</p>"
+        f"<form method=post action=logout>{hidden}<button type=submit>Sign out</button></form>",
+    )
+
+
+def signed_out_page() -> str:
+    return _page("Signed out", "<h1>You are signed out</h1><p>You can close this window.</p>")
+
+
 def error_page(message: str) -> str:
     return _page("Sign-in problem", f"<h1>This sign-in link is not valid</h1><p class=error>{escape(message)}</p>")

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
+from umapi.auth.logout import IdTokenHint
 from umapi.auth.signing import PublicKeyCache, SigningKey
 from umapi.digests import b64url
 from umapi.errors import InvalidTokenError
@@ -98,6 +99,7 @@ def issue_id_token(
     amr: tuple[str, ...],
     claims: Mapping[str, Any],
     access_token: str,
+    session_id: str,
     nonce: str | None = None,
 ) -> str:
     """An ID token (OIDC Core §2) for ``client_id``: who signed in, when and how, with the
@@ -113,11 +115,39 @@ def issue_id_token(
         "auth_time": auth_time,
         "amr": list(amr),
         "at_hash": at_hash(access_token),
+        "sid": session_id,  # the sign-in's refresh family: what RP-initiated logout ends
         **claims,
     }
     if nonce is not None:
         payload["nonce"] = nonce
     return jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
+
+
+def verify_id_token_hint(token: str, keys: PublicKeyCache, issuer: str) -> IdTokenHint:
+    """An ID token of ours, of any age, as RP-initiated logout's ``id_token_hint``: signature by
+    a key of ours, RS256, ``typ: JWT``, issuer; its user, client and session. ``InvalidTokenError``
+    otherwise."""
+    try:
+        header = jwt.get_unverified_header(token)
+        jwk = keys.get(str(header.get("kid", "")))
+        if header.get("alg") != ALGORITHM or header.get("typ") != "JWT" or jwk is None:
+            raise InvalidTokenError("Not an ID token of this server.")
+        claims = jwt.decode(
+            token,
+            RSAAlgorithm.from_jwk(jwk),  # type: ignore[arg-type]
+            algorithms=[ALGORITHM],
+            issuer=issuer,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"verify_aud": False, "verify_exp": False, "require": ["iss", "sub", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError("Not an ID token of this server.") from exc
+    audience, subject, sid = claims["aud"], claims["sub"], claims.get("sid")
+    if isinstance(audience, list) and len(audience) == 1:
+        audience = audience[0]
+    if not isinstance(audience, str) or not isinstance(subject, str):
+        raise InvalidTokenError("Not an ID token of this server.")
+    return IdTokenHint(subject, audience, sid if isinstance(sid, str) else None)
 
 
 def verify_access_token(token: str, keys: PublicKeyCache, *, issuer: str, audience: str) -> AccessTokenClaims:

@@ -11,7 +11,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
+from umapi.auth.browser_sessions import COOKIE_PREFIX, SESSION_SECONDS, cookie_name
 from umapi.auth.login import FORM_COOKIE, FORM_SECONDS, LoginService, RedirectError
 from umapi.auth.pages import SECURITY_HEADERS, login_page
 from umapi.clients.entities import Client
@@ -27,20 +29,55 @@ AUTHORIZE_PARAMS = (
     "code_challenge",
     "code_challenge_method",
     "nonce",
+    "prompt",
+    "max_age",
 )
 # What the sign-in form posts: the authorize parameters and the credentials.
 SIGN_IN_PARAMS = frozenset({*AUTHORIZE_PARAMS, "email", "password", "login_token"})
+# The end-session endpoint's parameters (OpenID Connect RP-Initiated Logout 1.0 §2).
+LOGOUT_PARAMS = frozenset({"id_token_hint", "client_id", "post_logout_redirect_uri", "state"})
 
 
-def html(status: int, page: str, cookie: str | None = None) -> Response[str]:
+def html(status: int, page: str, cookie: str | None = None, cookies: list[Cookie] | None = None) -> Response[str]:
     headers = dict(SECURITY_HEADERS)
     if cookie is not None:
         headers["Set-Cookie"] = cookie
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=headers)
+    return Response(
+        status_code=status, content_type="text/html; charset=utf-8", body=page, headers=headers, cookies=cookies
+    )
 
 
-def redirect(location: str) -> Response[str]:
-    return Response(status_code=302, body="", headers={"Location": location, "Cache-Control": "no-store"})
+def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str]:
+    return Response(
+        status_code=302, body="", headers={"Location": location, "Cache-Control": "no-store"}, cookies=cookies
+    )
+
+
+def session_cookie(event: Mapping[str, Any], org_id: str, secret: str) -> Cookie:
+    """The browser session's cookie: HttpOnly, ``SameSite=Lax`` (sent on the top-level
+    navigation from the client's site to the authorization endpoint, never on cross-site posts),
+    ``Secure`` on https. No ``Path``: the browser scopes it to the sign-in pages' directory."""
+    return Cookie(
+        cookie_name(org_id),
+        secret,
+        secure=_is_https(event),
+        http_only=True,
+        max_age=SESSION_SECONDS,
+        same_site=SameSite.LAX_MODE,
+    )
+
+
+def expired_cookie(event: Mapping[str, Any], name: str) -> Cookie:
+    return Cookie(name, "", secure=_is_https(event), http_only=True, max_age=0, same_site=SameSite.LAX_MODE)
+
+
+def session_secrets(event: Mapping[str, Any]) -> dict[str, str]:
+    """The browser session cookies the browser sent: cookie name → secret."""
+    return {name: value for name, value in _cookies(event).items() if name.startswith(COOKIE_PREFIX)}
+
+
+def _is_https(event: Mapping[str, Any]) -> bool:
+    return public_base_url(event).startswith("https:")
 
 
 def error_redirect(params: Mapping[str, str], problem: RedirectError) -> Response[str]:
@@ -62,16 +99,19 @@ def sign_in_form(
 ) -> Response[str]:
     """The sign-in page, bound to this browser by a fresh cookie and form token."""
     binding = login.bind_form(client.id)
-    secure = "; Secure" if public_base_url(event).startswith("https:") else ""
+    secure = "; Secure" if _is_https(event) else ""
     cookie = f"{FORM_COOKIE}={binding.cookie}; Max-Age={FORM_SECONDS}; HttpOnly; SameSite=Lax{secure}"
     return html(status, login_page(client.name, params | {"login_token": binding.token}, error, email), cookie)
 
 
 def form_cookie(event: Mapping[str, Any]) -> str | None:
     """The value of the sign-in form's cookie the browser sent back, if any."""
+    return _cookies(event).get(FORM_COOKIE)
+
+
+def _cookies(event: Mapping[str, Any]) -> dict[str, str]:
     try:
         jar = SimpleCookie(header(event, "cookie"))
     except CookieError:
-        return None
-    morsel = jar.get(FORM_COOKIE)
-    return morsel.value if morsel is not None else None
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}

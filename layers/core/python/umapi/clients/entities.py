@@ -18,6 +18,8 @@ class Client(NamedTuple):
     updated_at: str
     version: int = 1
     secret_hash: str | None = None  # never in repr (below) or audit entries
+    # Where RP-initiated logout may send the browser back to (OpenID Connect, docs/api.md §12).
+    post_logout_redirect_uris: list[str] = []  # noqa: RUF012 - a shared default, never changed: records are replaced
 
     def __repr__(self) -> str:
         return f"Client(id={self.id!r}, org_id={self.org_id!r}, name={self.name!r}, version={self.version!r})"
@@ -29,6 +31,7 @@ class Client(NamedTuple):
             "grant_types": self.grant_types,
             "scopes": self.scopes,
             "redirect_uris": self.redirect_uris,
+            "post_logout_redirect_uris": self.post_logout_redirect_uris,
             "public": self.public,
             "rate_limit_per_minute": self.rate_limit_per_minute,
         }

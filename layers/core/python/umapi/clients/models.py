@@ -99,6 +99,7 @@ class CreateClientRequest(_ClientRules):
     grant_types: GrantTypes = ["client_credentials"]  # noqa: RUF012 - pydantic copies defaults
     scopes: Scopes = []  # noqa: RUF012
     redirect_uris: RedirectUris = []  # noqa: RUF012
+    post_logout_redirect_uris: RedirectUris = []  # noqa: RUF012
     public: StrictBool = False
     rate_limit_per_minute: RateLimit | None = None
 
@@ -121,6 +122,7 @@ class UpdateClientRequest(ApiModel):
     grant_types: Omittable[GrantTypes] = None
     scopes: Omittable[Scopes] = None
     redirect_uris: Omittable[RedirectUris] = None
+    post_logout_redirect_uris: Omittable[RedirectUris] = None
     rate_limit_per_minute: RateLimit | None = None
 
 
@@ -131,6 +133,7 @@ class ClientResponse(ApiModel):
     grant_types: list[GrantType]
     scopes: list[str]
     redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
     public: bool
     rate_limit_per_minute: int | None
     created_at: str
@@ -145,6 +148,7 @@ class ClientResponse(ApiModel):
             grant_types=client.grant_types,  # type: ignore[arg-type]
             scopes=client.scopes,
             redirect_uris=client.redirect_uris,
+            post_logout_redirect_uris=client.post_logout_redirect_uris,
             public=client.public,
             rate_limit_per_minute=client.rate_limit_per_minute,
             created_at=client.created_at,

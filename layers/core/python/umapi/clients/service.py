@@ -42,6 +42,7 @@ class ClientService:
             grant_types=list(request.grant_types),
             scopes=list(request.scopes),
             redirect_uris=list(request.redirect_uris),
+            post_logout_redirect_uris=list(request.post_logout_redirect_uris),
             public=request.public,
             rate_limit_per_minute=request.rate_limit_per_minute,
             created_at=now,

@@ -35,6 +35,14 @@ class SignInRecords:
             ).get("Item")
         return user_from_item(item) if item else None
 
+    def get(self, org_id: str, user_id: str) -> User | None:
+        """The user, read consistently (a browser session's user, checked on every use)."""
+        with db.translate_errors():
+            item = self._dynamodb.get_item(
+                TableName=self._table, Key=user_key(org_id, user_id), ConsistentRead=True
+            ).get("Item")
+        return user_from_item(item) if item else None
+
     def record_login(
         self,
         user: User,
