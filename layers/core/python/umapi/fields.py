@@ -44,7 +44,7 @@ def _without_null(schema: dict[str, Any]) -> None:
 Omittable = Annotated[T | None, AfterValidator(_refuse_null), Field(json_schema_extra=_without_null)]
 
 # An http(s) URL as the API takes one (webhook subscriptions, job callbacks); where it may point
-# is checked apart (umapi.webhooks.urls).
+# is checked apart (umapi.safe_urls).
 Url = Annotated[
     str,
     StringConstraints(min_length=1, max_length=2000),

@@ -42,10 +42,10 @@ from umapi.jobs.models import (
 )
 from umapi.jobs.repository import JobRepository
 from umapi.pagination import CursorCodec, Page
+from umapi.safe_urls import UnsafeUrlError, check_subscription_url
 from umapi.sealing import Sealer
 from umapi.time import parse_rfc3339, utc_now_iso
 from umapi.webhooks.signing import new_secret
-from umapi.webhooks.urls import UnsafeUrlError, check_subscription_url
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -13,6 +13,7 @@ from umapi.errors import ConflictError, ErrorDetail, NotFoundError, ValidationEr
 from umapi.events import Event
 from umapi.ids import new_id
 from umapi.pagination import CursorCodec, Page
+from umapi.safe_urls import UnsafeUrlError, check_subscription_url
 from umapi.time import to_iso, utc_now_iso
 from umapi.webhooks.deliveries import DeliveryRepository
 from umapi.webhooks.entities import StoredEvent, Webhook
@@ -29,7 +30,6 @@ from umapi.webhooks.models import (
 from umapi.webhooks.queue import DeliveryMessage, DeliveryQueue
 from umapi.webhooks.signing import new_secret
 from umapi.webhooks.subscriptions import WebhookRepository
-from umapi.webhooks.urls import UnsafeUrlError, check_subscription_url
 
 MAX_WEBHOOKS_PER_ORG = 25
 ROTATION_OVERLAP = timedelta(hours=24)

@@ -1,4 +1,5 @@
-"""Webhook URLs that cannot be turned against our own network (SSRF, docs/api.md §7).
+"""Outgoing URLs that cannot be turned against our own network (SSRF, docs/api.md §7): webhook
+endpoints, job callbacks and organizations' identity providers (docs/api.md §12).
 
 A URL is accepted only if it is https (http only for the loopback hosts a local runtime
 allows), carries no credentials, and its host is not, and does not resolve to, an address that
@@ -29,7 +30,7 @@ BLOCKED_NAMES = ("localhost", ".localhost", ".internal", ".local", "metadata")
 
 
 class UnsafeUrlError(ValueError):
-    """The URL may not receive webhooks; the message says why."""
+    """The URL may not be called; the message says why."""
 
 
 class Target(NamedTuple):
@@ -60,7 +61,7 @@ def _literal(host: str) -> IPAddress | None:
 
 
 def forbidden(address: IPAddress) -> bool:
-    """True for every address a webhook may not reach."""
+    """True for every address an outgoing request may not reach."""
     if isinstance(address, ipaddress.IPv6Address):
         inner = (
             address.ipv4_mapped
