@@ -55,10 +55,13 @@ AUTHORIZE: dict[str, tuple[dict[str, Any], bool, str]] = {
 }
 # The end-session endpoint's parameters (OpenID Connect RP-Initiated Logout 1.0 §2).
 LOGOUT: dict[str, tuple[dict[str, Any], str]] = {
-    "id_token_hint": ({"type": "string"}, "the ID token the client received: ends that sign-in"),
-    "post_logout_redirect_uri": ({"type": "string"}, "one of the client's post_logout_redirect_uris"),
-    "state": ({"type": "string"}, "returned unchanged with the redirect"),
-    "client_id": ({"type": "string"}, "the client, when no id_token_hint is sent"),
+    "id_token_hint": ({"type": "string", "maxLength": 8192}, "the ID token the client received: ends that sign-in"),
+    "post_logout_redirect_uri": (
+        {"type": "string", "maxLength": 2048},
+        "one of the client's post_logout_redirect_uris",
+    ),
+    "state": ({"type": "string", "maxLength": 1024}, "returned unchanged with the redirect"),
+    "client_id": ({"type": "string", "maxLength": 64}, "the client, when no id_token_hint is sent"),
 }
 SIGN_IN_FORM = {
     "email": {"type": "string"},

@@ -1,4 +1,4 @@
-"""Organizations and API clients (docs/api.md §6)."""
+"""Organizations, API clients (docs/api.md §6) and SSO connections (docs/api.md §12)."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 
@@ -22,7 +22,8 @@ from umapi.idempotency import idempotent
 from umapi.observability import logger, metrics, tracer
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.pagination import DEFAULT_LIMIT, Page
-from umapi.routing import AuditLog, Clients, Cursor, Instant, Limit, Meta, Orgs
+from umapi.routing import AuditLog, Clients, Cursor, Instant, Limit, Meta, Orgs, SsoConnections
+from umapi.sso.models import CreateSsoConnectionRequest, SsoConnectionResponse, UpdateSsoConnectionRequest
 
 AuditPage = Page[AuditEntryResponse]
 app = create_app(authenticate=authenticate_event)
@@ -82,6 +83,63 @@ def list_clients(
     cursor: Cursor = None,
 ) -> Response[Page[ClientResponse]]:
     return json_response(clients.list_page(caller, limit, cursor))
+
+
+# ------------------------------------------------------------------------ SSO connections
+@app.post("/sso-connections", status_code=201, response_description="Created")
+@idempotent(app)
+@tracer.capture_method
+def create_sso_connection(
+    request: Annotated[CreateSsoConnectionRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("sso:write"))],
+    meta: Meta,
+    connections: SsoConnections,
+) -> Response[SsoConnectionResponse]:
+    connection = connections.create(caller, request, meta)
+    return created(app.current_event.raw_event, connection, f"/sso-connections/{connection.id}", NO_STORE)
+
+
+@app.get("/sso-connections")
+@tracer.capture_method
+def list_sso_connections(
+    caller: Annotated[Principal, Depends(requires("sso:read"))],
+    connections: SsoConnections,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Page[SsoConnectionResponse]]:
+    return json_response(connections.list_page(caller, limit, cursor))
+
+
+@app.get("/sso-connections/<connection_id>")
+@tracer.capture_method
+def get_sso_connection(
+    connection_id: str, caller: Annotated[Principal, Depends(requires("sso:read"))], connections: SsoConnections
+) -> Response[SsoConnectionResponse]:
+    return json_response(connections.get(caller, connection_id))
+
+
+@app.patch("/sso-connections/<connection_id>")
+@tracer.capture_method
+def update_sso_connection(
+    connection_id: str,
+    patch: Annotated[UpdateSsoConnectionRequest, Body()],
+    caller: Annotated[Principal, Depends(requires("sso:write"))],
+    meta: Meta,
+    connections: SsoConnections,
+) -> Response[SsoConnectionResponse]:
+    return json_response(connections.update(caller, connection_id, patch, meta))
+
+
+@app.delete("/sso-connections/<connection_id>", status_code=204, response_description="Deleted")
+@tracer.capture_method
+def delete_sso_connection(
+    connection_id: str,
+    caller: Annotated[Principal, Depends(requires("sso:write"))],
+    meta: Meta,
+    connections: SsoConnections,
+) -> Response[None]:
+    connections.delete(caller, connection_id, meta)
+    return Response(status_code=204, body=None)
 
 
 @app.get("/clients/<client_id>")

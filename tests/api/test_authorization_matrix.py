@@ -17,6 +17,7 @@ from typing import Any
 
 from tests.support.api import ApiResponse, InProcessApi
 from tests.support.flows import admin_token, new_client, new_org, token
+from tests.support.provider_documents import ProviderDocuments
 from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN
 from umapi.bootstrap import AdminCredentials
 from umapi.dependencies import PermissionDeclaration, declared_permissions
@@ -57,6 +58,7 @@ class World:
     org: str = ""
     other_org: str = ""
     tokens: dict[tuple[str, frozenset[str]], str] = field(default_factory=dict)
+    issuer: str = ""  # an identity provider's, for SSO connections
 
     def token(self, scopes: set[str], org: str | None = None) -> str:
         org = org or self.org
@@ -99,6 +101,22 @@ class World:
         body = {"url": "https://8.8.8.8/hook", "events": ["user.created"]}
         return str(self.created(self.api.post("/webhooks", token=self.manager, json_body=body))["id"])
 
+    def sso_connection(self) -> str:
+        created = self.api.post("/sso-connections", token=self.manager, json_body=self.sso_body())
+        return str(self.created(created)["id"])
+
+    def sso_body(self) -> dict[str, Any]:
+        """A connection whose default role needs only sso:write to grant (no escalation)."""
+        return {
+            "name": unique("sso "),
+            "type": "oidc",
+            "issuer": self.issuer,
+            "client_id": "matrix",
+            "client_secret": "matrix-secret",
+            "domains": [f"{unique('d')}.example"],
+            "default_role": self.role(["sso:write"]),
+        }
+
     def event(self) -> str:
         self.user()
         events = self.created(self.api.get("/webhooks/events", token=self.manager))["data"]
@@ -114,6 +132,7 @@ def sample(world: World, method: str, resource: str) -> tuple[str, Any]:
         "client_id": world.client,
         "webhook_id": world.webhook,
         "event_id": world.event,
+        "connection_id": world.sso_connection,
         "org_id": lambda: world.org,
         "permission": lambda: "users:read",
     }
@@ -148,6 +167,8 @@ def sample(world: World, method: str, resource: str) -> tuple[str, Any]:
         ("PATCH", "/webhooks/{webhook_id}"): lambda: {"description": "changed"},
         ("POST", "/orgs"): lambda: {"name": unique("Org ")},
         ("POST", "/clients"): lambda: {"name": unique("c"), "scopes": []},
+        ("POST", "/sso-connections"): world.sso_body,
+        ("PATCH", "/sso-connections/{connection_id}"): lambda: {"name": "Renamed"},
         ("PATCH", "/clients/{client_id}"): lambda: {"name": "renamed"},
     }
     make_body = bodies.get((method, resource))
@@ -170,8 +191,10 @@ def test_every_route_declares_its_permissions_or_is_public(api: InProcessApi) ->
     assert undeclared == PUBLIC
 
 
-def test_the_matrix_over_every_route(api: InProcessApi, platform: AdminCredentials) -> None:
-    world = World(api, platform)
+def test_the_matrix_over_every_route(
+    api: InProcessApi, platform: AdminCredentials, providers: ProviderDocuments
+) -> None:
+    world = World(api, platform, issuer=providers.good("matrix"))
     world.admin = admin_token(api, platform)
     world.org = new_org(api, world.admin, "Matrix")
     world.other_org = new_org(api, world.admin, "Elsewhere")

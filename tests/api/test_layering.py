@@ -4,7 +4,7 @@
                   idempotency, bootstrap
     auth          umapi.auth.*                                     uses every domain
     domains       users, roles, clients, orgs, webhooks, audit_log, one concern each
-                  jobs
+                  jobs, sso
     access        umapi.access.*                                   Principal, permissions, no escalation
     kernel        settings, errors, http, db, keys, ids, ...       knows no domain
 
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "python" / "umapi"
-DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log", "jobs"}
+DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log", "jobs", "sso"}
 COMPOSITION = {"services", "dependencies", "routing", "user_params", "idempotency", "bootstrap"}
 ORDER = {"kernel": 0, "access": 1, "domain": 2, "auth": 3, "composition": 4}
 

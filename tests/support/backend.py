@@ -66,6 +66,7 @@ def seed_platform(attributes: dict[str, dict[str, Any]], monkeypatch: pytest.Mon
     monkeypatch.setenv("JOBS_BUCKET", attributes["JobsBucket"]["Ref"])
     monkeypatch.setenv("JOB_QUEUE_URL", attributes["JobQueue"]["Ref"])
     monkeypatch.setenv("JOB_DLQ_URL", attributes["JobDLQ"]["Ref"])
+    monkeypatch.setenv("SSO_SECRET_PREFIX", "tests/sso")  # the template's ${AWS::StackName}/sso
     get_settings.cache_clear()
     services.reset()
     dynamodb = boto3.client("dynamodb", region_name=REGION)

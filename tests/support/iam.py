@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from devserver.template import Intrinsics, Template
+from devserver.template import ACCOUNT_ID, Intrinsics, Template
 
 # The function whose handler is running (set by ``acting_as``), and the calls it was refused.
 _function: ContextVar[str | None] = ContextVar("iam_function", default=None)
@@ -124,7 +124,9 @@ _S3_ACTIONS = {
 _SQS_ACTIONS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}
 
 
-def requests_of(service: str, operation: str, params: dict[str, Any], attributes: dict[str, Any]) -> list[Request]:
+def requests_of(
+    service: str, operation: str, params: dict[str, Any], attributes: dict[str, Any], region: str = "us-east-1"
+) -> list[Request]:
     """The IAM requests one API call makes."""
     if service == "dynamodb":
         if operation in ("TransactWriteItems", "TransactGetItems"):
@@ -147,7 +149,16 @@ def requests_of(service: str, operation: str, params: dict[str, Any], attributes
         action = _SQS_ACTIONS.get(operation, operation)
         return [Request(f"sqs:{action}", str(_by_ref(attributes, params["QueueUrl"])["Arn"]))]
     if service == "secretsmanager":
-        return [Request(f"secretsmanager:{operation}", str(_by_ref(attributes, params["SecretId"])["Ref"]))]
+        secret = str(params.get("SecretId") or params.get("Name"))
+        try:
+            return [Request(f"secretsmanager:{operation}", str(_by_ref(attributes, secret)["Ref"]))]
+        except KeyError:  # a secret the code names itself (an SSO connection's): its ARN, as IAM sees it
+            arn = (
+                secret
+                if secret.startswith("arn:")
+                else f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret}-AbCdEf"
+            )
+            return [Request(f"secretsmanager:{operation}", arn)]
     if service in ("ses", "email"):
         source = str(params.get("Source") or params.get("FromArn") or "")
         return [Request(f"ses:{operation}", "*", (("ses:FromAddress", source),))]
@@ -180,7 +191,7 @@ class Recorder:
         function_id = _function.get()
         if function_id is None or not self.attributes:
             return  # the test's own set-up, not a function
-        for request in requests_of(service, operation, params, self.attributes):
+        for request in requests_of(service, operation, params, self.attributes, self.region):
             allowed = [(s.index, *hit) for s in self.policies(function_id) if (hit := s.allows(request))]
             if not allowed:
                 self.refused.append(f"{function_id} may not {request.action} on {request.resource}")

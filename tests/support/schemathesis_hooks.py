@@ -15,8 +15,14 @@ every reason the server gives names such a value:
   what the client already is (client_credentials for a public client);
 - ``unsafe_url``: a webhook URL whose host is, or resolves to, a private, loopback, link-local
   or metadata address (where a name points is up to DNS);
+- ``invalid_provider``: an SSO connection's issuer that does not answer as an OpenID provider;
+- ``unclaimable_domain``: a well-formed domain that is a public suffix or a free-mail
+  provider's (lists the document cannot hold);
 - the sign-in page (``/oauth/authorize``) for a ``client_id`` that is not registered, or a
-  ``redirect_uri`` that is not one registered for it.
+  ``redirect_uri`` that is not one registered for it;
+- the end-session page (``/oauth/logout``) for an ``id_token_hint`` this server did not issue,
+  a ``client_id`` that is not registered, or a ``post_logout_redirect_uri`` that is not
+  registered for it.
 
 A 422 refuses a change for the state of what it changes (a suspended user, a last admin, a
 reused idempotency key), and a 410 a change of something archived (an archived user can no
@@ -34,10 +40,27 @@ import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 DATA_DEPENDENT = frozenset(
-    {"invalid_cursor", "unknown_role", "invalid_token", "not_in_future", "conflicts_with_client", "unsafe_url"}
+    {
+        "invalid_cursor",
+        "unknown_role",
+        "invalid_token",
+        "not_in_future",
+        "conflicts_with_client",
+        "unsafe_url",
+        "invalid_provider",
+        "unclaimable_domain",
+    }
 )
-SIGN_IN = "/oauth/authorize"
-SIGN_IN_REFUSALS = (b"this application is not registered", b"does not exactly match one registered")
+# The pages' own refusals of values that must exist on the server.
+PAGE_REFUSALS = {
+    "/oauth/authorize": (b"this application is not registered", b"does not exactly match one registered"),
+    "/oauth/logout": (
+        b"not an ID token of this server",
+        b"is not registered",
+        b"needs id_token_hint or client_id",
+        b"is not the client the ID token",
+    ),
+}
 
 
 def refuses_only_data(path: str, status: int, content_type: str, body: bytes) -> bool:
@@ -46,8 +69,8 @@ def refuses_only_data(path: str, status: int, content_type: str, body: bytes) ->
         return True
     if status != 400:
         return False
-    if path == SIGN_IN:
-        return content_type.startswith("text/html") and any(reason in body for reason in SIGN_IN_REFUSALS)
+    if path in PAGE_REFUSALS:
+        return content_type.startswith("text/html") and any(reason in body for reason in PAGE_REFUSALS[path])
     try:
         details = json.loads(body)["error"]["details"]
     except (ValueError, KeyError, TypeError):

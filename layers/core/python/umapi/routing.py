@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from umapi.jobs.service import JobService
     from umapi.orgs.service import OrgService
     from umapi.roles.service import RoleService
+    from umapi.sso.service import SsoService
     from umapi.users.assignments import AssignmentService
     from umapi.users.service import UserService
     from umapi.webhooks.service import WebhookService
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     UserInfoClaims = Annotated[UserInfo, Depends(services.user_info)]
     PublicKeys = Annotated[PublicKeyCache, Depends(services.public_keys)]
     Jobs = Annotated[JobService, Depends(services.job_service)]
+    SsoConnections = Annotated[SsoService, Depends(services.sso_service)]
 else:
     Users = Annotated[object, Depends(services.user_service)]
     Roles = Annotated[object, Depends(services.role_service)]
@@ -82,3 +84,4 @@ else:
     UserInfoClaims = Annotated[object, Depends(services.user_info)]
     PublicKeys = Annotated[object, Depends(services.public_keys)]
     Jobs = Annotated[object, Depends(services.job_service)]
+    SsoConnections = Annotated[object, Depends(services.sso_service)]

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from umapi.roles.repository import RoleRepository
     from umapi.roles.service import RoleService
     from umapi.sealing import Sealer
+    from umapi.sso.service import SsoService
     from umapi.users.assignments import AssignmentService
     from umapi.users.repository import UserRepository
     from umapi.users.service import UserService
@@ -262,6 +263,24 @@ def logout_service() -> LogoutService:
         client_repository(),
         session_store(),
         browser_sessions(),
+    )
+
+
+@cache
+def sso_service() -> SsoService:
+    from umapi.sso.provider import discover
+    from umapi.sso.repository import SsoRepository
+    from umapi.sso.secrets import ConnectionSecrets
+    from umapi.sso.service import SsoService
+
+    settings = get_settings()
+    loopback = settings.webhook_allow_loopback
+    return SsoService(
+        SsoRepository(dynamodb_client(), settings.table_name),
+        ConnectionSecrets(secretsmanager_client(), settings.sso_secret_prefix),
+        role_catalog(),
+        cursor_codec(),
+        lambda issuer: discover(issuer, allow_loopback=loopback),
     )
 
 

@@ -43,6 +43,8 @@ class Settings(BaseModel):
     jobs_bucket: str = Field(default="", validation_alias="JOBS_BUCKET")
     job_queue_url: str = Field(default="", validation_alias="JOB_QUEUE_URL")
     job_dlq_url: str = Field(default="", validation_alias="JOB_DLQ_URL")
+    # SSO connections' client secrets: <prefix>/<connection id> in Secrets Manager (docs/api.md §12).
+    sso_secret_prefix: str = Field(default="", validation_alias="SSO_SECRET_PREFIX")
     webhook_timeout_seconds: float = Field(default=30.0, validation_alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
 
     @field_validator("webhook_retry_delays", mode="before")

@@ -229,3 +229,13 @@ def job_errors_pk(org_id: str, job_id: str) -> str:
 
 def job_index_sk(index: int) -> str:
     return f"{index:07d}"
+
+
+def sso_connections_pk(org_id: str) -> str:
+    """Partition of an organization's SSO connections (sort key: the connection id)."""
+    return f"ORG#{org_id}#SSO"
+
+
+def sso_domain_pk(domain: str) -> str:
+    """A domain's claim by one SSO connection (global: a domain has one owner across organizations)."""
+    return f"SSODOMAIN#{domain}"

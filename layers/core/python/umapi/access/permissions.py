@@ -18,6 +18,8 @@ PERMISSIONS: Final = (
     "webhooks:read",
     "webhooks:write",
     "audit:read",
+    "sso:read",
+    "sso:write",
 )
 
 # Scopes a client may hold: every permission, and platform:admin for platform clients.
@@ -46,6 +48,8 @@ SCOPE_DESCRIPTIONS: Final[dict[str, str]] = {
     "webhooks:read": "read webhook subscriptions and events",
     "webhooks:write": "manage webhook subscriptions and deliveries",
     "audit:read": "read the audit log",
+    "sso:read": "read SSO connections",
+    "sso:write": "create, change and delete SSO connections",
     PLATFORM_ADMIN: "act in every organization (platform clients only)",
 }
 

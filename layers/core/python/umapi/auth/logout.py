@@ -93,7 +93,7 @@ class LogoutService:
             client_id = audience
         client = self._clients.get(client_id, consistent=True) if client_id else None
         if client_id and client is None:
-            raise LogoutError("This application is not registered (any more).")
+            raise LogoutError("This application is not registered (any more): client_id is not registered.")
         if redirect_uri is not None:
             if client is None:
                 raise LogoutError("post_logout_redirect_uri needs id_token_hint or client_id to check it against.")

@@ -1,0 +1,37 @@
+"""SSO connections: the domain entity, a plain record (no pydantic: cheap to import for sign-in)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class SsoConnection(NamedTuple):
+    id: str
+    org_id: str
+    name: str
+    type: str  # "oidc"
+    issuer: str
+    client_id: str  # ours at the identity provider; its secret is in Secrets Manager, never here
+    domains: tuple[str, ...]
+    jit_provisioning: bool
+    default_role: str  # a role id of the organization
+    enforce: bool  # users of these domains may not sign in with a password
+    # From the provider's discovery document, checked when the connection was made or its issuer changed.
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+    def audited_fields(self) -> dict[str, Any]:
+        """What audit entries show of a connection (never its client secret)."""
+        return {
+            "name": self.name,
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "domains": list(self.domains),
+            "jit_provisioning": self.jit_provisioning,
+            "default_role": self.default_role,
+            "enforce": self.enforce,
+        }
