@@ -33,7 +33,13 @@ OAUTH = {("post", "/auth/token"), ("post", "/auth/revoke"), ("post", "/auth/intr
 # Routes for a user's token granted an OpenID Connect scope rather than a permission.
 USER_SCOPES = {("get", "/userinfo"): ["openid"], ("post", "/userinfo"): ["openid"]}
 # The sign-in pages answer HTML (the form, or an error page) to a browser.
-HTML = {("get", "/oauth/authorize"), ("post", "/oauth/authorize"), ("get", "/oauth/logout"), ("post", "/oauth/logout")}
+HTML = {
+    ("get", "/oauth/authorize"),
+    ("post", "/oauth/authorize"),
+    ("get", "/oauth/logout"),
+    ("post", "/oauth/logout"),
+    ("get", "/oauth/callback"),
+}
 HTML_STATUSES = ("200", "400", "401", "403", "429")
 # The sign-in pages read their parameters themselves (a bad one is an error page or an error
 # redirect, RFC 6749 §4.1.2.1, not the JSON envelope), so the document lists them here.
@@ -65,7 +71,11 @@ LOGOUT: dict[str, tuple[dict[str, Any], str]] = {
 }
 SIGN_IN_FORM = {
     "email": {"type": "string"},
-    "password": {"type": "string", "format": "password"},
+    "password": {
+        "type": "string",
+        "format": "password",
+        "description": "the password step (leave out at the email step)",
+    },
     "login_token": {"type": "string", "description": "from the sign-in form (bound to its cookie)"},
 }
 # What each error code means, for the error statuses' descriptions; which codes each status
@@ -274,7 +284,9 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
             },
         )
     if (method, path) in HTML:
-        if path == "/oauth/logout":
+        if path == "/oauth/callback":
+            _callback_parameters(operation)
+        elif path == "/oauth/logout":
             _logout_parameters(method, operation)
         else:
             _authorize_parameters(method, operation)
@@ -303,12 +315,26 @@ def _authorize_parameters(method: str, operation: dict[str, Any]) -> None:
     form = {
         "type": "object",
         "properties": {**fields, **SIGN_IN_FORM},
-        "required": [*(name for name, (_, required, _) in AUTHORIZE.items() if required), *SIGN_IN_FORM],
+        # Without a password, the email step: the organization's identity provider, or the password step.
+        "required": [
+            *(name for name, (_, required, _) in AUTHORIZE.items() if required),
+            *(name for name in SIGN_IN_FORM if name != "password"),
+        ],
     }
     operation["requestBody"] = {
         "required": True,
         "content": {"application/x-www-form-urlencoded": {"schema": form}},
     }
+
+
+def _callback_parameters(operation: dict[str, Any]) -> None:
+    from umapi.auth.web import CALLBACK_PARAMS
+
+    operation["responses"]["302"] = {"description": "Signed in: to the client's redirect_uri with code and state"}
+    operation["parameters"] = [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 2048}}
+        for name in sorted(CALLBACK_PARAMS)
+    ]
 
 
 def _logout_parameters(method: str, operation: dict[str, Any]) -> None:

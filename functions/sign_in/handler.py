@@ -20,10 +20,13 @@ from umapi.auth.pages import error_page, logout_page, signed_out_page
 from umapi.auth.parameters import parse_parameters
 from umapi.auth.web import (
     AUTHORIZE_PARAMS,
+    CALLBACK_PARAMS,
     LOGOUT_PARAMS,
     SIGN_IN_PARAMS,
     error_redirect,
     expired_cookie,
+    federation_cookie,
+    federation_secret,
     form_cookie,
     html,
     redirect,
@@ -34,7 +37,8 @@ from umapi.auth.web import (
 from umapi.errors import OAuthError
 from umapi.http import create_app, issuer_for, request_meta
 from umapi.observability import logger, metrics, tracer
-from umapi.routing import Login, Logout
+from umapi.routing import Federated, Federation, Login, Logout
+from umapi.sso.federation import FederationError
 
 FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM,))
@@ -71,7 +75,7 @@ def get_authorize(login: Login) -> Response[str]:
     "/oauth/authorize", status_code=302, response_description="Signed in: redirect to redirect_uri with code and state"
 )
 @tracer.capture_method
-def post_authorize(login: Login) -> Response[str]:
+def post_authorize(login: Login, federation: Federation) -> Response[str]:
     event = app.current_event.raw_event
     try:
         form = parse_parameters(app.current_event.decoded_body, FORM, SIGN_IN_PARAMS)
@@ -87,15 +91,57 @@ def post_authorize(login: Login) -> Response[str]:
         # Not the form this browser was shown (a cross-site post, or an expired page): show a fresh one.
         message = "This sign-in form expired or was not opened in this browser. Please sign in again."
         return sign_in_form(event, login, client, params, 403, error=message, email=email)
+    if "password" not in form:  # the email step: the organization's identity provider, or the password
+        connection = federation.connection_for(client.org_id, email) if email else None
+        if connection is None:
+            return sign_in_form(event, login, client, params, email=email, password=bool(email))
+        departure = federation.depart(connection, params, email, f"{issuer_for(event)}/oauth/callback")
+        return redirect(departure.location, [federation_cookie(event, departure.browser_secret)])
     try:
         signed_in = login.login(
             request, email, form.get("password", ""), request_meta(event, app.context["request_id"])
         )
     except LoginRefusedError as failure:
-        return sign_in_form(event, login, client, params, failure.status, error=failure.message, email=email)
+        return sign_in_form(
+            event, login, client, params, failure.status, error=failure.message, email=email, password=True
+        )
     if signed_in.session_secret is None:
         return redirect(signed_in.location)
     return redirect(signed_in.location, [session_cookie(event, client.org_id, signed_in.session_secret)])
+
+
+@app.get("/oauth/callback")
+@tracer.capture_method
+def get_callback(login: Login, federation: Federation, federated: Federated) -> Response[str]:
+    """Back from an organization's identity provider (docs/api.md §12): the provider's answer is
+    checked, and the user it vouches for signs in to the client that asked, as §1 does. Any
+    refusal is a page (never a redirect with a code) and, once the connection is known, an
+    audit entry."""
+    event = app.current_event.raw_event
+    query = app.current_event.query_string_parameters or {}
+    params = {name: query[name] for name in CALLBACK_PARAMS if name in query}
+    meta = request_meta(event, app.context["request_id"])
+    forget = federation_cookie(event, None)
+    try:
+        vouched = federation.arrive(params, federation_secret(event), f"{issuer_for(event)}/oauth/callback")
+    except FederationError as problem:
+        if problem.connection is not None:
+            federated.record_failure(problem.connection, problem.message, meta)
+        return html(502 if "did not answer" in problem.message else 400, error_page(problem.message), cookies=[forget])
+    request = authorize_request(login, vouched.params)
+    if isinstance(request, Response):
+        return request
+    if request.client.org_id != vouched.connection.org_id:
+        return html(400, error_page("This sign-in belongs to another organization."), cookies=[forget])
+    try:
+        signed_in = federated.sign_in(request, vouched, meta)
+    except LoginRefusedError as failure:
+        federated.record_failure(vouched.connection, failure.message, meta)
+        return html(failure.status, error_page(failure.message), cookies=[forget])
+    cookies = [forget]
+    if signed_in.session_secret is not None:
+        cookies.append(session_cookie(event, request.client.org_id, signed_in.session_secret))
+    return redirect(signed_in.location, cookies)
 
 
 @app.get("/oauth/logout")

@@ -35,6 +35,7 @@ PUBLIC = {
     ("POST", "/auth/introspect"),
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/oauth/logout"),
+    ("GET", "/oauth/callback"),
     ("POST", "/oauth/logout"),
 }
 # Open to any authenticated caller, but they answer only a user's token granted a scope (not a

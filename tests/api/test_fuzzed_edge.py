@@ -23,7 +23,7 @@ from tests.support.events import api_event
 from tests.support.users import Tenant
 
 OAUTH_PATHS = {"/auth/token", "/auth/revoke", "/auth/introspect"}
-HTML_PATHS = {"/oauth/authorize", "/oauth/logout"}
+HTML_PATHS = {"/oauth/authorize", "/oauth/logout", "/oauth/callback"}
 KNOWN_STATUSES = {200, 201, 202, 204, 302, 304, 400, 401, 403, 404, 405, 409, 410, 412, 413, 415, 422, 429, 503}
 REQUEST_ID = re.compile(r"^req_[0-9A-HJKMNP-TV-Z]{26}$")
 

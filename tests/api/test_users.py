@@ -12,6 +12,7 @@ from tests.support.users import Tenant, verification_token
 from umapi.bootstrap import AdminCredentials
 
 USER_FIELDS = {
+    "sso_provider",  # docs/api.md §12: null until the user signs in through an SSO connection
     "id",
     "org_id",
     "email",
@@ -48,6 +49,7 @@ def test_create_returns_the_full_user_with_defaults(acme: Tenant) -> None:
     assert user["metadata"] == {}
     assert user["last_login"] is None
     assert user["version"] == 1
+    assert user["sso_provider"] is None
     assert response.header("Location").endswith(f"/users/{user['id']}")  # type: ignore[union-attr]
     assert response.header("ETag")
     assert "password" not in response.body

@@ -65,11 +65,14 @@ def provider_documents() -> Iterator[ProviderDocuments]:
             if answer is None:
                 answer = Answer(404, b"not found")
             time.sleep(answer.delay)
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
+            try:
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the API gave up waiting (the slow provider's case)
 
         def log_message(self, format: str, *args: Any) -> None:
             return

@@ -20,6 +20,8 @@ every reason the server gives names such a value:
   provider's (lists the document cannot hold);
 - the sign-in page (``/oauth/authorize``) for a ``client_id`` that is not registered, or a
   ``redirect_uri`` that is not one registered for it;
+- the callback from an identity provider (``/oauth/callback``) for a ``state`` no sign-in in
+  flight has, or from another browser;
 - the end-session page (``/oauth/logout``) for an ``id_token_hint`` this server did not issue,
   a ``client_id`` that is not registered, or a ``post_logout_redirect_uri`` that is not
   registered for it.
@@ -54,6 +56,7 @@ DATA_DEPENDENT = frozenset(
 # The pages' own refusals of values that must exist on the server.
 PAGE_REFUSALS = {
     "/oauth/authorize": (b"this application is not registered", b"does not exactly match one registered"),
+    "/oauth/callback": (b"expired or was already used", b"started in another browser"),
     "/oauth/logout": (
         b"not an ID token of this server",
         b"is not registered",

@@ -42,6 +42,7 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor o
 
 if TYPE_CHECKING:
     from umapi.audit_log import AuditLogReader
+    from umapi.auth.federated import FederatedSignIn
     from umapi.auth.login import LoginService
     from umapi.auth.logout import LogoutService
     from umapi.auth.oauth import TokenService
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from umapi.jobs.service import JobService
     from umapi.orgs.service import OrgService
     from umapi.roles.service import RoleService
+    from umapi.sso.federation import Federation as FederationService
     from umapi.sso.service import SsoService
     from umapi.users.assignments import AssignmentService
     from umapi.users.service import UserService
@@ -64,6 +66,8 @@ if TYPE_CHECKING:
     AuditLog = Annotated[AuditLogReader, Depends(services.audit_log_reader)]
     Webhooks = Annotated[WebhookService, Depends(services.webhook_service)]
     Login = Annotated[LoginService, Depends(services.login_service)]
+    Federated = Annotated[FederatedSignIn, Depends(services.federated_sign_in)]
+    Federation = Annotated[FederationService, Depends(services.federation)]
     Logout = Annotated[LogoutService, Depends(services.logout_service)]
     Tokens = Annotated[TokenService, Depends(services.token_service)]
     UserInfoClaims = Annotated[UserInfo, Depends(services.user_info)]
@@ -79,6 +83,8 @@ else:
     AuditLog = Annotated[object, Depends(services.audit_log_reader)]
     Webhooks = Annotated[object, Depends(services.webhook_service)]
     Login = Annotated[object, Depends(services.login_service)]
+    Federated = Annotated[object, Depends(services.federated_sign_in)]
+    Federation = Annotated[object, Depends(services.federation)]
     Logout = Annotated[object, Depends(services.logout_service)]
     Tokens = Annotated[object, Depends(services.token_service)]
     UserInfoClaims = Annotated[object, Depends(services.user_info)]

@@ -8,7 +8,7 @@ object (tests call it after changing the environment).
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from umapi.aws import dynamodb_client, s3_client, secretsmanager_client, ses_client, sqs_client
 from umapi.settings import get_settings
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from umapi.audit_log import AuditLogReader
     from umapi.auth.authenticator import Authenticator
     from umapi.auth.browser_sessions import BrowserSessions
+    from umapi.auth.federated import FederatedSignIn
     from umapi.auth.login import LoginService
     from umapi.auth.logout import LogoutService
     from umapi.auth.oauth import TokenService
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from umapi.roles.repository import RoleRepository
     from umapi.roles.service import RoleService
     from umapi.sealing import Sealer
+    from umapi.sso.entities import SsoConnection
+    from umapi.sso.federation import Federation
+    from umapi.sso.id_tokens import KeySets
     from umapi.sso.service import SsoService
     from umapi.users.assignments import AssignmentService
     from umapi.users.repository import UserRepository
@@ -242,6 +246,54 @@ def login_service() -> LoginService:
         role_catalog(),
         sealer(),
         browser_sessions(),
+        _enforced_connection,
+    )
+
+
+def _enforced_connection(org_id: str, email: str) -> str | None:
+    """The name of the SSO connection of ``org_id`` that forbids passwords for ``email``, if any."""
+    connection = federation().connection_for(org_id, email)
+    return connection.name if connection is not None and connection.enforce else None
+
+
+@cache
+def federation() -> Federation:
+    from umapi.sso.attempts import Attempts
+    from umapi.sso.federation import Federation
+    from umapi.sso.repository import SsoRepository
+    from umapi.sso.secrets import ConnectionSecrets
+
+    settings = get_settings()
+    loopback = settings.webhook_allow_loopback
+
+    def check_id_token(id_token: str, connection: SsoConnection, nonce: str) -> dict[str, Any]:
+        from umapi.sso.id_tokens import verify
+
+        return verify(id_token, connection, nonce, key_sets())
+
+    return Federation(
+        SsoRepository(dynamodb_client(), settings.table_name),
+        Attempts(dynamodb_client(), settings.table_name),
+        ConnectionSecrets(secretsmanager_client(), settings.sso_secret_prefix),
+        check_id_token,
+        loopback,
+    )
+
+
+@cache
+def key_sets() -> KeySets:
+    """Identity providers' public keys, cached for the container's life."""
+    from umapi.sso.id_tokens import KeySets
+
+    return KeySets(get_settings().webhook_allow_loopback)
+
+
+def federated_sign_in() -> FederatedSignIn:
+    from umapi.auth.federated import FederatedSignIn
+
+    settings = get_settings()
+    return FederatedSignIn(
+        login_service(), user_repository(), sign_in_records(), role_catalog(), dynamodb_client(), settings.table_name
     )
 
 

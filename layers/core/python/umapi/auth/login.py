@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlencode
 
@@ -219,8 +220,11 @@ class LoginService:
         roles: RoleCatalog,
         sealer: Sealer,
         browser: BrowserSessions,
+        enforced: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self._browser = browser
+        # The name of the SSO connection that forbids passwords for an email, if one does.
+        self._enforced = enforced
         self._clients = clients
         self._users = users
         self._sessions = sessions
@@ -342,6 +346,7 @@ class LoginService:
         wanted: frozenset[str] | None,
         auth_time: int,
         amr: tuple[str, ...],
+        idp: str | None = None,
     ) -> tuple[str, AuthorizationCode]:
         grant = AuthorizationCode(
             client_id=request.client.id,
@@ -355,6 +360,7 @@ class LoginService:
             auth_time=auth_time,
             amr=amr,
             nonce=request.nonce,
+            idp=idp,
         )
         return new_secret_token(), grant
 
@@ -366,6 +372,10 @@ class LoginService:
             # No account has such an email or password: refused before it reaches a key or a hash.
             raise LoginRefusedError("The email or password is not correct.", 401)
         email_key = email.strip().lower()
+        if self._enforced is not None and (connection := self._enforced(org_id, email_key)):
+            raise LoginRefusedError(
+                f"Your organization signs in through {connection}: sign in without a password.", 403
+            )
         buckets = self._throttle.keys(org_id, email_key, meta.ip)
         slots = [key for key, _ in buckets]
         self._throttle.reserve(buckets)
@@ -404,6 +414,47 @@ class LoginService:
             (self._sessions.code_put(code, grant), None),
             (self._browser.put_item(secret, browser), None),
             *self._throttle.release_items(slots),
+        ]
+        self._users.record_login(user, now, audit, event, extra, changed)
+        return SignedIn(request.redirect(code=code), secret)
+
+    def federated(
+        self,
+        request: AuthorizeRequest,
+        user: User,
+        amr: tuple[str, ...],
+        connection_id: str,
+        connection_name: str,
+        meta: RequestMeta,
+    ) -> SignedIn:
+        """``user``, vouched for by the SSO connection, signs in to the client of ``request``
+        as a password sign-in does (docs/api.md §12): the code, a browser session, ``last_login``,
+        and the ``user.login`` audit entry and event, which name the connection."""
+        allowed, wanted, refused = self._scope(request, user)
+        if refused:
+            return SignedIn(refused)
+        signed_in_at = int(time.time())
+        code, grant = self._code(request, user, allowed, wanted, signed_in_at, amr, connection_id)
+        secret = new_secret_token()
+        browser = BrowserSession(
+            user.org_id, user.id, signed_in_at, amr, user.session_version, signed_in_at + SESSION_SECONDS
+        )
+        now = utc_now_iso()
+        details = {"client_id": request.client.id, "sso_connection": connection_id}
+        audit = AuditEntry.new(
+            user.org_id, Actor(type="user", id=user.id), "user.login", "user", user.id, meta, details
+        )
+        event = Event.new(
+            user.org_id,
+            "user.login",
+            {"user_id": user.id, "client_id": request.client.id, "sso_connection": connection_id, "at": now},
+            meta,
+            user.id,
+        )
+        changed = LoginRefusedError("This account changed while signing in. Try again.", 409)
+        extra: list[db.Guarded] = [
+            (self._sessions.code_put(code, grant), None),
+            (self._browser.put_item(secret, browser), None),
         ]
         self._users.record_login(user, now, audit, event, extra, changed)
         return SignedIn(request.redirect(code=code), secret)

@@ -233,7 +233,7 @@ class TokenService:
         refresh = self._sessions.start_family(grant.family_id, grant, grant.scope, code)
         if refresh is None:
             raise OAuthError("invalid_grant", "The authorization code was already used.")
-        sign_in = SignIn(grant.auth_time, grant.amr, grant.nonce)
+        sign_in = SignIn(grant.auth_time, grant.amr, grant.nonce, grant.idp)
         return self._user_tokens(client, user, grant.scope, refresh, issuer, grant.family_id, sign_in)
 
     def _refresh(self, client: Client, params: Mapping[str, str], issuer: str, meta: RequestMeta) -> dict[str, Any]:
@@ -268,7 +268,7 @@ class TokenService:
             raise OAuthError("invalid_grant", "The refresh token was revoked.") from None
         # A refreshed ID token keeps the sign-in's time and methods; the nonce belonged to the
         # authentication request only (OIDC Core §12.2).
-        sign_in = SignIn(family.auth_time, family.amr)
+        sign_in = SignIn(family.auth_time, family.amr, idp=family.idp)
         return self._user_tokens(client, user, scope, new_token, issuer, record.family_id, sign_in)
 
     def _active_user(self, org_id: str, user_id: str, session_version: int) -> User:
@@ -319,6 +319,7 @@ class TokenService:
             refresh=refresh,
             session_version=user.session_version,
             session_id=family_id,
+            idp=sign_in.idp,
         )
         if OPENID in granted:
             answer["id_token"] = issue_id_token(
@@ -329,7 +330,7 @@ class TokenService:
                 ttl_seconds=self._ttl,
                 auth_time=sign_in.auth_time,
                 amr=sign_in.amr,
-                claims=user_claims(user, granted),
+                claims=user_claims(user, granted) | ({"idp": sign_in.idp} if sign_in.idp else {}),
                 access_token=answer["access_token"],
                 session_id=family_id,
                 nonce=sign_in.nonce,
@@ -347,6 +348,7 @@ class TokenService:
         refresh: str | None = None,
         session_version: int | None = None,
         session_id: str | None = None,
+        idp: str | None = None,
     ) -> dict[str, Any]:
         """RFC 6749 §5.1: a signed access token, and the refresh token when there is one."""
         token, _ = issue_access_token(
@@ -360,6 +362,7 @@ class TokenService:
             ttl_seconds=self._ttl,
             session_version=session_version,
             session_id=session_id,
+            idp=idp,
         )
         answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": self._ttl}
         if refresh is not None:

@@ -36,6 +36,7 @@ class SignIn(NamedTuple):
     auth_time: int
     amr: tuple[str, ...]
     nonce: str | None = None
+    idp: str | None = None  # the SSO connection, for a federated sign-in
 
 
 def user_claims(user: User, scopes: frozenset[str]) -> dict[str, Any]:

@@ -30,21 +30,31 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def login_page(client_name: str, params: dict[str, str], error: str | None = None, email: str = "") -> str:
+def login_page(
+    client_name: str, params: dict[str, str], error: str | None = None, email: str = "", *, password: bool = False
+) -> str:
+    """Email first (docs/api.md §12): the email alone, which may lead to the organization's own
+    identity provider; then, for everyone else, the password (``password``)."""
     hidden = "".join(
         f"<input type=hidden name='{escape(name)}' value='{escape(value)}'>" for name, value in sorted(params.items())
     )
     notice = f"<p class=error role=alert>{escape(error)}</p>" if error else ""
-    # The field to type in first: the password when the email is filled in again after a refusal.
-    email_focus, password_focus = (" autofocus", "") if not email else ("", " autofocus")
-    return _page(
-        "Sign in",
-        f"<h1>Sign in to {escape(client_name)}</h1>{notice}"
-        f"<form method=post action=authorize>{hidden}"
+    # The field to type in first: the password when the email is known already.
+    email_focus = "" if password else " autofocus"
+    fields = (
         f"<label for=email>Email</label><input id=email name=email type=email required autocomplete=username "
         f"value='{escape(email)}'{email_focus}>"
-        f"<label for=password>Password</label><input id=password name=password type=password required "
-        f"autocomplete=current-password{password_focus}><button type=submit>Sign in</button></form>",
+    )
+    if password:
+        fields += (
+            "<label for=password>Password</label><input id=password name=password type=password required "
+            "autocomplete=current-password autofocus><button type=submit>Sign in</button>"
+        )
+    else:
+        fields += "<button type=submit>Continue</button>"
+    return _page(
+        "Sign in",
+        f"<h1>Sign in to {escape(client_name)}</h1>{notice}<form method=post action=authorize>{hidden}{fields}</form>",
     )
 
 

@@ -55,6 +55,7 @@ class AuthorizationCode(NamedTuple):
     auth_time: int = 0
     amr: tuple[str, ...] = ()
     nonce: str | None = None
+    idp: str | None = None  # the SSO connection the user signed in through (docs/api.md §12)
 
 
 class RefreshRecord(NamedTuple):
@@ -81,6 +82,7 @@ class Family(NamedTuple):
     session_version: int = 0
     auth_time: int = 0  # when the sign-in that started the family happened (ID tokens)
     amr: tuple[str, ...] = ()  # and how
+    idp: str | None = None  # and through which SSO connection
 
 
 class ReuseError(Exception):
@@ -115,6 +117,7 @@ class SessionStore:
             "auth_time": grant.auth_time,
             "amr": " ".join(grant.amr),
             "nonce": grant.nonce,
+            "idp": grant.idp,
             "used": False,
             "expires_epoch": now + CODE_SECONDS,
             "ttl": now + CODE_SECONDS + 3600,
@@ -156,6 +159,7 @@ class SessionStore:
             int(v.get("auth_time", 0)),
             tuple(str(v.get("amr") or "").split()),
             v.get("nonce"),
+            v.get("idp"),
         )
 
     # ------------------------------------------------------------------ families and refresh tokens
@@ -202,6 +206,7 @@ class SessionStore:
                     "session_version": grant.session_version,
                     "auth_time": grant.auth_time,
                     "amr": " ".join(grant.amr),
+                    "idp": grant.idp,
                     "ttl": now + REFRESH_SECONDS + 3600,
                 }
             ),
@@ -269,6 +274,7 @@ class SessionStore:
             int(v.get("session_version", 0)),
             int(v.get("auth_time", v["created_epoch"])),
             tuple(str(v.get("amr") or "").split()),
+            v.get("idp"),
         )
 
     def rotate(self, record: RefreshRecord, *, grace: bool = False) -> str:

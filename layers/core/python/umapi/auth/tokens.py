@@ -49,6 +49,7 @@ def issue_access_token(
     ttl_seconds: int,
     session_version: int | None = None,
     session_id: str | None = None,
+    idp: str | None = None,
 ) -> tuple[str, AccessTokenClaims]:
     now = int(time.time())
     claims = AccessTokenClaims(
@@ -79,6 +80,8 @@ def issue_access_token(
         payload["session_version"] = session_version
     if session_id is not None:
         payload["sid"] = session_id
+    if idp is not None:
+        payload["idp"] = idp  # the SSO connection the user signed in through
     token = jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE})
     return token, claims
 
@@ -113,7 +116,7 @@ def issue_id_token(
         "exp": now + ttl_seconds,
         "iat": now,
         "auth_time": auth_time,
-        "amr": list(amr),
+        **({"amr": list(amr)} if amr else {}),
         "at_hash": at_hash(access_token),
         "sid": session_id,  # the sign-in's refresh family: what RP-initiated logout ends
         **claims,

@@ -34,6 +34,8 @@ AUTHORIZE_PARAMS = (
 )
 # What the sign-in form posts: the authorize parameters and the credentials.
 SIGN_IN_PARAMS = frozenset({*AUTHORIZE_PARAMS, "email", "password", "login_token"})
+# What an identity provider sends back to /oauth/callback (RFC 6749 §4.1.2, RFC 9207 ``iss``).
+CALLBACK_PARAMS = frozenset({"code", "state", "error", "error_description", "iss"})
 # The end-session endpoint's parameters (OpenID Connect RP-Initiated Logout 1.0 §2).
 LOGOUT_PARAMS = frozenset({"id_token_hint", "client_id", "post_logout_redirect_uri", "state"})
 
@@ -96,12 +98,35 @@ def sign_in_form(
     *,
     error: str | None = None,
     email: str = "",
+    password: bool = False,
 ) -> Response[str]:
-    """The sign-in page, bound to this browser by a fresh cookie and form token."""
+    """The sign-in page (the email step, or with ``password`` the password step), bound to this
+    browser by a fresh cookie and form token."""
     binding = login.bind_form(client.id)
     secure = "; Secure" if _is_https(event) else ""
     cookie = f"{FORM_COOKIE}={binding.cookie}; Max-Age={FORM_SECONDS}; HttpOnly; SameSite=Lax{secure}"
-    return html(status, login_page(client.name, params | {"login_token": binding.token}, error, email), cookie)
+    page = login_page(client.name, params | {"login_token": binding.token}, error, email, password=password)
+    return html(status, page, cookie)
+
+
+FEDERATION_COOKIE = "umapi_federation"
+
+
+def federation_cookie(event: Mapping[str, Any], secret: str | None) -> Cookie:
+    """Binds the way back from the identity provider to this browser (10 minutes); ``None``
+    expires it."""
+    return Cookie(
+        FEDERATION_COOKIE,
+        secret or "",
+        secure=_is_https(event),
+        http_only=True,
+        max_age=600 if secret else 0,
+        same_site=SameSite.LAX_MODE,
+    )
+
+
+def federation_secret(event: Mapping[str, Any]) -> str | None:
+    return _cookies(event).get(FEDERATION_COOKIE)
 
 
 def form_cookie(event: Mapping[str, Any]) -> str | None:

@@ -38,6 +38,7 @@ class User(NamedTuple):
     # Moves on whenever the user's sessions end (password change, suspension, archive); tokens and
     # refresh families carry the version they were issued at and stop working once it moves.
     session_version: int = 0
+    sso_provider: str | None = None  # the SSO connection's name once the user signed in through it
 
     def __repr__(self) -> str:
         return f"User(id={self.id!r}, org_id={self.org_id!r}, status={self.status!r}, version={self.version!r})"

@@ -89,6 +89,7 @@ def user_item(user: User) -> dict[str, Any]:
         "version": user.version,
         "password_hash": user.password_hash,
         "session_version": user.session_version,
+        "sso_provider": user.sso_provider,
     }
     for index, start in SORT_INDEXES.values():
         values[f"{index}PK"] = partition
@@ -121,4 +122,5 @@ def user_from_item(item: dict[str, Any]) -> User:
         version=int(v.get("version", 1)),
         password_hash=v.get("password_hash"),
         session_version=int(v.get("session_version", 0)),
+        sso_provider=v.get("sso_provider"),
     )

@@ -175,6 +175,7 @@ class UserResponse(ApiModel):
     last_login: str | None
     archived_at: str | None
     version: int
+    sso_provider: str | None = None  # the SSO connection the user signs in through (docs/api.md §12)
 
     @classmethod
     def of(cls, user: User, roles: list[UserRoleResponse]) -> UserResponse:
@@ -197,6 +198,7 @@ class UserResponse(ApiModel):
             last_login=user.last_login,
             archived_at=user.archived_at,
             version=user.version,
+            sso_provider=user.sso_provider,
         )
 
 
