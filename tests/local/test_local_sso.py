@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from devserver.runtime import LocalRuntime
-from tests.support.http import admin_headers, new_client, new_org
+from tests.support.http import admin_headers, client_token, new_client, new_org
 
 pytestmark = pytest.mark.e2e
 IDP = Path(__file__).resolve().parents[1] / "idp"
@@ -37,6 +37,8 @@ ACCOUNTS = {
     f"bob@{DOMAIN}": {"email_verified": False, "name": "Bob"},
     f"carol@{DOMAIN}": {"email_verified": True, "name": "Carol"},
     "eve@elsewhere.example": {"email_verified": True, "name": "Eve"},
+    "boss@victims.example": {"email_verified": True, "name": "Boss"},
+    "staff@victims.example": {"email_verified": True, "name": "Staff"},
 }
 
 
@@ -317,3 +319,60 @@ def test_the_way_back_is_single_use_and_bound_to_the_browser(
     stray = requests.get(f"{local_api.url}/oauth/callback", params={"state": "made-up", "code": "x"}, timeout=30)
     assert stray.status_code == 400
     assert "expired or was already used" in stray.text
+
+
+def test_a_connection_never_links_an_account_above_its_administrator(
+    local_api: LocalRuntime, provider: Provider
+) -> None:
+    """Someone who may set up SSO (sso:write) but holds less than an admin cannot take over the
+    admin's account by pointing a connection at a provider they control."""
+    headers = admin_headers(local_api)
+    org_id = new_org(local_api, headers, "Victims")
+    app = new_client(
+        local_api,
+        headers,
+        org_id,
+        name="app",
+        public=True,
+        grant_types=["authorization_code"],
+        redirect_uris=[REDIRECT],
+        scopes=["users:read"],
+    )
+    for name, role in (("boss", "admin"), ("staff", "member")):
+        made = requests.post(
+            f"{local_api.url}/users",
+            params={"org_id": org_id},
+            json={"email": f"{name}@victims.example", "name": name, "role": role},
+            headers=headers,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        requests.post(
+            f"{local_api.url}/users/{made.json()['id']}/activate",
+            params={"org_id": org_id},
+            headers=headers,
+            timeout=30,
+        )
+    lesser = new_client(
+        local_api, headers, org_id, name="sso admin", scopes=["sso:read", "sso:write", "users:read", "roles:read"]
+    )
+    lesser_token = client_token(local_api.url, lesser["id"], lesser["client_secret"])
+    connection = requests.post(
+        f"{local_api.url}/sso-connections",
+        json={
+            "name": "Their IdP",
+            "type": "oidc",
+            "issuer": provider.issuer,
+            "client_id": "umapi-sso",
+            "client_secret": "idp-secret-for-umapi",
+            "domains": ["victims.example"],
+        },
+        headers={"Authorization": f"Bearer {lesser_token}"},
+        timeout=30,
+    )
+    assert connection.status_code == 201, connection.text
+    org = {"id": org_id, "client_id": app["id"], "headers": headers}
+    refused = federate(local_api, org, "boss@victims.example")
+    assert refused.status_code == 403
+    assert "beyond those of the administrator" in refused.text
+    assert code_of(federate(local_api, org, "staff@victims.example"))  # a member's account links

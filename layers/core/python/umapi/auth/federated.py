@@ -32,7 +32,7 @@ from umapi.sso.entities import SsoConnection
 from umapi.sso.federation import Vouched
 from umapi.time import utc_now_iso
 from umapi.users.entities import RoleAssignment, User
-from umapi.users.holdings import active_roles
+from umapi.users.holdings import active_roles, user_permissions
 from umapi.users.models import UserResponse, UserRoleResponse
 from umapi.users.repository import UserRepository
 from umapi.users.sign_ins import SignInRecords
@@ -115,6 +115,13 @@ class FederatedSignIn:
             raise LoginRefusedError(
                 "An account with this email exists, and the identity provider did not verify the email: "
                 "it cannot be linked.",
+                403,
+            )
+        ceiling = vouched.connection.ceiling
+        if ceiling is not None and not frozenset(user_permissions(user, self._catalog, utc_now_iso())) <= set(ceiling):
+            raise LoginRefusedError(
+                "This account holds permissions beyond those of the administrator who set up this single sign-on: "
+                "it cannot be linked through it. Ask an administrator who holds them to save the connection again.",
                 403,
             )
         linked = user._replace(sso_provider=vouched.connection.name, version=user.version + 1, updated_at=utc_now_iso())

@@ -23,6 +23,9 @@ class SsoConnection(NamedTuple):
     created_at: str
     updated_at: str
     version: int = 1
+    # What the administrator who last set the connection up held (None: everything). An existing
+    # account is linked by email only if it holds no more (no escalation, docs/api.md §12).
+    ceiling: tuple[str, ...] | None = None
 
     def audited_fields(self) -> dict[str, Any]:
         """What audit entries show of a connection (never its client secret)."""

@@ -42,15 +42,17 @@ def claim_key(domain: str) -> dict[str, Any]:
 def _to_item(connection: SsoConnection) -> dict[str, Any]:
     values = connection._asdict()
     values["domains"] = list(connection.domains)
+    values["ceiling"] = None if connection.ceiling is None else list(connection.ceiling)
     return {**connection_key(connection.org_id, connection.id), **db.serialize({"entity": "sso_connection", **values})}
 
 
 def connection_from_item(item: dict[str, Any]) -> SsoConnection:
     values = db.deserialize(item)
     return SsoConnection(
-        **{name: values[name] for name in SsoConnection._fields if name not in ("domains", "version")},
+        **{name: values[name] for name in SsoConnection._fields if name not in ("domains", "version", "ceiling")},
         domains=tuple(values.get("domains", [])),
         version=int(values.get("version", 1)),
+        ceiling=tuple(values["ceiling"]) if values.get("ceiling") is not None else None,
     )
 
 

@@ -4,7 +4,9 @@ whose people sign in through it, and what happens to people it vouches for.
 No escalation (docs/api.md §2): a connection's ``default_role`` is what anyone the provider
 vouches for becomes, so making or changing a connection needs every permission of that role
 (``require_each``), and changing or deleting one needs every permission of its current default
-role (``require_over``): nobody routes strangers into a role above their own.
+role (``require_over``): nobody routes strangers into a role above their own. And a provider
+may vouch for an existing account's email: the connection keeps what its administrator held
+(``ceiling``), and an account that holds more is never linked through it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ from umapi.sso.secrets import ConnectionSecrets
 from umapi.time import utc_now_iso
 
 Discover = Callable[[str], ProviderEndpoints]
+
+
+def _ceiling(principal: Principal) -> tuple[str, ...] | None:
+    """What the caller holds, as the most an account linked through the connection may hold."""
+    return None if principal.holds_everything else tuple(sorted(principal.permissions))
 
 
 class SsoService:
@@ -67,6 +74,7 @@ class SsoService:
             jwks_uri=endpoints.jwks_uri,
             created_at=now,
             updated_at=now,
+            ceiling=_ceiling(principal),
         )
         audit = self._audit(principal, meta, "sso_connection.created", connection, {}, connection.audited_fields())
         # The secret first: a connection is never stored without one. If the connection then
@@ -107,7 +115,9 @@ class SsoService:
             changes["domains"] = tuple(changes["domains"])
         if "issuer" in changes and changes["issuer"] != current.issuer:
             changes |= self._provider(changes["issuer"])._asdict()
-        updated = current._replace(**changes, updated_at=utc_now_iso(), version=current.version + 1)
+        updated = current._replace(
+            **changes, updated_at=utc_now_iso(), version=current.version + 1, ceiling=_ceiling(principal)
+        )
         audited = current.audited_fields(), updated.audited_fields()
         audit = self._audit(principal, meta, "sso_connection.updated", updated, *audited, secret=secret is not None)
         self._repository.replace(current, updated, audit)
