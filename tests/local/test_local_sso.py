@@ -6,16 +6,10 @@ endpoint the ways a broken or hostile provider would (tests/idp/server.mjs)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -25,9 +19,9 @@ import requests
 
 from devserver.runtime import LocalRuntime
 from tests.support.http import admin_headers, client_token, new_client, new_org
+from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, oidc_provider
 
 pytestmark = pytest.mark.e2e
-IDP = Path(__file__).resolve().parents[1] / "idp"
 REDIRECT = "http://127.0.0.1:8765/callback"
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -37,54 +31,16 @@ ACCOUNTS = {
     f"bob@{DOMAIN}": {"email_verified": False, "name": "Bob"},
     f"carol@{DOMAIN}": {"email_verified": True, "name": "Carol"},
     "eve@elsewhere.example": {"email_verified": True, "name": "Eve"},
+    f"dan@{DOMAIN}": {"email_verified": True, "name": "Dan"},
     "boss@victims.example": {"email_verified": True, "name": "Boss"},
     "staff@victims.example": {"email_verified": True, "name": "Staff"},
 }
 
 
-class Provider:
-    def __init__(self, issuer: str) -> None:
-        self.issuer = issuer
-
-    def mode(self, value: str) -> None:
-        assert requests.post(f"{self.issuer}/__test/mode", data=value, timeout=10).status_code == 204
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def provider(local_api: LocalRuntime) -> Iterator[Provider]:
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        pytest.fail("Node.js and npm are needed for the SSO tests (the OpenID provider is node's oidc-provider)")
-    if not (IDP / "node_modules" / "oidc-provider").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=IDP, check=True, capture_output=True)  # noqa: S603
-    port = free_port()
-    client = {
-        "client_id": "umapi-sso",
-        "client_secret": "idp-secret-for-umapi",
-        "redirect_uris": [f"{local_api.url}/oauth/callback"],
-        "token_endpoint_auth_method": "client_secret_basic",
-    }
-    environment = {**os.environ, "PORT": str(port), "CLIENTS": json.dumps([client]), "ACCOUNTS": json.dumps(ACCOUNTS)}
-    process = subprocess.Popen(  # noqa: S603 - our script
-        [node, "server.mjs"], cwd=IDP, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("listening "):
-            break
-        if process.poll() is not None:
-            pytest.fail(f"the OpenID provider did not start: {process.stdout.read()}")
-    yield Provider(f"http://127.0.0.1:{port}")
-    process.terminate()
-    process.wait(timeout=10)
+    with oidc_provider(f"{local_api.url}/oauth/callback", ACCOUNTS) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +66,8 @@ def org(local_api: LocalRuntime, provider: Provider) -> dict[str, Any]:
             "name": "Acme IdP",
             "type": "oidc",
             "issuer": provider.issuer,
-            "client_id": "umapi-sso",
-            "client_secret": "idp-secret-for-umapi",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
             "domains": [DOMAIN],
         },
         headers=headers,
@@ -363,8 +319,8 @@ def test_a_connection_never_links_an_account_above_its_administrator(
             "name": "Their IdP",
             "type": "oidc",
             "issuer": provider.issuer,
-            "client_id": "umapi-sso",
-            "client_secret": "idp-secret-for-umapi",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
             "domains": ["victims.example"],
         },
         headers={"Authorization": f"Bearer {lesser_token}"},
@@ -376,3 +332,25 @@ def test_a_connection_never_links_an_account_above_its_administrator(
     assert refused.status_code == 403
     assert "beyond those of the administrator" in refused.text
     assert code_of(federate(local_api, org, "staff@victims.example"))  # a member's account links
+
+
+def test_a_jit_admin_goes_through_the_users_own_path(
+    local_api: LocalRuntime, provider: Provider, org: dict[str, Any]
+) -> None:
+    """The default role is assigned as any role is: the new admin is in the admin listing."""
+    path = f"{local_api.url}/sso-connections/{org['connection']['id']}"
+    patched = requests.patch(
+        path, params={"org_id": org["id"]}, json={"default_role": "admin"}, headers=org["headers"], timeout=30
+    )
+    assert patched.status_code == 200, patched.text
+    try:
+        tokens = tokens_for(local_api, org, code_of(federate(local_api, org, f"dan@{DOMAIN}")))
+    finally:
+        requests.patch(
+            path, params={"org_id": org["id"]}, json={"default_role": "member"}, headers=org["headers"], timeout=30
+        )
+    dan = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sub"]
+    admins = requests.get(
+        f"{local_api.url}/users", params={"org_id": org["id"], "role": "admin"}, headers=org["headers"], timeout=30
+    ).json()["data"]
+    assert dan in [user["id"] for user in admins]
