@@ -388,6 +388,67 @@ def _warm_endpoints(requests: int) -> dict[str, Any]:
     return results
 
 
+# --------------------------------------------------------------------------- SSO sign-in
+SSO_SIGN_INS = 10
+SSO_CALLBACK_BUDGET = 12  # DynamoDB calls of one /oauth/callback, at most
+
+
+def sso_sign_in(sign_ins: int = SSO_SIGN_INS) -> dict[str, Any]:
+    """Federated sign-ins in-process against a real OpenID provider (node's oidc-provider): the
+    DynamoDB calls of each ``/oauth/callback`` (the first provisions the user, the others find
+    the link) and how often the provider's key set was read across all of them (one per
+    container and key set is the target)."""
+    from moto import mock_aws
+
+    with mock_aws():
+        return _sso_sign_in(sign_ins)
+
+
+def _sso_sign_in(sign_ins: int) -> dict[str, Any]:
+    from tests.support.login import login_world
+    from tests.support.oidc_provider import (
+        CLIENT_ID,
+        CLIENT_SECRET,
+        IN_PROCESS_CALLBACK,
+        back_from_the_provider,
+        oidc_provider,
+    )
+    from umapi import services
+    from umapi.settings import get_settings
+
+    api, platform, _, patch = _world("SSO")
+    patch.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")
+    get_settings.cache_clear()
+    services.reset()
+    world = login_world(api, platform)
+    accounts = {"bench@bench-sso.example": {"email_verified": True, "name": "Bench"}}
+    calls: list[int] = []
+    with oidc_provider(IN_PROCESS_CALLBACK, accounts) as provider:
+        body = {
+            "name": "Bench IdP",
+            "type": "oidc",
+            "issuer": provider.issuer,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "domains": ["bench-sso.example"],
+        }
+        assert api.post("/sso-connections", token=world.tenant.access, json_body=body).status == 201
+        for _ in range(sign_ins):
+            made: list[str] = []
+            answer = back_from_the_provider(world, provider.issuer, "bench@bench-sso.example", made)
+            assert answer.status == 302, answer.body[:300]
+            calls.append(len(made))
+    fetches = services.key_sets().fetches
+    patch.undo()
+    log(f"sso sign-in: callback DynamoDB calls {calls}, key set read {fetches} time(s) in {sign_ins} sign-ins")
+    return {
+        "sign_ins": sign_ins,
+        "dynamodb_calls_first": calls[0],
+        "dynamodb_calls_linked": max(calls[1:]) if len(calls) > 1 else None,
+        "jwks_fetches": fetches,
+    }
+
+
 # --------------------------------------------------------------------------- webhooks
 def webhook_throughput(events: int) -> dict[str, Any]:
     from moto import mock_aws
@@ -711,6 +772,18 @@ def report(results: dict[str, Any]) -> list[str]:
         row = cold[baseline]
         print(f"{'(the mandated ' + baseline + ')':<26}{row['median_ms']:>11.0f} ms{row['ratio_to_boto3']:>10.2f}")
     print(f"{'(bare import boto3)':<26}{cold['boto3_median_ms']:>11.0f} ms")
+    sso = results.get("sso_sign_in")
+    if sso:
+        print(
+            f"\nSSO sign-in ({sso['sign_ins']} in one container): /oauth/callback makes "
+            f"{sso['dynamodb_calls_first']} DynamoDB calls when it provisions the user, "
+            f"{sso['dynamodb_calls_linked']} when the user is linked; the provider's key set was read "
+            f"{sso['jwks_fetches']} time(s)"
+        )
+        if max(sso["dynamodb_calls_first"], sso["dynamodb_calls_linked"] or 0) > SSO_CALLBACK_BUDGET:
+            missed.append(f"SSO sign-in: more than {SSO_CALLBACK_BUDGET} DynamoDB calls in /oauth/callback")
+        if sso["jwks_fetches"] > 1:
+            missed.append(f"SSO sign-in: the key set was read {sso['jwks_fetches']} times (target 1)")
     print(f"\n{'endpoint':<26}{'p50':>9}{'p99':>9}{'DynamoDB':>9}{'ratio':>8}{'calls':>7}")
     for name, row in results["endpoints"].items():
         flag = "" if (row["overhead_ratio"] or 0) <= TARGET_OVERHEAD_RATIO else "  > target"
@@ -788,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("cold-imports", "local-table", "jobs"),
+        choices=("cold-imports", "local-table", "jobs", "sso"),
         help="run only this part (merged into the last --output)",
     )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json", help="where to write JSON")
@@ -804,6 +877,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["cold_imports"] = cold_imports(args.rounds)
             elif args.only == "local-table":
                 results["local_table"] = local_table(args.table_sizes)
+            elif args.only == "sso":
+                results["sso_sign_in"] = sso_sign_in()
             else:
                 results["jobs"] = job_throughput(args.job_rows)
         else:
@@ -814,6 +889,7 @@ def main(argv: list[str] | None = None) -> int:
                 "endpoints": warm_endpoints(args.requests),
                 "webhooks": webhook_throughput(args.events),
                 "scale": scale_table(args.sizes),
+                "sso_sign_in": sso_sign_in(),
             }
             if args.job_rows:
                 results["jobs"] = job_throughput(args.job_rows)

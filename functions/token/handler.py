@@ -40,28 +40,37 @@ app = create_app(
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+def _parameters(known: frozenset[str]) -> dict[str, str]:
+    """The ``known`` parameters of the request's form or JSON body (RFC 6749 §3.2)."""
+    media_type = header(app.current_event.raw_event, "content-type").split(";", 1)[0].strip().lower()
+    return parse_parameters(app.current_event.decoded_body, media_type, known)
+
+
+def _json(answer: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=answer, headers=NO_STORE)
+
+
 @app.post("/auth/token", responses={200: TOKEN_ANSWER})
 @tracer.capture_method
 def post_token(tokens: Tokens) -> Response[dict[str, Any]]:
     event = app.current_event.raw_event
-    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
-    params = parse_parameters(app.current_event.decoded_body, media_type, TOKEN_PARAMETERS)
     meta = request_meta(event, app.context["request_id"])
     answer = tokens.token(
-        params, header(event, "authorization") or None, issuer_for(event), app.context["response_headers"], meta
+        _parameters(TOKEN_PARAMETERS),
+        header(event, "authorization") or None,
+        issuer_for(event),
+        app.context["response_headers"],
+        meta,
     )
     metrics.add_metric(name="TokensIssued", unit="Count", value=1)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=answer, headers=NO_STORE)
+    return _json(answer)
 
 
 @app.post("/auth/revoke")
 @tracer.capture_method
 def post_revoke(tokens: Tokens) -> Response[None]:
     """RFC 7009: 200 whether or not the token was known."""
-    event = app.current_event.raw_event
-    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
-    params = parse_parameters(app.current_event.decoded_body, media_type, REVOKE_PARAMETERS)
-    tokens.revoke(params, header(event, "authorization") or None)
+    tokens.revoke(_parameters(REVOKE_PARAMETERS), header(app.current_event.raw_event, "authorization") or None)
     return Response(status_code=200, body=None, headers=NO_STORE)
 
 
@@ -70,22 +79,22 @@ def post_revoke(tokens: Tokens) -> Response[None]:
 def post_introspect(tokens: Tokens) -> Response[dict[str, Any]]:
     """RFC 7662: what a token of the caller's organization is, if it is active."""
     event = app.current_event.raw_event
-    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
-    params = parse_parameters(app.current_event.decoded_body, media_type, INTROSPECT_PARAMETERS)
     meta = request_meta(event, app.context["request_id"])
     answer = tokens.introspect(
-        params, header(event, "authorization") or None, issuer_for(event), app.context["response_headers"], meta
+        _parameters(INTROSPECT_PARAMETERS),
+        header(event, "authorization") or None,
+        issuer_for(event),
+        app.context["response_headers"],
+        meta,
     )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=answer, headers=NO_STORE)
+    return _json(answer)
 
 
 @app.route("/userinfo", method=["GET", "POST"], responses={200: USERINFO_ANSWER})
 @tracer.capture_method
 def userinfo(caller: Annotated[Principal, Depends(requires())], info: UserInfoClaims) -> Response[dict[str, Any]]:
     """OIDC Core §5.3: the signed-in user's claims, for a token granted ``openid``."""
-    return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=info.claims(caller), headers=NO_STORE
-    )
+    return _json(info.claims(caller))
 
 
 @app.get("/.well-known/jwks.json")

@@ -76,22 +76,19 @@ def org(local_api: LocalRuntime, provider: Provider) -> dict[str, Any]:
     assert connection.status_code == 201, connection.text
     users = {}
     for name in ("bob", "carol"):
-        made = requests.post(
-            f"{local_api.url}/users",
-            params={"org_id": org_id},
-            json={"email": f"{name}@{DOMAIN}", "name": name.title(), "password": "Pass-Word-1234"},
-            headers=headers,
-            timeout=30,
-        )
-        assert made.status_code == 201, made.text
-        requests.post(
-            f"{local_api.url}/users/{made.json()['id']}/activate",
-            params={"org_id": org_id},
-            headers=headers,
-            timeout=30,
-        )
-        users[name] = made.json()
+        body = {"email": f"{name}@{DOMAIN}", "name": name.title(), "password": "Pass-Word-1234"}
+        users[name] = active_user(local_api, headers, org_id, body)
     return {"id": org_id, "client_id": app["id"], "connection": connection.json(), "users": users, "headers": headers}
+
+
+def active_user(local_api: LocalRuntime, headers: dict[str, str], org_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    made = requests.post(f"{local_api.url}/users", params={"org_id": org_id}, json=body, headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    activated = requests.post(
+        f"{local_api.url}/users/{made.json()['id']}/activate", params={"org_id": org_id}, headers=headers, timeout=30
+    )
+    assert activated.status_code == 200, activated.text
+    return dict(made.json())
 
 
 def authorization_url(url: str, org: dict[str, Any], **extra: str) -> str:
@@ -295,20 +292,7 @@ def test_a_connection_never_links_an_account_above_its_administrator(
         scopes=["users:read"],
     )
     for name, role in (("boss", "admin"), ("staff", "member")):
-        made = requests.post(
-            f"{local_api.url}/users",
-            params={"org_id": org_id},
-            json={"email": f"{name}@victims.example", "name": name, "role": role},
-            headers=headers,
-            timeout=30,
-        )
-        assert made.status_code == 201, made.text
-        requests.post(
-            f"{local_api.url}/users/{made.json()['id']}/activate",
-            params={"org_id": org_id},
-            headers=headers,
-            timeout=30,
-        )
+        active_user(local_api, headers, org_id, {"email": f"{name}@victims.example", "name": name, "role": role})
     lesser = new_client(
         local_api, headers, org_id, name="sso admin", scopes=["sso:read", "sso:write", "users:read", "roles:read"]
     )

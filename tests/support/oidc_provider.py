@@ -16,12 +16,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
+
+from tests.support.api import ApiResponse
+from tests.support.login import LoginWorld, authorize_params, form_cookie, hidden_fields
 
 IDP = Path(__file__).resolve().parents[1] / "idp"
 CLIENT_ID = "umapi-sso"
 CLIENT_SECRET = "idp-secret-for-umapi"
+IN_PROCESS_CALLBACK = "http://127.0.0.1:3000/oauth/callback"  # the in-process API's root
 
 
 class Provider:
@@ -71,3 +76,41 @@ def oidc_provider(callback_url: str, accounts: dict[str, dict[str, Any]]) -> Ite
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def back_from_the_provider(
+    world: LoginWorld, issuer: str, email: str, callback_calls: list[str] | None = None
+) -> ApiResponse:
+    """Email step, the provider's pages, and our callback with the way-back cookie;
+    ``callback_calls`` collects the names of the DynamoDB calls the callback made (make bench)."""
+    page = world.api.get("/oauth/authorize", query=authorize_params(world.spa, scope="openid email"))
+    departed = world.api.post(
+        "/oauth/authorize",
+        form=hidden_fields(page.body) | {"email": email},
+        headers={"Cookie": form_cookie(page)},
+    )
+    assert departed.status == 302, departed.body
+    location = departed.header("Location") or ""
+    assert location.startswith(f"{issuer}/auth?")
+    way_back = (departed.header("Set-Cookie") or "").split(";", 1)[0]
+    assert way_back.startswith("umapi_federation=")
+    browser = requests.Session()
+    for _ in range(10):
+        answer = browser.get(location, allow_redirects=False, timeout=30)
+        location = urljoin(location, answer.headers.get("Location", ""))
+        if location.startswith(IN_PROCESS_CALLBACK):
+            query = {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+            if callback_calls is None:
+                return world.api.get("/oauth/callback", query=query, headers={"Cookie": way_back})
+            from umapi.aws import dynamodb_client
+
+            def note(model: Any, **_: Any) -> None:
+                callback_calls.append(model.name)
+
+            events = dynamodb_client().meta.events
+            events.register("after-call.dynamodb", note)
+            try:
+                return world.api.get("/oauth/callback", query=query, headers={"Cookie": way_back})
+            finally:
+                events.unregister("after-call.dynamodb", note)
+    raise AssertionError("the provider never sent the browser back")
