@@ -10,7 +10,9 @@
 // request's login_hint (an email of ACCOUNTS) and grants what the client asked for, so a test
 // drives the whole flow with plain HTTP. Tests can make the token endpoint misbehave the ways
 // an attacker or a broken provider would: POST /__test/mode with one of
-//   ok | wrong-nonce | wrong-aud | expired | bad-signature | slow | error
+//   ok | wrong-nonce | wrong-aud | expired | bad-signature | slow | error | userinfo-other-sub
+// (the last answers userinfo, which holds the email here as oidc-provider keeps it out of the ID
+// token by default, about another subject)
 // Prints "listening <issuer>" once it serves.
 import { createServer } from "node:http";
 import { exportJWK, generateKeyPair, importJWK, SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
@@ -36,9 +38,6 @@ const provider = new Provider(issuer, {
     accountId: id,
     claims: async () => ({ sub: id, email: id, ...accounts[id] }),
   }),
-  // Put the email and name claims in the ID token itself, as Okta, Entra ID and Google do when
-  // the scopes ask for them (oidc-provider's default keeps them for userinfo only).
-  conformIdTokenClaims: false,
   loadExistingGrant: async (ctx) => {
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
     grant.addOIDCScope("openid email profile");
@@ -97,7 +96,19 @@ const server = createServer(async (req, res) => {
       await interaction(req, res);
       return;
     }
-    if (req.url.startsWith("/token") && mode !== "ok") {
+    if (req.url.startsWith("/me") && mode === "userinfo-other-sub") {
+      const write = res.write.bind(res);
+      const end = res.end.bind(res);
+      const chunks = [];
+      res.write = (chunk) => { chunks.push(Buffer.from(chunk)); return true; };
+      res.end = (chunk) => {
+        if (chunk) chunks.push(Buffer.from(chunk));
+        const body = JSON.parse(Buffer.concat(chunks).toString());
+        res.removeHeader("content-length");
+        write(JSON.stringify({ ...body, sub: "someone-else" }));
+        end();
+      };
+    } else if (req.url.startsWith("/token") && mode !== "ok" && mode !== "userinfo-other-sub") {
       if (mode === "slow") await new Promise((done) => setTimeout(done, 15000));
       if (mode === "error") {
         res.writeHead(500, { "content-type": "text/plain" }).end("broken");

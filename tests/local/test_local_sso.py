@@ -247,6 +247,7 @@ def _password_sign_in(local_api: LocalRuntime, org: dict[str, Any], name: str) -
         ("bad-signature", 400, "signature"),
         ("error", 400, "refused the code"),
         ("slow", 502, "did not answer"),
+        ("userinfo-other-sub", 400, "not about the user who signed in"),
     ],
 )
 def test_a_broken_or_hostile_provider_gets_no_code_a_clear_page_and_an_audit_entry(

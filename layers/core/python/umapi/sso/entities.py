@@ -26,6 +26,7 @@ class SsoConnection(NamedTuple):
     # What the administrator who last set the connection up held (None: everything). An existing
     # account is linked by email only if it holds no more (no escalation, docs/api.md §12).
     ceiling: tuple[str, ...] | None = None
+    userinfo_endpoint: str | None = None  # from the discovery document, when it names one
 
     def audited_fields(self) -> dict[str, Any]:
         """What audit entries show of a connection (never its client secret)."""

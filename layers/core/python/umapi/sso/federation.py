@@ -122,11 +122,13 @@ class Federation:
         code = params.get("code")
         if not code:
             raise FederationError("The identity provider sent no authorization code.", connection)
-        id_token = self._exchange(connection, code, attempt.code_verifier, callback_url)
+        id_token, access_token = self._exchange(connection, code, attempt.code_verifier, callback_url)
         try:
             claims = self._check_id_token(id_token, connection, attempt.nonce)
         except Exception as exc:  # IdTokenError; its module is imported with PyJWT, lazily
             raise FederationError(f"The identity provider's answer was refused: {exc}", connection) from exc
+        if not isinstance(claims.get("email"), str) and connection.userinfo_endpoint and access_token:
+            claims = self._userinfo(connection, access_token, claims)
         amr = claims.get("amr")
         return Vouched(
             connection,
@@ -138,23 +140,42 @@ class Federation:
             tuple(str(value) for value in amr) if isinstance(amr, list) else (),
         )
 
-    def _exchange(self, connection: SsoConnection, code: str, verifier: str, callback_url: str) -> str:
-        secret = self._secrets.get(connection.id)
-        basic = base64.b64encode(f"{_form(connection.client_id)}:{_form(secret)}".encode()).decode()
-        body = urlencode(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": callback_url, "code_verifier": verifier}
-        ).encode()
+    def _userinfo(self, connection: SsoConnection, access_token: str, claims: dict[str, Any]) -> dict[str, Any]:
+        """The email, its verification and the name from the provider's userinfo, for a provider
+        that keeps them out of the ID token: only if userinfo names the same ``sub`` (OIDC Core
+        §5.3.2), and never the ID token's own claims."""
+        answer = self._call(
+            connection,
+            "GET",
+            connection.userinfo_endpoint or "",
+            None,
+            {"Authorization": f"Bearer {access_token}", "Accept": "application/json", "User-Agent": "umapi-sso/1.0"},
+            "the userinfo request",
+        )
+        try:
+            info = json.loads(answer)
+        except (ValueError, UnicodeDecodeError):
+            info = None
+        if not isinstance(info, dict) or info.get("sub") != claims["sub"]:
+            raise FederationError("The identity provider's userinfo is not about the user who signed in.", connection)
+        released = {name: info[name] for name in ("email", "email_verified", "name") if name in info}
+        return released | claims
+
+    def _call(
+        self,
+        connection: SsoConnection,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        what: str = "the code",
+    ) -> bytes:
         try:
             answer = request(
-                "POST",
-                connection.token_endpoint,
+                method,
+                url,
                 body=body,
-                headers={
-                    "Authorization": f"Basic {basic}",
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": "application/json",
-                    "User-Agent": "umapi-sso/1.0",
-                },
+                headers=headers,
                 timeout=TOKEN_TIMEOUT_SECONDS,
                 allow_loopback=self._allow_loopback,
                 max_bytes=MAX_TOKEN_ANSWER_BYTES,
@@ -162,14 +183,37 @@ class Federation:
         except OutboundError as failure:
             raise FederationError(f"The identity provider did not answer ({failure.message}).", connection) from failure
         if answer.status != 200 or not answer.complete:
-            raise FederationError(f"The identity provider refused the code (HTTP {answer.status}).", connection)
+            raise FederationError(f"The identity provider refused {what} (HTTP {answer.status}).", connection)
+        return answer.body
+
+    def _exchange(
+        self, connection: SsoConnection, code: str, verifier: str, callback_url: str
+    ) -> tuple[str, str | None]:
+        secret = self._secrets.get(connection.id)
+        basic = base64.b64encode(f"{_form(connection.client_id)}:{_form(secret)}".encode()).decode()
+        body = urlencode(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": callback_url, "code_verifier": verifier}
+        ).encode()
+        answer = self._call(
+            connection,
+            "POST",
+            connection.token_endpoint,
+            body,
+            {
+                "Authorization": f"Basic {basic}",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+                "User-Agent": "umapi-sso/1.0",
+            },
+        )
         try:
-            tokens = json.loads(answer.body)
+            tokens = json.loads(answer)
         except (ValueError, UnicodeDecodeError):
             tokens = None
         if not isinstance(tokens, dict) or not isinstance(tokens.get("id_token"), str):
             raise FederationError("The identity provider answered without an ID token.", connection)
-        return str(tokens["id_token"])
+        access_token = tokens.get("access_token")
+        return str(tokens["id_token"]), access_token if isinstance(access_token, str) else None
 
 
 def _form(value: str) -> str:

@@ -28,6 +28,7 @@ class ProviderEndpoints(NamedTuple):
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    userinfo_endpoint: str | None = None  # read when an ID token leaves out the email (OIDC Core §5.4)
 
 
 def discovery_url(issuer: str) -> str:
@@ -64,8 +65,8 @@ def discover(issuer: str, *, allow_loopback: bool) -> ProviderEndpoints:
         raise ProviderError("the discovery document is not a JSON object")
     if document.get("issuer") != issuer:
         raise ProviderError(f"the discovery document names another issuer ({str(document.get('issuer'))[:200]})")
-    endpoints = []
-    for name in ProviderEndpoints._fields:
+    endpoints: list[str | None] = []
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         value = document.get(name)
         if not isinstance(value, str):
             raise ProviderError(f"the discovery document has no {name}")
@@ -80,4 +81,11 @@ def discover(issuer: str, *, allow_loopback: bool) -> ProviderEndpoints:
     responses = document.get("response_types_supported")
     if isinstance(responses, list) and "code" not in responses:
         raise ProviderError("the provider does not support the authorization code flow")
-    return ProviderEndpoints(*endpoints)
+    userinfo = document.get("userinfo_endpoint")
+    try:
+        endpoints.append(
+            userinfo if isinstance(userinfo, str) and parse(userinfo, allow_loopback=allow_loopback) else None
+        )
+    except UnsafeUrlError as exc:
+        raise ProviderError(f"userinfo_endpoint {exc}") from exc
+    return ProviderEndpoints(*endpoints)  # type: ignore[arg-type]

@@ -49,7 +49,12 @@ def _to_item(connection: SsoConnection) -> dict[str, Any]:
 def connection_from_item(item: dict[str, Any]) -> SsoConnection:
     values = db.deserialize(item)
     return SsoConnection(
-        **{name: values[name] for name in SsoConnection._fields if name not in ("domains", "version", "ceiling")},
+        **{
+            name: values[name]
+            for name in SsoConnection._fields
+            if name not in ("domains", "version", "ceiling", "userinfo_endpoint")
+        },
+        userinfo_endpoint=values.get("userinfo_endpoint"),
         domains=tuple(values.get("domains", [])),
         version=int(values.get("version", 1)),
         ceiling=tuple(values["ceiling"]) if values.get("ceiling") is not None else None,

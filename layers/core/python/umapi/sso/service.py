@@ -72,6 +72,7 @@ class SsoService:
             authorization_endpoint=endpoints.authorization_endpoint,
             token_endpoint=endpoints.token_endpoint,
             jwks_uri=endpoints.jwks_uri,
+            userinfo_endpoint=endpoints.userinfo_endpoint,
             created_at=now,
             updated_at=now,
             ceiling=_ceiling(principal),
