@@ -10,7 +10,9 @@
 // request's login_hint (an email of ACCOUNTS) and grants what the client asked for, so a test
 // drives the whole flow with plain HTTP. Tests can make the token endpoint misbehave the ways
 // an attacker or a broken provider would: POST /__test/mode with one of
-//   ok | wrong-nonce | wrong-aud | expired | bad-signature | slow | error | userinfo-other-sub
+//   ok | amr | wrong-nonce | wrong-aud | expired | bad-signature | slow | error | down | userinfo-other-sub
+// (amr: a well-signed ID token that says how the person signed in, ["pwd", "mfa"]; down: the
+// token endpoint drops the connection)
 // (the last answers userinfo, which holds the email here as oidc-provider keeps it out of the ID
 // token by default, about another subject)
 // Prints "listening <issuer>" once it serves.
@@ -71,6 +73,7 @@ async function tamper(body) {
   const claims = decodeJwt(answer.id_token);
   const header = decodeProtectedHeader(answer.id_token);
   let key = await importJWK(signingJwk, "RS256");
+  if (mode === "amr") claims.amr = ["pwd", "mfa"];
   if (mode === "wrong-nonce") claims.nonce = "not-the-nonce-you-sent";
   if (mode === "wrong-aud") claims.aud = "someone-else";
   if (mode === "expired") {
@@ -112,6 +115,10 @@ const server = createServer(async (req, res) => {
       if (mode === "slow") await new Promise((done) => setTimeout(done, 15000));
       if (mode === "error") {
         res.writeHead(500, { "content-type": "text/plain" }).end("broken");
+        return;
+      }
+      if (mode === "down") {
+        req.socket.destroy();
         return;
       }
       const write = res.write.bind(res);

@@ -193,6 +193,17 @@ def test_a_new_person_is_provisioned_and_signed_in_to_the_app(
     assert logins[0]["changes"]["sso_connection"] == org["connection"]["id"]
 
 
+def test_the_providers_amr_reaches_the_clients_tokens(
+    local_api: LocalRuntime, provider: Provider, org: dict[str, Any]
+) -> None:
+    provider.mode("amr")  # the provider says it asked for a password and a second factor
+    try:
+        tokens = tokens_for(local_api, org, code_of(federate(local_api, org, f"ada@{DOMAIN}")))
+    finally:
+        provider.mode("ok")
+    assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["amr"] == ["pwd", "mfa"]
+
+
 def test_an_existing_user_is_linked_only_when_the_provider_verified_the_email(
     local_api: LocalRuntime, provider: Provider, org: dict[str, Any]
 ) -> None:
@@ -247,6 +258,7 @@ def _password_sign_in(local_api: LocalRuntime, org: dict[str, Any], name: str) -
         ("bad-signature", 400, "signature"),
         ("error", 400, "refused the code"),
         ("slow", 502, "did not answer"),
+        ("down", 502, "did not answer"),
         ("userinfo-other-sub", 400, "not about the user who signed in"),
     ],
 )
