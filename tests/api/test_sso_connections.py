@@ -216,3 +216,28 @@ def test_another_organizations_connection_does_not_exist_here(
     assert api.patch(path, token=other.access, json_body={"name": "Mine"}).status == 404
     assert api.delete(path, token=other.access).status == 404
     assert api.get("/sso-connections", token=other.access).json()["data"] == []
+
+
+def test_a_providers_keys_are_read_once_and_again_for_a_key_it_rotated_in(
+    providers: ProviderDocuments, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key set is cached per container, and read again (at most every 10 s) for a key id it lacks."""
+    from umapi.sso import id_tokens
+
+    def keys(*kids: str) -> bytes:
+        return json.dumps({"keys": [{"kty": "RSA", "kid": kid, "n": "sXch", "e": "AQAB"} for kid in kids]}).encode()
+
+    uri = providers.raw("keys", 200, keys("old")) + "/.well-known/openid-configuration"
+    now = [1000.0]
+    monkeypatch.setattr("umapi.sso.id_tokens.time.monotonic", lambda: now[0])
+    key_sets = id_tokens.KeySets(allow_loopback=True)
+    assert key_sets.key(uri, "old") is not None
+    assert key_sets.key(uri, "old") is not None
+    assert key_sets.fetches == 1
+    providers.raw("keys", 200, keys("old", "new"))
+    now[0] += 3
+    assert key_sets.key(uri, "new") is None  # read 3 s ago: not again yet
+    now[0] += 10
+    assert key_sets.key(uri, "new") is not None  # the provider rotated: one more read
+    assert key_sets.key(uri, "unknown") is None
+    assert key_sets.fetches == 2

@@ -4,7 +4,7 @@ the sign-in function starts without PyJWT.
 
 - the signature, RS256 only, by a key of the provider's JWKS: fetched once per container and
   key set, and read again once when a token names a key id the cached set lacks (a provider
-  rotated its keys), at most once a minute;
+  rotated its keys), at most once every 10 seconds;
 - ``iss`` is the connection's issuer, ``aud`` holds the connection's client id, and ``azp``,
   when present (it must be, with several audiences), is that client id;
 - ``exp`` and ``iat`` with 60 seconds of leeway; ``nonce`` is the one this sign-in sent;
@@ -23,7 +23,7 @@ from umapi.sso.entities import SsoConnection
 from umapi.sso.provider import ProviderError, fetch_json
 
 LEEWAY_SECONDS = 60
-REREAD_SECONDS = 60
+REREAD_SECONDS = 10  # at most one re-read per provider in this long, whatever tokens arrive
 
 
 class IdTokenError(Exception):
