@@ -60,7 +60,7 @@ def test_create_checks_the_provider_and_keeps_the_secret_in_secrets_manager(
     assert (connection["jit_provisioning"], connection["enforce"], connection["default_role"]) == (
         True,
         False,
-        "role_member",
+        "member",  # as named (system roles' names work as ids)
     )
     assert "client_secret" not in connection
     assert stored_secret(connection["id"]) == SECRET

@@ -141,6 +141,12 @@ class FederatedSignIn:
         connection = vouched.connection
         if not connection.jit_provisioning:
             raise LoginRefusedError("There is no account for this email. Ask your administrator to create one.", 403)
+        role = self._catalog.resolve(connection.org_id, connection.default_role)
+        if role is None:  # a custom role deleted since the connection named it
+            raise LoginRefusedError(
+                "This organization's single sign-on names a role that no longer exists. Contact your administrator.",
+                403,
+            )
         now = utc_now_iso()
         user = User(
             id=new_id("usr"),
@@ -151,7 +157,7 @@ class FederatedSignIn:
             email_verified=vouched.email_verified,
             created_at=now,
             updated_at=now,
-            roles=(RoleAssignment(connection.default_role, now, None, connection.id),),
+            roles=(RoleAssignment(role.id, now, None, connection.id),),
             sso_provider=connection.name,
         )
         actor = Actor("system", connection.id)

@@ -14,7 +14,7 @@ class SsoConnection(NamedTuple):
     client_id: str  # ours at the identity provider; its secret is in Secrets Manager, never here
     domains: tuple[str, ...]
     jit_provisioning: bool
-    default_role: str  # a role id of the organization
+    default_role: str  # a role of the organization, as named: a system role's name or a role id
     enforce: bool  # users of these domains may not sign in with a password
     # From the provider's discovery document, checked when the connection was made or its issuer changed.
     authorization_endpoint: str

@@ -55,7 +55,7 @@ class SsoService:
         self, principal: Principal, request: CreateSsoConnectionRequest, meta: RequestMeta
     ) -> SsoConnectionResponse:
         principal.require("sso:write")
-        role = self._grantable_role(principal, request.default_role)
+        self._grantable_role(principal, request.default_role)
         endpoints = self._provider(request.issuer)
         now = utc_now_iso()
         connection = SsoConnection(
@@ -67,7 +67,7 @@ class SsoService:
             client_id=request.client_id,
             domains=tuple(request.domains),
             jit_provisioning=request.jit_provisioning,
-            default_role=role.id,
+            default_role=request.default_role,  # as the caller named it: "member", or a role id
             enforce=request.enforce,
             authorization_endpoint=endpoints.authorization_endpoint,
             token_endpoint=endpoints.token_endpoint,
@@ -111,7 +111,7 @@ class SsoService:
         changes: dict[str, Any] = patch.model_dump(exclude_unset=True)
         secret = changes.pop("client_secret", None)
         if "default_role" in changes:
-            changes["default_role"] = self._grantable_role(principal, changes["default_role"]).id
+            self._grantable_role(principal, changes["default_role"])
         if "domains" in changes:
             changes["domains"] = tuple(changes["domains"])
         if "issuer" in changes and changes["issuer"] != current.issuer:
