@@ -18,6 +18,7 @@ from umapi.digests import sha256_b64url, sha256_hex
 from umapi.outbound import OutboundError, request
 from umapi.sso.attempts import ATTEMPT_SECONDS, Attempt, Attempts
 from umapi.sso.entities import SsoConnection
+from umapi.sso.provider import IdTokenError
 from umapi.sso.repository import SsoRepository
 from umapi.sso.secrets import ConnectionSecrets
 
@@ -125,7 +126,7 @@ class Federation:
         id_token, access_token = self._exchange(connection, code, attempt.code_verifier, callback_url)
         try:
             claims = self._check_id_token(id_token, connection, attempt.nonce)
-        except Exception as exc:  # IdTokenError; its module is imported with PyJWT, lazily
+        except IdTokenError as exc:
             raise FederationError(f"The identity provider's answer was refused: {exc}", connection) from exc
         if not isinstance(claims.get("email"), str) and connection.userinfo_endpoint and access_token:
             claims = self._userinfo(connection, access_token, claims)

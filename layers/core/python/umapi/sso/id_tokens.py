@@ -20,14 +20,10 @@ import jwt
 from jwt.algorithms import RSAAlgorithm
 
 from umapi.sso.entities import SsoConnection
-from umapi.sso.provider import ProviderError, fetch_json
+from umapi.sso.provider import IdTokenError, ProviderError, fetch_json
 
 LEEWAY_SECONDS = 60
 REREAD_SECONDS = 10  # at most one re-read per provider in this long, whatever tokens arrive
-
-
-class IdTokenError(Exception):
-    """The ID token is not acceptable; the message says why (safe to show and to audit)."""
 
 
 class KeySets:

@@ -24,6 +24,11 @@ class ProviderError(Exception):
     """The provider cannot be used; the message says why (safe to show)."""
 
 
+class IdTokenError(Exception):
+    """A provider's ID token is not acceptable; the message says why (safe to show and to audit).
+    Raised by ``umapi.sso.id_tokens``, defined here so that catching it loads no PyJWT."""
+
+
 class ProviderEndpoints(NamedTuple):
     authorization_endpoint: str
     token_endpoint: str
@@ -65,27 +70,27 @@ def discover(issuer: str, *, allow_loopback: bool) -> ProviderEndpoints:
         raise ProviderError("the discovery document is not a JSON object")
     if document.get("issuer") != issuer:
         raise ProviderError(f"the discovery document names another issuer ({str(document.get('issuer'))[:200]})")
-    endpoints: list[str | None] = []
-    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        value = document.get(name)
-        if not isinstance(value, str):
-            raise ProviderError(f"the discovery document has no {name}")
-        try:
-            parse(value, allow_loopback=allow_loopback)
-        except UnsafeUrlError as exc:
-            raise ProviderError(f"{name} {exc}") from exc
-        endpoints.append(value)
+    required = [
+        _endpoint(document, name, allow_loopback) for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+    ]
     algorithms = document.get("id_token_signing_alg_values_supported")
     if not isinstance(algorithms, list) or "RS256" not in algorithms:
         raise ProviderError("the provider does not sign ID tokens with RS256")
     responses = document.get("response_types_supported")
     if isinstance(responses, list) and "code" not in responses:
         raise ProviderError("the provider does not support the authorization code flow")
-    userinfo = document.get("userinfo_endpoint")
+    userinfo = _endpoint(document, "userinfo_endpoint", allow_loopback) if "userinfo_endpoint" in document else None
+    authorization, token, jwks = required
+    return ProviderEndpoints(authorization, token, jwks, userinfo)
+
+
+def _endpoint(document: dict[str, Any], name: str, allow_loopback: bool) -> str:
+    """The document's URL ``name``, which the outgoing guard accepts; ``ProviderError`` otherwise."""
+    value = document.get(name)
+    if not isinstance(value, str):
+        raise ProviderError(f"the discovery document has no {name}")
     try:
-        endpoints.append(
-            userinfo if isinstance(userinfo, str) and parse(userinfo, allow_loopback=allow_loopback) else None
-        )
+        parse(value, allow_loopback=allow_loopback)
     except UnsafeUrlError as exc:
-        raise ProviderError(f"userinfo_endpoint {exc}") from exc
-    return ProviderEndpoints(*endpoints)  # type: ignore[arg-type]
+        raise ProviderError(f"{name} {exc}") from exc
+    return value

@@ -81,11 +81,13 @@ class SsoService:
         # The secret first: a connection is never stored without one. If the connection then
         # cannot be stored (a domain taken meanwhile), its secret goes again.
         self._secrets.create(connection.id, request.client_secret)
+        stored = False
         try:
             self._repository.create(connection, audit)
-        except Exception:
-            self._secrets.delete(connection.id)
-            raise
+            stored = True
+        finally:
+            if not stored:
+                self._secrets.delete(connection.id)
         return SsoConnectionResponse.of(connection)
 
     def get(self, principal: Principal, connection_id: str) -> SsoConnectionResponse:
