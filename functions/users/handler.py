@@ -1,4 +1,5 @@
-"""Users: the whole lifecycle, email verification and permission checks (docs/api.md §4)."""
+"""Users: the whole lifecycle, email verification and permission checks (docs/api.md §4), and
+second factors (docs/api.md §11)."""
 
 from umapi import startup  # first: the function loads with the garbage collector paused
 
@@ -8,17 +9,28 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.access.principal import Principal
 from umapi.dependencies import authenticate_event, requires
-from umapi.http import create_app, etag_response, header, json_response, location
+from umapi.http import create_app, etag_response, header, issuer_for, json_response, location
 from umapi.idempotency import idempotent
+from umapi.mfa.models import (
+    CodeRequest,
+    FactorList,
+    PasskeyOptions,
+    PasskeyRequest,
+    RecoveryCodes,
+    TotpConfirmation,
+    TotpEnrolment,
+    TotpEnrolRequest,
+)
+from umapi.mfa.service import PasskeyFactor
 from umapi.observability import logger, metrics, tracer
 from umapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from umapi.routing import Meta, Users, VerifyUrl
+from umapi.routing import Meta, Mfa, Users, VerifyUrl
 from umapi.user_params import (
     BULK_RESULT,
     NOT_MODIFIED,
@@ -109,6 +121,69 @@ def get_me(
 ) -> Response[dict[str, Any] | None]:
     wanted, chosen = users.parse_views(caller, include, fields)
     return etag_response(app.current_event.raw_event, users.representation(users.me(caller), wanted, chosen))
+
+
+# ---------------------------------------------------------------- second factors (docs/api.md §11)
+# A user's own: any user token may manage its user's factors (removing one needs a code);
+# a client's token has no user (404).
+Caller = Annotated[Principal, Depends(requires())]
+FactorId = Annotated[str, Path(max_length=64)]
+
+
+@app.get("/users/me/mfa")
+@tracer.capture_method
+def list_mfa_factors(caller: Caller, mfa: Mfa) -> Response[FactorList]:
+    return json_response(mfa.list_factors(caller))
+
+
+@app.post("/users/me/mfa/totp", status_code=201)
+@tracer.capture_method
+def enrol_totp(
+    caller: Caller, mfa: Mfa, request: Annotated[TotpEnrolRequest | None, Body()] = None
+) -> Response[TotpEnrolment]:
+    """Starts a TOTP enrolment: the secret is shown this once; confirm it within 10 minutes."""
+    return json_response(mfa.enrol_totp(caller, (request or TotpEnrolRequest()).name), 201)
+
+
+@app.post("/users/me/mfa/totp/<factor_id>/confirm")
+@tracer.capture_method
+def confirm_totp(
+    factor_id: FactorId, request: Annotated[CodeRequest, Body()], caller: Caller, mfa: Mfa, meta: Meta
+) -> Response[TotpConfirmation]:
+    return json_response(mfa.confirm_totp(caller, factor_id, request.code, meta))
+
+
+@app.post("/users/me/mfa/webauthn/options")
+@tracer.capture_method
+def passkey_options(caller: Caller, mfa: Mfa) -> Response[PasskeyOptions]:
+    """Options for ``navigator.credentials.create()``; their challenge is single use (5 minutes)."""
+    return json_response(mfa.passkey_options(caller, issuer_for(app.current_event.raw_event)))
+
+
+@app.post("/users/me/mfa/webauthn", status_code=201)
+@tracer.capture_method
+def add_passkey(
+    request: Annotated[PasskeyRequest, Body()], caller: Caller, mfa: Mfa, meta: Meta
+) -> Response[PasskeyFactor]:
+    factor = mfa.add_passkey(caller, request, issuer_for(app.current_event.raw_event), meta)
+    return json_response(factor.model_dump(exclude_none=True), 201)
+
+
+@app.delete("/users/me/mfa/<factor_id>", status_code=204, responses={204: {"description": "Removed"}})
+@tracer.capture_method
+def delete_mfa_factor(
+    factor_id: FactorId, request: Annotated[CodeRequest, Body()], caller: Caller, mfa: Mfa, meta: Meta
+) -> Response[None]:
+    mfa.delete_factor(caller, factor_id, request.code, meta)
+    return Response(status_code=204, body=None)
+
+
+@app.post("/users/me/mfa/recovery-codes")
+@tracer.capture_method
+def replace_recovery_codes(
+    request: Annotated[CodeRequest, Body()], caller: Caller, mfa: Mfa, meta: Meta
+) -> Response[RecoveryCodes]:
+    return json_response(mfa.replace_recovery_codes(caller, request.code, meta))
 
 
 @app.get("/users/<user_id>", responses={200: USER_VIEW, 304: NOT_MODIFIED})
@@ -211,6 +286,16 @@ def resend_verification(
 ) -> Response[dict[str, Any]]:
     body = users.resend_verification(caller, user_id, meta, verify_url)
     return json_response(body, 202)
+
+
+@app.delete("/users/<user_id>/mfa", status_code=204, responses={204: {"description": "Every factor removed"}})
+@tracer.capture_method
+def reset_mfa(
+    user_id: str, caller: Annotated[Principal, Depends(requires("users:update"))], mfa: Mfa, meta: Meta
+) -> Response[None]:
+    """An administrator's reset: every factor and recovery code goes and ``mfa_enabled`` is off."""
+    mfa.reset(caller, user_id, meta)
+    return Response(status_code=204, body=None)
 
 
 @app.get("/users/<user_id>/permissions/<permission>")

@@ -136,6 +136,7 @@ def sample(world: World, method: str, resource: str) -> tuple[str, Any]:
         "connection_id": world.sso_connection,
         "org_id": lambda: world.org,
         "permission": lambda: "users:read",
+        "factor_id": lambda: "mfa_01JF8RUS1A2B3C4D5E6F7G8H9I",
     }
     path = resource
     for name, make in makers.items():
@@ -171,6 +172,10 @@ def sample(world: World, method: str, resource: str) -> tuple[str, Any]:
         ("POST", "/sso-connections"): world.sso_body,
         ("PATCH", "/sso-connections/{connection_id}"): lambda: {"name": "Renamed"},
         ("PATCH", "/clients/{client_id}"): lambda: {"name": "renamed"},
+        ("POST", "/users/me/mfa/totp/{factor_id}/confirm"): lambda: {"code": "123456"},
+        ("DELETE", "/users/me/mfa/{factor_id}"): lambda: {"code": "123456"},
+        ("POST", "/users/me/mfa/recovery-codes"): lambda: {"code": "123456"},
+        ("POST", "/users/me/mfa/webauthn"): lambda: {"credential": {"id": "x"}},
     }
     make_body = bodies.get((method, resource))
     return path, make_body() if make_body else None

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "python" / "umapi"
-DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log", "jobs", "sso"}
+DOMAINS = {"users", "roles", "clients", "orgs", "webhooks", "audit_log", "jobs", "sso", "mfa"}
 COMPOSITION = {"services", "dependencies", "routing", "user_params", "idempotency", "bootstrap"}
 ORDER = {"kernel": 0, "access": 1, "domain": 2, "auth": 3, "composition": 4}
 

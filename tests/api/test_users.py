@@ -13,6 +13,8 @@ from umapi.bootstrap import AdminCredentials
 
 USER_FIELDS = {
     "sso_provider",  # docs/api.md §12: null until the user signs in through an SSO connection
+    "mfa_enabled",  # docs/api.md §11
+    "mfa_factors",
     "id",
     "org_id",
     "email",

@@ -66,7 +66,7 @@ def error_codes_by_status() -> dict[int, list[str]]:
     return dict(sorted(by_status.items()))
 
 
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # DELETE: removing a factor takes a code
 # RFC 7396 clients send merge patches as application/merge-patch+json: it is JSON to us.
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 

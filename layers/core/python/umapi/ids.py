@@ -6,7 +6,7 @@ import os
 import time
 from typing import Literal
 
-IdPrefix = Literal["org", "usr", "role", "cli", "whk", "evt", "req", "aud", "gen", "job", "sso"]
+IdPrefix = Literal["org", "usr", "role", "cli", "whk", "evt", "req", "aud", "gen", "job", "sso", "mfa"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from umapi.auth.signing import PublicKeyCache
     from umapi.clients.service import ClientService
     from umapi.jobs.service import JobService
+    from umapi.mfa.service import MfaService
     from umapi.orgs.service import OrgService
     from umapi.roles.service import RoleService
     from umapi.sso.federation import Federation as FederationService
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     PublicKeys = Annotated[PublicKeyCache, Depends(services.public_keys)]
     Jobs = Annotated[JobService, Depends(services.job_service)]
     SsoConnections = Annotated[SsoService, Depends(services.sso_service)]
+    Mfa = Annotated[MfaService, Depends(services.mfa_service)]
 else:
     Users = Annotated[object, Depends(services.user_service)]
     Roles = Annotated[object, Depends(services.role_service)]
@@ -91,3 +93,4 @@ else:
     PublicKeys = Annotated[object, Depends(services.public_keys)]
     Jobs = Annotated[object, Depends(services.job_service)]
     SsoConnections = Annotated[object, Depends(services.sso_service)]
+    Mfa = Annotated[object, Depends(services.mfa_service)]

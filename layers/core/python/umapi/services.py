@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from umapi.jobs.repository import JobRepository
     from umapi.jobs.service import JobService
     from umapi.jobs.worker import CallbackSender, JobWorker
+    from umapi.mfa.proofs import SecondFactors
+    from umapi.mfa.service import MfaService
     from umapi.orgs.repository import OrgRepository
     from umapi.orgs.service import OrgService
     from umapi.pagination import CursorCodec
@@ -189,6 +191,29 @@ def user_service() -> UserService:
         cursor_codec(),
         EmailSender(ses_client(), get_settings().mail_from),
         audit_log_reader(),
+    )
+
+
+@cache
+def second_factors() -> SecondFactors:
+    from umapi.mfa.proofs import SecondFactors
+    from umapi.mfa.store import MfaStore
+    from umapi.throttle import AttemptThrottle
+
+    table = get_settings().table_name
+    return SecondFactors(MfaStore(dynamodb_client(), table), sealer(), AttemptThrottle(dynamodb_client(), table))
+
+
+def mfa_service() -> MfaService:
+    from umapi.email import EmailSender
+    from umapi.mfa.service import MfaService
+
+    return MfaService(
+        user_repository(),
+        role_catalog(),
+        cursor_codec(),
+        EmailSender(ses_client(), get_settings().mail_from),
+        factors=second_factors(),
     )
 
 

@@ -239,3 +239,18 @@ def sso_connections_pk(org_id: str) -> str:
 def sso_domain_pk(domain: str) -> str:
     """A domain's claim by one SSO connection (global: a domain has one owner across organizations)."""
     return f"SSODOMAIN#{domain}"
+
+
+def mfa_pk(org_id: str, user_id: str) -> str:
+    """Partition of one user's second factors, recovery codes and passkey challenges."""
+    return f"{org_pk(org_id)}#MFA#{user_id}"
+
+
+def mfa_attempt_pk(secret_hash: str) -> str:
+    """A sign-in waiting for its second factor, by the hash of the browser's secret."""
+    return f"MFAATTEMPT#{secret_hash}"
+
+
+def mfa_failures_pk(org_id: str, user_id: str) -> str:
+    """Wrong second factors of one account, per 15-minute bucket."""
+    return f"MFAFAIL#{org_pk(org_id)}#{user_id}"

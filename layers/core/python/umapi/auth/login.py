@@ -35,6 +35,7 @@ from umapi.events import Event
 from umapi.roles.catalog import RoleCatalog
 from umapi.table_keys import login_failures_ip_pk, login_failures_pk
 from umapi.text import well_formed
+from umapi.throttle import AttemptThrottle, TooManyAttemptsError
 from umapi.time import utc_now_iso
 from umapi.users.entities import User
 from umapi.users.holdings import user_permissions
@@ -46,13 +47,11 @@ if TYPE_CHECKING:
 
     from umapi.sealing import Sealer
 
-THROTTLE_WINDOW_SECONDS = 900
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_IP = 50
 FORM_SECONDS = 600  # how long a sign-in form may be submitted after it was shown
 FORM_COOKIE = "umapi_signin"
 _FORM_PURPOSE = "signin-form"
-_IN_FLIGHT_WAIT_SECONDS = 3.0
 # The sign-in's credentials: longer than any account's (emails ≤ 254, passwords ≤ 128) is refused.
 CLIENT_ID_CHARS = PARAMETER_LIMITS["client_id"]
 EMAIL_CHARS = 320
@@ -126,89 +125,6 @@ class FormBinding(NamedTuple):
     token: str  # the form's hidden login_token
 
 
-class LoginThrottle:
-    """Failed sign-ins per account (5) and per source address (50) in 15-minute buckets.
-
-    Each attempt takes a slot *before* the password is checked (one conditional ``ADD`` per
-    bucket), so concurrent guesses cannot get more checks than the limit: ``attempts`` counts
-    failures and checks in flight; a correct password gives its slot back. An attempt that
-    finds the slots taken only by checks in flight waits for them, so correct concurrent
-    sign-ins all succeed.
-    """
-
-    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
-        self._dynamodb = dynamodb
-        self._table = table
-
-    def keys(self, org_id: str, email_key: str, ip: str | None) -> list[tuple[dict[str, dict[str, str]], int]]:
-        bucket = str(int(time.time()) // THROTTLE_WINDOW_SECONDS)
-        return [
-            ({"PK": {"S": login_failures_pk(org_id, email_key)}, "SK": {"S": bucket}}, MAX_FAILURES_PER_ACCOUNT),
-            ({"PK": {"S": login_failures_ip_pk(ip)}, "SK": {"S": bucket}}, MAX_FAILURES_PER_IP),
-        ]
-
-    def reserve(self, keys: list[tuple[dict[str, dict[str, str]], int]]) -> None:
-        """Take a slot in every bucket, or ``LoginRefusedError`` 429 (taking none)."""
-        taken: list[dict[str, dict[str, str]]] = []
-        deadline = time.monotonic() + _IN_FLIGHT_WAIT_SECONDS
-        for key, limit in keys:
-            while True:
-                reserved, old = db.write_if(
-                    self._dynamodb.update_item,
-                    TableName=self._table,
-                    Key=key,
-                    UpdateExpression="ADD attempts :one SET #ttl = :ttl",
-                    ConditionExpression="attribute_not_exists(attempts) OR attempts < :limit",
-                    ExpressionAttributeNames={"#ttl": "ttl"},
-                    ExpressionAttributeValues={
-                        ":one": {"N": "1"},
-                        ":limit": {"N": str(limit)},
-                        ":ttl": {"N": str(int(time.time()) + 2 * THROTTLE_WINDOW_SECONDS)},
-                    },
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-                if reserved:
-                    taken.append(key)
-                    break
-                if int(old.get("failures", 0)) >= limit or time.monotonic() > deadline:
-                    self.release(taken)
-                    raise LoginRefusedError("Too many failed sign-ins. Wait a few minutes and try again.", 429)
-                time.sleep(0.05 + secrets.randbelow(100) / 1000)  # slots held by checks in flight
-
-    def failed(self, keys: list[tuple[dict[str, dict[str, str]], int]]) -> None:
-        """The check failed: its slot stays taken, as a failure."""
-        for key, _ in keys:
-            with db.translate_errors():
-                self._dynamodb.update_item(
-                    TableName=self._table,
-                    Key=key,
-                    UpdateExpression="ADD failures :one",
-                    ExpressionAttributeValues={":one": {"N": "1"}},
-                )
-
-    def release_items(self, keys: list[dict[str, dict[str, str]]]) -> list[db.Guarded]:
-        """Transaction items that give the slots back (a correct password)."""
-        return [
-            (
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": key,
-                        "UpdateExpression": "ADD attempts :minus",
-                        "ExpressionAttributeValues": {":minus": {"N": "-1"}},
-                    }
-                },
-                None,
-            )
-            for key in keys
-        ]
-
-    def release(self, keys: list[dict[str, dict[str, str]]]) -> None:
-        for item, _ in self.release_items(keys):
-            with db.translate_errors():
-                self._dynamodb.update_item(**item["Update"])
-
-
 class LoginService:
     def __init__(
         self,
@@ -232,7 +148,7 @@ class LoginService:
         self._table = table
         self._roles = roles
         self._sealer = sealer
-        self._throttle = LoginThrottle(dynamodb, table)
+        self._throttle = AttemptThrottle(dynamodb, table)
 
     # ------------------------------------------------------------------ the form's binding
     def bind_form(self, client_id: str) -> FormBinding:
@@ -376,9 +292,15 @@ class LoginService:
             raise LoginRefusedError(
                 f"Your organization signs in through {connection}: sign in without a password.", 403
             )
-        buckets = self._throttle.keys(org_id, email_key, meta.ip)
+        buckets = self._throttle.keys(
+            (login_failures_pk(org_id, email_key), MAX_FAILURES_PER_ACCOUNT),
+            (login_failures_ip_pk(meta.ip), MAX_FAILURES_PER_IP),
+        )
         slots = [key for key, _ in buckets]
-        self._throttle.reserve(buckets)
+        try:
+            self._throttle.reserve(buckets)
+        except TooManyAttemptsError:
+            raise LoginRefusedError("Too many failed sign-ins. Wait a few minutes and try again.", 429) from None
         checked = False
         try:
             user = self._users.find_by_email(org_id, email_key)

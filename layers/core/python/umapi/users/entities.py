@@ -16,6 +16,17 @@ class RoleAssignment(NamedTuple):
     assigned_by: str | None = None
 
 
+class MfaFactor(NamedTuple):
+    """A confirmed second factor as the user object shows it (docs/api.md §11): never a secret.
+    Its secret (a TOTP key, a passkey's public key) is stored apart, in ``users.mfa_items``."""
+
+    id: str
+    type: str  # "totp" | "webauthn"
+    name: str
+    created_at: str
+    last_used_at: str | None = None
+
+
 class User(NamedTuple):
     id: str
     org_id: str
@@ -39,6 +50,9 @@ class User(NamedTuple):
     # refresh families carry the version they were issued at and stop working once it moves.
     session_version: int = 0
     sso_provider: str | None = None  # the SSO connection's name once the user signed in through it
+    # Every sign-in needs a second factor (docs/api.md §11); with no factor yet, it enrols one first.
+    mfa_enabled: bool = False
+    mfa_factors: tuple[MfaFactor, ...] = ()
 
     def __repr__(self) -> str:
         return f"User(id={self.id!r}, org_id={self.org_id!r}, status={self.status!r}, version={self.version!r})"
@@ -61,4 +75,5 @@ class User(NamedTuple):
             "avatar_url": self.avatar_url,
             "metadata": self.metadata,
             "roles": [role.role_id for role in self.roles],
+            "mfa_enabled": self.mfa_enabled,
         }

@@ -16,7 +16,7 @@ from typing import Any
 
 from umapi import db
 from umapi.table_keys import email_claim_sk, org_pk, user_lookup_pk, user_sk, users_index_pk, verification_pk
-from umapi.users.entities import RoleAssignment, User
+from umapi.users.entities import MfaFactor, RoleAssignment, User
 
 # Sort field -> (index, how the sort key starts)
 SORT_INDEXES: dict[str, tuple[str, Callable[[User], str]]] = {
@@ -90,6 +90,8 @@ def user_item(user: User) -> dict[str, Any]:
         "password_hash": user.password_hash,
         "session_version": user.session_version,
         "sso_provider": user.sso_provider,
+        "mfa_enabled": user.mfa_enabled,
+        "mfa_factors": [factor._asdict() for factor in user.mfa_factors] or None,
     }
     for index, start in SORT_INDEXES.values():
         values[f"{index}PK"] = partition
@@ -123,4 +125,9 @@ def user_from_item(item: dict[str, Any]) -> User:
         password_hash=v.get("password_hash"),
         session_version=int(v.get("session_version", 0)),
         sso_provider=v.get("sso_provider"),
+        mfa_enabled=bool(v.get("mfa_enabled")),
+        mfa_factors=tuple(
+            MfaFactor(f["id"], f["type"], f["name"], f["created_at"], f.get("last_used_at"))
+            for f in v.get("mfa_factors") or []
+        ),
     )

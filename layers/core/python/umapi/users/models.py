@@ -14,7 +14,7 @@ from umapi.error_models import ErrorObject
 from umapi.fields import NOT_BLANK, Omittable
 
 if TYPE_CHECKING:
-    from umapi.users.entities import User
+    from umapi.users.entities import MfaFactor, User
 
 UserStatus = Literal["pending_verification", "active", "suspended", "archived"]
 
@@ -126,6 +126,8 @@ class UpdateUserRequest(ApiModel):
     avatar_url: AvatarUrl | None = None
     metadata: Annotated[dict[MetadataKey, MetadataValue | None], AfterValidator(_metadata)] | None = None
     status: Literal["active", "suspended"] | None = None
+    # docs/api.md §11: true makes the next sign-in enrol a factor; false removes every factor.
+    mfa_enabled: Omittable[StrictBool] = None
 
 
 class DeactivateRequest(ApiModel):
@@ -157,6 +159,26 @@ class UserRoleResponse(ApiModel):
     expires_at: str | None
 
 
+class MfaFactorResponse(ApiModel):
+    """A confirmed second factor (docs/api.md §11): never its secret."""
+
+    id: str
+    type: Literal["totp", "webauthn"]
+    name: str
+    created_at: str
+    last_used_at: str | None
+
+    @classmethod
+    def of(cls, factor: MfaFactor) -> MfaFactorResponse:
+        return cls(
+            id=factor.id,
+            type=factor.type,  # type: ignore[arg-type]
+            name=factor.name,
+            created_at=factor.created_at,
+            last_used_at=factor.last_used_at,
+        )
+
+
 class UserResponse(ApiModel):
     id: str
     org_id: str
@@ -176,6 +198,8 @@ class UserResponse(ApiModel):
     archived_at: str | None
     version: int
     sso_provider: str | None = None  # the SSO connection the user signs in through (docs/api.md §12)
+    mfa_enabled: bool = False  # every sign-in needs a second factor (docs/api.md §11)
+    mfa_factors: list[MfaFactorResponse] = []  # noqa: RUF012 - pydantic copies defaults
 
     @classmethod
     def of(cls, user: User, roles: list[UserRoleResponse]) -> UserResponse:
@@ -199,6 +223,8 @@ class UserResponse(ApiModel):
             archived_at=user.archived_at,
             version=user.version,
             sso_provider=user.sso_provider,
+            mfa_enabled=user.mfa_enabled,
+            mfa_factors=[MfaFactorResponse.of(factor) for factor in user.mfa_factors],
         )
 
 
@@ -229,6 +255,9 @@ class UserView(ApiModel):
     last_login: str | None = None
     archived_at: str | None = None
     version: int | None = None
+    sso_provider: str | None = None
+    mfa_enabled: bool | None = None
+    mfa_factors: list[MfaFactorResponse] | None = None
     permissions: list[str] | None = None
     audit_log: list[AuditEntryResponse] | None = None
 

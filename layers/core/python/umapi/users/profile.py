@@ -16,12 +16,13 @@ from umapi.errors import (
 )
 from umapi.http import etag_of
 from umapi.time import utc_now_iso
+from umapi.users.mfa_items import reset_items
 from umapi.users.models import UpdateUserRequest, UserResponse
 from umapi.users.passwords import hash_password
 from umapi.users.service_part import UserServicePart, audit_changes
 
 SELF_SERVICE_FIELDS = frozenset({"name", "phone", "avatar_url", "password"})
-CREDENTIAL_FIELDS = frozenset({"password", "email", "status"})
+CREDENTIAL_FIELDS = frozenset({"password", "email", "status", "mfa_enabled"})
 MAX_METADATA_KEYS = 10
 
 
@@ -102,17 +103,27 @@ class UserProfile(UserServicePart):
             if patch.status == "suspended":
                 changes["session_version"] = user.session_version + 1
             event_types.append("user.activated" if patch.status == "active" else "user.deactivated")
+        if "mfa_enabled" in sent and patch.mfa_enabled is not None:
+            if patch.mfa_enabled and not user.mfa_enabled:
+                changes["mfa_enabled"] = True  # the next sign-in enrols a factor before it completes
+            elif not patch.mfa_enabled and (user.mfa_enabled or user.mfa_factors):
+                changes["mfa_enabled"] = False  # and every factor and recovery code goes
+                changes["mfa_factors"] = ()
+                extra += reset_items(self._repository.table, user)
         updated = user._replace(**changes, updated_at=now, version=user.version + 1)
-        if set(changes) - {"password_hash", "session_version", "status"}:
+        if set(changes) - {"password_hash", "session_version", "status", "mfa_factors"}:
             event_types.insert(0, "user.updated")
         if not event_types:
             return self.to_response(user)
         diff = audit_changes(user.public_fields(), updated.public_fields())
         if "password_hash" in changes:
             diff["password"] = {"changed": True}
+        changed_fields = sorted(diff)  # the user's fields that changed (never a secret)
+        if changes.get("mfa_factors") == () and user.mfa_factors:
+            diff["mfa_factors"] = {"removed": [factor.id for factor in user.mfa_factors]}
         response = self.to_response(updated)
         events = [
-            self._event(principal, meta, kind, updated, {"user": response.model_dump(), "changes": sorted(diff)})
+            self._event(principal, meta, kind, updated, {"user": response.model_dump(), "changes": changed_fields})
             for kind in event_types
         ]
         audit = self._audit(principal.actor, meta, "user.updated", updated, diff)

@@ -52,6 +52,10 @@ class UserRepository:
         self.writer = UserWriter(dynamodb, table, roles, admins)
 
     # ------------------------------------------------------------------ reads
+    @property
+    def table(self) -> str:
+        return self._table
+
     def get(self, org_id: str, user_id: str, *, consistent: bool = False) -> User | None:
         with db.translate_errors():
             item = self._dynamodb.get_item(

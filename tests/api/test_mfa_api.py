@@ -1,0 +1,211 @@
+"""Second factors through the API (docs/api.md §11): TOTP enrolment and confirmation, codes
+computed from the enrolment's secret, replay and drift, recovery codes, removal, and an
+administrator's reset. The sign-in's second step is tests/api/test_mfa_sign_in.py."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import boto3
+import pyotp
+import pytest
+
+from tests.support.api import ApiResponse
+from tests.support.login import LoginWorld, code_from, exchange, sign_in
+from umapi import db
+
+
+def stored_items() -> str:
+    """Every item of every table, as text."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    return "".join(
+        json.dumps(page["Items"])
+        for table in dynamodb.list_tables()["TableNames"]
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table)
+    )
+
+
+def stored_events(kind: str) -> list[dict[str, Any]]:
+    """The outbox's events of ``kind`` (envelopes, as webhooks receive them), oldest first."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    found = []
+    for table in dynamodb.list_tables()["TableNames"]:
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            found += [db.deserialize(i) for i in page["Items"] if i.get("entity", {}).get("S") == "event"]
+    envelopes = [e["envelope"] for e in sorted(found, key=lambda e: e["SK"]) if e["type"] == kind]
+    return [json.loads(e) if isinstance(e, str) else e for e in envelopes]
+
+
+def user_token(world: LoginWorld) -> str:
+    return str(exchange(world, world.web, code_from(sign_in(world, world.web))).json()["access_token"])
+
+
+def code(secret: str, offset_steps: int = 0) -> str:
+    return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
+
+
+def enrol(world: LoginWorld, token: str, name: str | None = None) -> dict[str, Any]:
+    answer = world.api.post("/users/me/mfa/totp", token=token, json_body={"name": name} if name else None)
+    assert answer.status == 201, answer.body
+    return dict(answer.json())
+
+
+def confirm(world: LoginWorld, token: str, enrolment: dict[str, Any], offset: int = 0) -> ApiResponse:
+    path = f"/users/me/mfa/totp/{enrolment['factor_id']}/confirm"
+    return world.api.post(path, token=token, json_body={"code": code(enrolment["secret"], offset)})
+
+
+@pytest.fixture
+def token(world: LoginWorld) -> str:
+    return user_token(world)
+
+
+def test_enrolment_shows_the_secret_once_and_confirmation_turns_mfa_on(world: LoginWorld, token: str) -> None:
+    enrolment = enrol(world, token, "Phone")
+    assert set(enrolment) == {"factor_id", "secret", "otpauth_uri", "expires_in"}
+    assert enrolment["factor_id"].startswith("mfa_")
+    assert enrolment["otpauth_uri"].startswith("otpauth://totp/")
+    assert f"secret={enrolment['secret']}" in enrolment["otpauth_uri"]
+    # Unconfirmed: not a factor yet.
+    assert world.api.get("/users/me/mfa", token=token).json() == {"mfa_enabled": False, "data": []}
+
+    confirmed = confirm(world, token, enrolment)
+    assert confirmed.status == 200, confirmed.body
+    body = confirmed.json()
+    assert body["factor"]["id"] == enrolment["factor_id"]
+    assert body["factor"]["type"] == "totp"
+    assert body["factor"]["name"] == "Phone"
+    assert len(body["recovery_codes"]) == 10
+    assert len(set(body["recovery_codes"])) == 10
+
+    me = world.api.get("/users/me", token=token).json()
+    assert me["mfa_enabled"] is True
+    assert [f["id"] for f in me["mfa_factors"]] == [enrolment["factor_id"]]
+    assert set(me["mfa_factors"][0]) == {"id", "type", "name", "created_at", "last_used_at"}
+    listed = world.api.get("/users/me/mfa", token=token).json()
+    assert listed["mfa_enabled"] is True
+    assert listed["data"] == me["mfa_factors"]
+    # The secret never comes back, and is not stored as it was shown.
+    for answer in (world.api.get("/users/me", token=token), world.api.get("/users/me/mfa", token=token)):
+        assert enrolment["secret"] not in answer.body
+    stored = stored_items()
+    assert world.user["id"] in stored
+    assert enrolment["secret"] not in stored
+    for recovery_code in body["recovery_codes"]:
+        assert recovery_code not in stored
+        assert recovery_code.replace("-", "") not in stored
+
+
+def test_a_wrong_code_does_not_confirm(world: LoginWorld, token: str) -> None:
+    enrolment = enrol(world, token)
+    wrong = str((int(code(enrolment["secret"])) + 1) % 1_000_000).zfill(6)
+    path = f"/users/me/mfa/totp/{enrolment['factor_id']}/confirm"
+    answer = world.api.post(path, token=token, json_body={"code": wrong})
+    assert answer.status == 400
+    assert answer.error["code"] == "validation_error"
+    assert world.api.get("/users/me", token=token).json()["mfa_enabled"] is False
+
+
+@pytest.mark.parametrize("offset", [-1, 1])
+def test_one_step_of_drift_either_way_is_accepted(world: LoginWorld, token: str, offset: int) -> None:
+    assert confirm(world, token, enrol(world, token), offset).status == 200
+
+
+@pytest.mark.parametrize("offset", [-3, 3])
+def test_more_drift_is_refused(world: LoginWorld, token: str, offset: int) -> None:
+    assert confirm(world, token, enrol(world, token), offset).status == 400
+
+
+def test_an_enrolment_is_confirmed_once(world: LoginWorld, token: str) -> None:
+    enrolment = enrol(world, token)
+    assert confirm(world, token, enrolment).status == 200
+    again = confirm(world, token, enrolment, 1)
+    assert again.status == 404
+    assert len(world.api.get("/users/me/mfa", token=token).json()["data"]) == 1
+
+
+def test_removing_a_factor_needs_a_code_and_a_code_is_accepted_once(world: LoginWorld, token: str) -> None:
+    first, second = enrol(world, token, "A"), enrol(world, token, "B")
+    assert confirm(world, token, first).status == 200
+    assert confirm(world, token, second).status == 200
+    # The code that confirmed A is spent (same time step): it cannot remove B.
+    spent = code(first["secret"])
+    answer = world.api.delete(f"/users/me/mfa/{second['factor_id']}", token=token, json_body={"code": spent})
+    assert answer.status == 400
+    assert answer.error["code"] == "validation_error"
+    # A code of the next step works once.
+    fresh = code(first["secret"], 1)
+    assert (
+        world.api.delete(f"/users/me/mfa/{second['factor_id']}", token=token, json_body={"code": fresh}).status == 204
+    )
+    remaining = world.api.get("/users/me/mfa", token=token).json()
+    assert [f["id"] for f in remaining["data"]] == [first["factor_id"]]
+    assert remaining["mfa_enabled"] is True
+    # Removing the last factor turns MFA off.
+    answer = world.api.delete(f"/users/me/mfa/{first['factor_id']}", token=token, json_body={"code": fresh})
+    assert answer.status == 400  # replayed
+    later = code(first["secret"], -1)  # an older step than the last accepted one: refused too
+    assert world.api.delete(f"/users/me/mfa/{first['factor_id']}", token=token, json_body={"code": later}).status == 400
+
+
+def test_recovery_codes_are_single_use_and_can_be_replaced(world: LoginWorld, token: str) -> None:
+    enrolment = enrol(world, token)
+    codes = confirm(world, token, enrolment).json()["recovery_codes"]
+    replaced = world.api.post("/users/me/mfa/recovery-codes", token=token, json_body={"code": codes[0].upper()})
+    assert replaced.status == 200, replaced.body
+    new_codes = replaced.json()["recovery_codes"]
+    assert len(new_codes) == 10
+    assert not set(new_codes) & set(codes)
+    # The old set is gone, the one used included.
+    for old in (codes[0], codes[1]):
+        answer = world.api.post("/users/me/mfa/recovery-codes", token=token, json_body={"code": old})
+        assert answer.status == 400
+    # A new code removes the factor once; MFA goes off with the last factor, and the codes with it.
+    path = f"/users/me/mfa/{enrolment['factor_id']}"
+    assert world.api.delete(path, token=token, json_body={"code": new_codes[0]}).status == 204
+    assert world.api.get("/users/me/mfa", token=token).json() == {"mfa_enabled": False, "data": []}
+
+
+def test_five_wrong_codes_lock_the_checks_for_the_account(world: LoginWorld, token: str) -> None:
+    enrolment = enrol(world, token)
+    assert confirm(world, token, enrolment).status == 200
+    for _ in range(5):
+        answer = world.api.post("/users/me/mfa/recovery-codes", token=token, json_body={"code": "000000"})
+        assert answer.status == 400
+    right = code(enrolment["secret"], 1)
+    locked = world.api.post("/users/me/mfa/recovery-codes", token=token, json_body={"code": right})
+    assert locked.status == 429
+    assert locked.error["code"] == "rate_limited"
+
+
+def test_an_admin_resets_and_forces_mfa_with_audit_and_events(world: LoginWorld, token: str) -> None:
+    enrolment = enrol(world, token)
+    assert confirm(world, token, enrolment).status == 200
+    user_id = world.user["id"]
+    admin = world.tenant.access
+    assert world.api.delete(f"/users/{user_id}/mfa", token=admin).status == 204
+    after = world.api.get(f"/users/{user_id}", token=admin).json()
+    assert after["mfa_enabled"] is False
+    assert after["mfa_factors"] == []
+    forced = world.api.patch(f"/users/{user_id}", token=admin, json_body={"mfa_enabled": True})
+    assert forced.status == 200
+    assert forced.json()["mfa_enabled"] is True
+    off = world.api.patch(f"/users/{user_id}", token=admin, json_body={"mfa_enabled": False})
+    assert off.status == 200
+    assert off.json()["mfa_enabled"] is False
+    actions = [
+        e["action"] for e in world.api.get("/audit-log", token=admin, query={"target_id": user_id}).json()["data"]
+    ]
+    assert "user.mfa_reset" in actions
+    assert "user.mfa_factor_added" in actions
+    events = [e for e in stored_events("user.updated") if e["data"]["user"]["id"] == user_id and "changes" in e["data"]]
+    # The reset and each PATCH name mfa_enabled alone; the enrolment names what it changed.
+    assert [e["data"]["changes"] for e in events] == [
+        ["mfa_enabled", "mfa_factors"],
+        ["mfa_enabled"],
+        ["mfa_enabled"],
+        ["mfa_enabled"],
+    ]
+    assert enrolment["secret"] not in json.dumps(events)
