@@ -78,6 +78,16 @@ SIGN_IN_FORM = {
     },
     "login_token": {"type": "string", "description": "from the sign-in form (bound to its cookie)"},
 }
+# The second step's form (docs/api.md §11), bound to the attempt by its cookie (umapi_mfa).
+SECOND_STEP_FORM = {
+    "step": {"type": "string", "enum": ["second-factor"], "description": "the second step"},
+    "otp": {"type": "string", "maxLength": 64, "description": "a TOTP code (6 digits) or a recovery code"},
+    "credential": {
+        "type": "string",
+        "maxLength": 16384,
+        "description": "a passkey's answer: navigator.credentials.get()'s result as JSON",
+    },
+}
 # What each error code means, for the error statuses' descriptions; which codes each status
 # has comes from umapi.http's own table.
 EXPLAINED = {
@@ -283,6 +293,11 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}},
             },
         )
+    if path == "/oauth/assets/passkey.js":
+        responses["200"] = {
+            "description": responses["200"].get("description", ""),
+            "content": {"text/javascript": {"schema": {"type": "string"}}},
+        }
     if (method, path) in HTML:
         if path == "/oauth/callback":
             _callback_parameters(operation)
@@ -301,7 +316,9 @@ def _authorize_parameters(method: str, operation: dict[str, Any]) -> None:
 
     # The pages read AUTHORIZE_PARAMS (and the form SIGN_IN_PARAMS): document exactly those.
     assert tuple(AUTHORIZE) == AUTHORIZE_PARAMS, "AUTHORIZE documents other parameters than the pages read"
-    assert set(SIGN_IN_FORM) == SIGN_IN_PARAMS - set(AUTHORIZE_PARAMS), "SIGN_IN_FORM is out of step"
+    assert set(SIGN_IN_FORM) | set(SECOND_STEP_FORM) == SIGN_IN_PARAMS - set(AUTHORIZE_PARAMS), (
+        "SIGN_IN_FORM is out of step"
+    )
     if method == "get":
         operation["responses"]["302"] = {
             "description": "An error sent back to redirect_uri (RFC 6749 §4.1.2.1: error, error_description, state)"
@@ -321,9 +338,10 @@ def _authorize_parameters(method: str, operation: dict[str, Any]) -> None:
             *(name for name in SIGN_IN_FORM if name != "password"),
         ],
     }
+    second = {"type": "object", "properties": SECOND_STEP_FORM, "required": ["step"]}
     operation["requestBody"] = {
         "required": True,
-        "content": {"application/x-www-form-urlencoded": {"schema": form}},
+        "content": {"application/x-www-form-urlencoded": {"schema": {"oneOf": [form, second]}}},
     }
 
 

@@ -7,6 +7,7 @@ from umapi import startup  # first: the function loads with the garbage collecto
 
 # isort: split
 
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,10 +15,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from umapi.auth.browser_sessions import cookie_name
-from umapi.auth.login import AuthorizeError, AuthorizeRequest, LoginRefusedError, LoginService, RedirectError
+from umapi.auth.login import (
+    AuthorizeError,
+    AuthorizeRequest,
+    LoginRefusedError,
+    LoginService,
+    RedirectError,
+    SignedIn,
+)
 from umapi.auth.logout import LogoutError, LogoutService
-from umapi.auth.pages import error_page, logout_page, signed_out_page
+from umapi.auth.pages import error_page, logout_page, recovery_codes_page, second_factor_page, signed_out_page
 from umapi.auth.parameters import parse_parameters
+from umapi.auth.second_step import SecondStepPage
 from umapi.auth.web import (
     AUTHORIZE_PARAMS,
     CALLBACK_PARAMS,
@@ -29,6 +38,8 @@ from umapi.auth.web import (
     federation_secret,
     form_cookie,
     html,
+    mfa_cookie,
+    mfa_secret,
     redirect,
     session_cookie,
     session_secrets,
@@ -42,6 +53,7 @@ from umapi.sso.federation import FederationError
 
 FORM = "application/x-www-form-urlencoded"
 app = create_app(accepted_media_types=(FORM,))
+PASSKEY_SCRIPT = (Path(__file__).parent / "assets" / "passkey.js").read_text()
 
 
 def authorize_request(login: LoginService, params: dict[str, str]) -> AuthorizeRequest | Response[str]:
@@ -81,6 +93,8 @@ def post_authorize(login: Login, federation: Federation) -> Response[str]:
         form = parse_parameters(app.current_event.decoded_body, FORM, SIGN_IN_PARAMS)
     except OAuthError as problem:
         return html(400, error_page(problem.description))
+    if form.get("step") == "second-factor":
+        return _second_factor(login, form)
     params = {name: form[name] for name in AUTHORIZE_PARAMS if name in form}
     request = authorize_request(login, params)
     if isinstance(request, Response):
@@ -99,15 +113,55 @@ def post_authorize(login: Login, federation: Federation) -> Response[str]:
         return redirect(departure.location, [federation_cookie(event, departure.browser_secret)])
     try:
         signed_in = login.login(
-            request, email, form.get("password", ""), request_meta(event, app.context["request_id"])
+            request, email, form.get("password", ""), request_meta(event, app.context["request_id"]), issuer_for(event)
         )
     except LoginRefusedError as failure:
         return sign_in_form(
             event, login, client, params, failure.status, error=failure.message, email=email, password=True
         )
-    if signed_in.session_secret is None:
-        return redirect(signed_in.location)
-    return redirect(signed_in.location, [session_cookie(event, client.org_id, signed_in.session_secret)])
+    return _signed_in(request, signed_in)
+
+
+def _second_factor(login: LoginService, form: dict[str, str]) -> Response[str]:
+    """The second page's answer (docs/api.md §11): the code's redirect, or the page again."""
+    event = app.current_event.raw_event
+    meta = request_meta(event, app.context["request_id"])
+    try:
+        request, outcome = login.second_factor(
+            mfa_secret(event), form.get("otp", ""), form.get("credential", ""), issuer_for(event), meta
+        )
+    except LoginRefusedError as failure:
+        return html(failure.status, error_page(failure.message), cookies=[mfa_cookie(event, None)])
+    except AuthorizeError as problem:  # the client or its redirect URI went away meanwhile
+        return html(400, error_page(str(problem)), cookies=[mfa_cookie(event, None)])
+    return _signed_in(request, outcome)
+
+
+def _signed_in(request: AuthorizeRequest, outcome: SignedIn | SecondStepPage) -> Response[str]:
+    """Where a sign-in goes: the second page, the recovery codes of a factor enrolled on the way,
+    or the client's redirect with its code; and the cookies that go with each."""
+    event = app.current_event.raw_event
+    if isinstance(outcome, SecondStepPage):
+        cookies = [mfa_cookie(event, outcome.secret)] if outcome.secret else []
+        return html(outcome.status, second_factor_page(outcome.view), cookies=cookies)
+    cookies = [mfa_cookie(event, None)] if mfa_secret(event) else []
+    if outcome.session_secret is not None:
+        cookies.append(session_cookie(event, request.client.org_id, outcome.session_secret))
+    if outcome.recovery_codes:
+        return html(200, recovery_codes_page(outcome.recovery_codes, outcome.location), cookies=cookies)
+    return redirect(outcome.location, cookies)
+
+
+@app.get("/oauth/assets/passkey.js", response_description="The passkey button's script (JavaScript)")
+def get_passkey_script() -> Response[str]:
+    """The static script of the second step's passkey button (the pages' CSP allows it, and no
+    inline script)."""
+    return Response(
+        status_code=200,
+        content_type="text/javascript; charset=utf-8",
+        body=PASSKEY_SCRIPT,
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @app.get("/oauth/callback")
@@ -134,14 +188,13 @@ def get_callback(login: Login, federation: Federation, federated: Federated) -> 
     if request.client.org_id != vouched.connection.org_id:
         return html(400, error_page("This sign-in belongs to another organization."), cookies=[forget])
     try:
-        signed_in = federated.sign_in(request, vouched, meta)
+        signed_in = federated.sign_in(request, vouched, meta, issuer_for(event))
     except LoginRefusedError as failure:
         federated.record_failure(vouched.connection, failure.message, meta)
         return html(failure.status, error_page(failure.message), cookies=[forget])
-    cookies = [forget]
-    if signed_in.session_secret is not None:
-        cookies.append(session_cookie(event, request.client.org_id, signed_in.session_secret))
-    return redirect(signed_in.location, cookies)
+    answer = _signed_in(request, signed_in)
+    answer.cookies.insert(0, forget)
+    return answer
 
 
 @app.get("/oauth/logout")

@@ -166,7 +166,10 @@ def add_passkey(
     request: Annotated[PasskeyRequest, Body()], caller: Caller, mfa: Mfa, meta: Meta
 ) -> Response[PasskeyFactor]:
     factor = mfa.add_passkey(caller, request, issuer_for(app.current_event.raw_event), meta)
-    return json_response(factor.model_dump(exclude_none=True), 201)
+    body = factor.model_dump()
+    if body["recovery_codes"] is None:  # only the first factor brings recovery codes
+        del body["recovery_codes"]
+    return json_response(body, 201)
 
 
 @app.delete("/users/me/mfa/<factor_id>", status_code=204, responses={204: {"description": "Removed"}})

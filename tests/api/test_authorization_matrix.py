@@ -37,6 +37,7 @@ PUBLIC = {
     ("GET", "/oauth/logout"),
     ("GET", "/oauth/callback"),
     ("POST", "/oauth/logout"),
+    ("GET", "/oauth/assets/passkey.js"),
 }
 # Open to any authenticated caller, but they answer only a user's token granted a scope (not a
 # permission): a client's token gets 403 naming the scope (tests/api/test_openid_connect.py

@@ -25,6 +25,11 @@ class ApiResponse:
     status: int
     headers: dict[str, str]
     body: str
+    multi: dict[str, list[str]] = field(default_factory=dict)  # every value of each header
+
+    def all_headers(self, name: str) -> list[str]:
+        """Every value of a header that may repeat (``Set-Cookie``)."""
+        return [v for key, values in self.multi.items() if key.lower() == name.lower() for v in values]
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -107,9 +112,12 @@ class InProcessApi:
                 started = time.perf_counter()
                 result = route.module.lambda_handler(event, self.context)
                 self.handler_seconds = time.perf_counter() - started
-                merged = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
+                multi = {k: list(v) for k, v in (result.get("multiValueHeaders") or {}).items()}
+                merged = {k: v[-1] for k, v in multi.items()}
                 merged.update(result.get("headers") or {})
-                return ApiResponse(result["statusCode"], merged, result.get("body") or "")
+                for key, value in (result.get("headers") or {}).items():
+                    multi.setdefault(key, [value])
+                return ApiResponse(result["statusCode"], merged, result.get("body") or "", multi)
         raise AssertionError(f"template.yaml has no route for {method} {path}")
 
     def get(self, path: str, **kwargs: Any) -> ApiResponse:

@@ -260,6 +260,7 @@ def sign_in_records() -> SignInRecords:
 
 def login_service() -> LoginService:
     from umapi.auth.login import LoginService
+    from umapi.auth.second_step import SecondStep
 
     settings = get_settings()
     return LoginService(
@@ -272,6 +273,7 @@ def login_service() -> LoginService:
         sealer(),
         browser_sessions(),
         _enforced_connection,
+        SecondStep(dynamodb_client(), settings.table_name, second_factors()),
     )
 
 

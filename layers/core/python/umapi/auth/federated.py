@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from umapi import db
 from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.auth.login import AuthorizeRequest, LoginRefusedError, LoginService, SignedIn
+from umapi.auth.second_step import SecondStepPage
 from umapi.digests import sha256_hex
 from umapi.events import Event
 from umapi.ids import new_id
@@ -62,8 +63,11 @@ class FederatedSignIn:
         self._dynamodb = dynamodb
         self._table = table
 
-    def sign_in(self, request: AuthorizeRequest, vouched: Vouched, meta: RequestMeta) -> SignedIn:
-        """The client's redirect with a code (or ``LoginRefusedError``, with a page's message)."""
+    def sign_in(
+        self, request: AuthorizeRequest, vouched: Vouched, meta: RequestMeta, issuer: str = ""
+    ) -> SignedIn | SecondStepPage:
+        """The client's redirect with a code, the second page for a user with ``mfa_enabled``
+        (unless the provider asserted MFA), or ``LoginRefusedError`` with a page's message."""
         connection = vouched.connection
         email = (vouched.email or "").strip()
         domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
@@ -76,7 +80,7 @@ class FederatedSignIn:
             user = self._by_email(vouched, email, meta) or self._provisioned(vouched, email, meta)
         if user.status != "active":
             raise LoginRefusedError("This account cannot sign in. Contact your administrator.", 403)
-        return self._login.federated(request, user, vouched.amr, connection.id, connection.name, meta)
+        return self._login.federated(request, user, vouched.amr, connection.id, meta, issuer)
 
     def record_failure(self, connection: SsoConnection, message: str, meta: RequestMeta) -> None:
         """A federated sign-in that was refused: who refused it and why, in the audit log."""

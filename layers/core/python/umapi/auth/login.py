@@ -27,10 +27,12 @@ from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.auth.browser_sessions import SECRET_CHARS, SESSION_SECONDS, BrowserSession, BrowserSessions
 from umapi.auth.parameters import PARAMETER_LIMITS
 from umapi.auth.scopes import user_token_scope
+from umapi.auth.second_step import Checked, SecondStep, SecondStepPage
 from umapi.auth.sessions import AuthorizationCode, SessionStore, new_family_id, new_secret_token
 from umapi.clients.entities import Client
 from umapi.clients.redirects import is_valid_redirect_uri, redirect_matches
 from umapi.clients.repository import ClientRepository
+from umapi.errors import RateLimitedError, ValidationError
 from umapi.events import Event
 from umapi.roles.catalog import RoleCatalog
 from umapi.table_keys import login_failures_ip_pk, login_failures_pk
@@ -40,7 +42,7 @@ from umapi.time import utc_now_iso
 from umapi.users.entities import User
 from umapi.users.holdings import user_permissions
 from umapi.users.passwords import verify_password
-from umapi.users.sign_ins import SignInRecords
+from umapi.users.sign_ins import MfaChange, SignInRecords
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -84,6 +86,7 @@ class AuthorizeRequest(NamedTuple):
     nonce: str | None = None  # OpenID Connect: echoed in the ID token
     prompt: frozenset[str] = frozenset()  # OpenID Connect: "none" or "login" change the page
     max_age: int | None = None  # OpenID Connect: seconds a sign-in may be old to be reused
+    params: dict[str, str] = {}  # noqa: RUF012 - the request's parameters as sent (never changed)
 
     @property
     def wants_fresh_sign_in(self) -> bool:
@@ -118,6 +121,7 @@ class SignedIn(NamedTuple):
 
     location: str
     session_secret: str | None = None
+    recovery_codes: list[str] | None = None  # a factor enrolled on the second page: shown once first
 
 
 class FormBinding(NamedTuple):
@@ -137,8 +141,10 @@ class LoginService:
         sealer: Sealer,
         browser: BrowserSessions,
         enforced: Callable[[str, str], str | None] | None = None,
+        second: SecondStep | None = None,
     ) -> None:
         self._browser = browser
+        self._second = second
         # The name of the SSO connection that forbids passwords for an email, if one does.
         self._enforced = enforced
         self._clients = clients
@@ -203,7 +209,9 @@ class LoginService:
                 raise RedirectError("invalid_scope", "scope goes beyond the scopes registered for this application.")
         if request.nonce is not None and not well_formed(request.nonce, NONCE_CHARS):
             raise RedirectError("invalid_request", f"nonce must be text of at most {NONCE_CHARS} characters.")
-        return request._replace(prompt=_prompt(params.get("prompt")), max_age=_max_age(params.get("max_age")))
+        return request._replace(
+            prompt=_prompt(params.get("prompt")), max_age=_max_age(params.get("max_age")), params=dict(params)
+        )
 
     # ------------------------------------------------------------------ the browser session
     def resume(self, request: AuthorizeRequest, secret: str | None) -> str | None:
@@ -234,6 +242,8 @@ class LoginService:
         user = self._users.get(session.org_id, session.user_id)
         if user is None or user.status != "active" or user.session_version != session.session_version:
             return None  # the user's sessions ended since
+        if user.mfa_enabled and "mfa" not in session.amr:
+            return None  # MFA was required since this session began: sign in with a second factor
         return session, user
 
     def end_session(self, secret: str | None) -> None:
@@ -280,9 +290,11 @@ class LoginService:
         )
         return new_secret_token(), grant
 
-    def login(self, request: AuthorizeRequest, email: str, password: str, meta: RequestMeta) -> SignedIn:
+    def login(
+        self, request: AuthorizeRequest, email: str, password: str, meta: RequestMeta, issuer: str = ""
+    ) -> SignedIn | SecondStepPage:
         """The redirect URL carrying a new code (or an ``invalid_scope`` error) and the new
-        browser session, or ``LoginRefusedError``."""
+        browser session; the second page when the user has ``mfa_enabled``; or ``LoginRefusedError``."""
         org_id = request.client.org_id
         if not well_formed(email, EMAIL_CHARS) or not well_formed(password, PASSWORD_CHARS):
             # No account has such an email or password: refused before it reaches a key or a hash.
@@ -315,30 +327,15 @@ class LoginService:
         if user.status != "active":
             self._throttle.release(slots)
             raise LoginRefusedError("This account cannot sign in. Contact your administrator.", 403)
-        allowed, wanted, refused = self._scope(request, user)
+        *_, refused = self._scope(request, user)
         if refused:
             self._throttle.release(slots)
             return SignedIn(refused)
-        signed_in_at = int(time.time())
-        code, grant = self._code(request, user, allowed, wanted, signed_in_at, ("pwd",))
-        secret = new_secret_token()
-        browser = BrowserSession(
-            org_id, user.id, signed_in_at, ("pwd",), user.session_version, signed_in_at + SESSION_SECONDS
-        )
-        now = utc_now_iso()
-        actor = Actor(type="user", id=user.id)
-        audit = AuditEntry.new(org_id, actor, "user.login", "user", user.id, meta, {"client_id": request.client.id})
-        event = Event.new(
-            org_id, "user.login", {"user_id": user.id, "client_id": request.client.id, "at": now}, meta, user.id
-        )
-        changed = LoginRefusedError("This account changed while signing in. Try again.", 409)
-        extra = [
-            (self._sessions.code_put(code, grant), None),
-            (self._browser.put_item(secret, browser), None),
-            *self._throttle.release_items(slots),
-        ]
-        self._users.record_login(user, now, audit, event, extra, changed)
-        return SignedIn(request.redirect(code=code), secret)
+        if user.mfa_enabled:  # the password passed: the second page, and no code yet
+            self._throttle.release(slots)
+            return self._second_step().start(user, request.params, int(time.time()), ("pwd",), None, issuer)
+        release = self._throttle.release_items(slots)
+        return self._signed_in(request, user, int(time.time()), ("pwd",), meta, extra=release)
 
     def federated(
         self,
@@ -346,39 +343,93 @@ class LoginService:
         user: User,
         amr: tuple[str, ...],
         connection_id: str,
-        connection_name: str,
         meta: RequestMeta,
-    ) -> SignedIn:
+        issuer: str = "",
+    ) -> SignedIn | SecondStepPage:
         """``user``, vouched for by the SSO connection, signs in to the client of ``request``
         as a password sign-in does (docs/api.md §12): the code, a browser session, ``last_login``,
-        and the ``user.login`` audit entry and event, which name the connection."""
-        allowed, wanted, refused = self._scope(request, user)
+        and the ``user.login`` audit entry and event, which name the connection. A user with
+        ``mfa_enabled`` whose identity provider did not assert MFA (``amr``) gets the second page."""
+        *_, refused = self._scope(request, user)
         if refused:
             return SignedIn(refused)
-        signed_in_at = int(time.time())
-        code, grant = self._code(request, user, allowed, wanted, signed_in_at, amr, connection_id)
+        if user.mfa_enabled and "mfa" not in amr:
+            return self._second_step().start(user, request.params, int(time.time()), amr, connection_id, issuer)
+        return self._signed_in(request, user, int(time.time()), amr, meta, idp=connection_id)
+
+    def second_factor(
+        self, secret: str | None, otp: str, credential: str, issuer: str, meta: RequestMeta
+    ) -> tuple[AuthorizeRequest, SignedIn | SecondStepPage]:
+        """The second page's answer: the code's redirect (and the browser session), the page
+        again with what was wrong, or ``LoginRefusedError`` when the attempt is gone."""
+        second = self._second_step()
+        attempt = second.attempt(secret)
+        if attempt is None or secret is None:
+            raise LoginRefusedError(
+                "This sign-in expired (the second step waits 5 minutes). Please sign in again.", 400
+            )
+        request = self.validate(attempt.params)
+        user = self._users.get(attempt.org_id, attempt.user_id)
+        if user is None or user.status != "active" or user.session_version != attempt.session_version:
+            raise LoginRefusedError("This account changed while signing in. Please sign in again.", 409)
+        options = second.options(secret) if attempt.challenge else None
+        try:
+            with second.factors.attempt(user.org_id, user.id):
+                checked = second.check(attempt, user, otp, credential, issuer)
+                *_, refused = self._scope(request, user)
+                if refused:
+                    return request, SignedIn(refused)
+                extra = [second.end_item(secret), *checked.items]
+                signed_in = self._signed_in(
+                    request, user, attempt.auth_time, attempt.amr + checked.amr, meta, attempt.idp, extra, checked
+                )
+        except RateLimitedError as problem:
+            return request, SecondStepPage(second.view(attempt, user, None, problem.message, options), status=429)
+        except ValidationError:
+            message = "That is not a current code of yours, an unused recovery code or your passkey."
+            return request, SecondStepPage(second.view(attempt, user, None, message, options), status=400)
+        return request, signed_in._replace(recovery_codes=checked.recovery_codes)
+
+    def _second_step(self) -> SecondStep:
+        if self._second is None:
+            raise LoginRefusedError("Second factors are not available here.", 503)
+        return self._second
+
+    def _signed_in(
+        self,
+        request: AuthorizeRequest,
+        user: User,
+        auth_time: int,
+        amr: tuple[str, ...],
+        meta: RequestMeta,
+        idp: str | None = None,
+        extra: list[db.Guarded] | None = None,
+        checked: Checked | None = None,
+    ) -> SignedIn:
+        """The code and a new browser session, with ``last_login``, the ``user.login`` audit
+        entry and event (naming the SSO connection, if any) and ``extra``, in one transaction."""
+        allowed, wanted, _ = self._scope(request, user)
+        code, grant = self._code(request, user, allowed, wanted, auth_time, amr, idp)
         secret = new_secret_token()
         browser = BrowserSession(
-            user.org_id, user.id, signed_in_at, amr, user.session_version, signed_in_at + SESSION_SECONDS
+            user.org_id, user.id, auth_time, amr, user.session_version, int(time.time()) + SESSION_SECONDS
         )
         now = utc_now_iso()
-        details = {"client_id": request.client.id, "sso_connection": connection_id}
+        details = {"client_id": request.client.id} | ({"sso_connection": idp} if idp else {})
+        if checked is not None:
+            details["second_factor"] = " ".join(checked.amr)
         audit = AuditEntry.new(
             user.org_id, Actor(type="user", id=user.id), "user.login", "user", user.id, meta, details
         )
-        event = Event.new(
-            user.org_id,
-            "user.login",
-            {"user_id": user.id, "client_id": request.client.id, "sso_connection": connection_id, "at": now},
-            meta,
-            user.id,
-        )
+        event = Event.new(user.org_id, "user.login", {"user_id": user.id, **details, "at": now}, meta, user.id)
         changed = LoginRefusedError("This account changed while signing in. Try again.", 409)
-        extra: list[db.Guarded] = [
+        items: list[db.Guarded] = [
             (self._sessions.code_put(code, grant), None),
             (self._browser.put_item(secret, browser), None),
+            *(extra or []),
         ]
-        self._users.record_login(user, now, audit, event, extra, changed)
+        mfa = MfaChange(checked.used_factor, checked.added_factor) if checked is not None else None
+        self._users.record_login(user, now, audit, event, items, changed, mfa)
         return SignedIn(request.redirect(code=code), secret)
 
 

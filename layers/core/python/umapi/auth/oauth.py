@@ -320,6 +320,7 @@ class TokenService:
             session_version=user.session_version,
             session_id=family_id,
             idp=sign_in.idp,
+            sign_in=sign_in,
         )
         if OPENID in granted:
             answer["id_token"] = issue_id_token(
@@ -349,6 +350,7 @@ class TokenService:
         session_version: int | None = None,
         session_id: str | None = None,
         idp: str | None = None,
+        sign_in: SignIn | None = None,
     ) -> dict[str, Any]:
         """RFC 6749 §5.1: a signed access token, and the refresh token when there is one."""
         token, _ = issue_access_token(
@@ -363,6 +365,8 @@ class TokenService:
             session_version=session_version,
             session_id=session_id,
             idp=idp,
+            auth_time=sign_in.auth_time if sign_in else None,
+            amr=sign_in.amr if sign_in else (),
         )
         answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": self._ttl}
         if refresh is not None:

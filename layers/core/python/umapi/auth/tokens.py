@@ -50,6 +50,8 @@ def issue_access_token(
     session_version: int | None = None,
     session_id: str | None = None,
     idp: str | None = None,
+    auth_time: int | None = None,
+    amr: tuple[str, ...] = (),
 ) -> tuple[str, AccessTokenClaims]:
     now = int(time.time())
     claims = AccessTokenClaims(
@@ -82,6 +84,10 @@ def issue_access_token(
         payload["sid"] = session_id
     if idp is not None:
         payload["idp"] = idp  # the SSO connection the user signed in through
+    if auth_time:  # user tokens: when and how the user signed in (RFC 9068 §2.2.1, RFC 8176)
+        payload["auth_time"] = auth_time
+    if amr:
+        payload["amr"] = list(amr)
     token = jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE})
     return token, claims
 

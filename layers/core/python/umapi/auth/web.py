@@ -16,6 +16,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from umapi.auth.browser_sessions import COOKIE_PREFIX, SESSION_SECONDS, cookie_name
 from umapi.auth.login import FORM_COOKIE, FORM_SECONDS, LoginService, RedirectError
 from umapi.auth.pages import SECURITY_HEADERS, login_page
+from umapi.auth.second_step import ATTEMPT_COOKIE, ATTEMPT_SECONDS
 from umapi.clients.entities import Client
 from umapi.http import header, public_base_url
 
@@ -33,7 +34,7 @@ AUTHORIZE_PARAMS = (
     "max_age",
 )
 # What the sign-in form posts: the authorize parameters and the credentials.
-SIGN_IN_PARAMS = frozenset({*AUTHORIZE_PARAMS, "email", "password", "login_token"})
+SIGN_IN_PARAMS = frozenset({*AUTHORIZE_PARAMS, "email", "password", "login_token", "step", "otp", "credential"})
 # What an identity provider sends back to /oauth/callback (RFC 6749 §4.1.2, RFC 9207 ``iss``).
 CALLBACK_PARAMS = frozenset({"code", "state", "error", "error_description", "iss"})
 # The end-session endpoint's parameters (OpenID Connect RP-Initiated Logout 1.0 §2).
@@ -127,6 +128,23 @@ def federation_cookie(event: Mapping[str, Any], secret: str | None) -> Cookie:
 
 def federation_secret(event: Mapping[str, Any]) -> str | None:
     return _cookies(event).get(FEDERATION_COOKIE)
+
+
+def mfa_cookie(event: Mapping[str, Any], secret: str | None) -> Cookie:
+    """Binds the second step to this browser (5 minutes): ``SameSite=Strict``, since the second
+    page posts only to itself; ``None`` expires it."""
+    return Cookie(
+        ATTEMPT_COOKIE,
+        secret or "",
+        secure=_is_https(event),
+        http_only=True,
+        max_age=ATTEMPT_SECONDS if secret else 0,
+        same_site=SameSite.STRICT_MODE,
+    )
+
+
+def mfa_secret(event: Mapping[str, Any]) -> str | None:
+    return _cookies(event).get(ATTEMPT_COOKIE)
 
 
 def form_cookie(event: Mapping[str, Any]) -> str | None:
