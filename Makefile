@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev backend test checks lint format typecheck template-lint pytest test-fast test-api test-local build clean openapi bench rotate-key
+.PHONY: help install dev backend test checks lint format typecheck template-lint pytest test-fast test-api test-local test-browser screenshots build clean openapi bench rotate-key
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ template-lint: install ## cfn-lint and sam validate --lint
 	@$(BIN)/cfn-lint template.yaml
 	@$(BIN)/sam validate --lint --template-file template.yaml
 
-pytest: install ## Every test (tests/domain, tests/api, tests/local), two processes (a test file stays in one)
+pytest: install ## Every test (tests/domain, tests/api, tests/local, tests/browser), two processes (a test file stays in one)
 	@echo "==> pytest"
 	@$(BIN)/pytest -n 2 --dist loadfile
 
@@ -58,6 +58,12 @@ test-api: install ## Handlers and the layer on moto in-process (tests/api)
 
 test-local: install ## The local runtime over HTTP, the umapi command, schemathesis, sam build (tests/local)
 	@$(BIN)/pytest -n 2 --dist loadfile tests/local
+
+test-browser: install ## The sign-in pages in headless Chromium (tests/browser; Debian's chromium, installed when missing)
+	@$(BIN)/pytest -n 2 --dist loadfile tests/browser
+
+screenshots: install ## Run the browser suite and keep its screenshots in docs/images/ (the docs show them)
+	@SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/pytest -q tests/browser
 
 bench: install ## Benchmark: cold imports, warm latency vs moto, DynamoDB calls, listings at 100–10,000 users, webhook rate, jobs and the local table at up to 1,000,000 items (bench/results.json)
 	@$(BIN)/python bench/run.py

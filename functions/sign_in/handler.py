@@ -143,7 +143,8 @@ def _signed_in(request: AuthorizeRequest, outcome: SignedIn | SecondStepPage) ->
     event = app.current_event.raw_event
     if isinstance(outcome, SecondStepPage):
         cookies = [mfa_cookie(event, outcome.secret)] if outcome.secret else []
-        return html(outcome.status, second_factor_page(outcome.view), cookies=cookies)
+        page = second_factor_page(outcome.view)
+        return html(outcome.status, page, cookies=cookies, form_targets=[request.redirect_uri])
     cookies = [mfa_cookie(event, None)] if mfa_secret(event) else []
     if outcome.session_secret is not None:
         cookies.append(session_cookie(event, request.client.org_id, outcome.session_secret))
@@ -209,7 +210,8 @@ def get_logout(logout: Logout) -> Response[str]:
             logout.validate(params, issuer_for(app.current_event.raw_event))
         except LogoutError as problem:
             return html(400, error_page(str(problem)))
-        return html(200, logout_page(params))
+        targets = [params["post_logout_redirect_uri"]] if "post_logout_redirect_uri" in params else []
+        return html(200, logout_page(params), form_targets=targets)
     return _end_session(logout, params)
 
 

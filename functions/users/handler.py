@@ -153,9 +153,12 @@ def confirm_totp(
     return json_response(mfa.confirm_totp(caller, factor_id, request.code, meta))
 
 
-@app.post("/users/me/mfa/webauthn/options")
+@app.post(
+    "/users/me/mfa/webauthn/options",
+    responses={200: {"description": "Creation options", "content": {"application/json": {"model": PasskeyOptions}}}},
+)
 @tracer.capture_method
-def passkey_options(caller: Caller, mfa: Mfa) -> Response[PasskeyOptions]:
+def passkey_options(caller: Caller, mfa: Mfa) -> Response[dict[str, Any]]:
     """Options for ``navigator.credentials.create()``; their challenge is single use (5 minutes)."""
     return json_response(mfa.passkey_options(caller, issuer_for(app.current_event.raw_event)))
 

@@ -19,7 +19,8 @@ every reason the server gives names such a value:
 - ``unclaimable_domain``: a well-formed domain that is a public suffix or a free-mail
   provider's (lists the document cannot hold);
 - the sign-in page (``/oauth/authorize``) for a ``client_id`` that is not registered, or a
-  ``redirect_uri`` that is not one registered for it;
+  ``redirect_uri`` that is not one registered for it, and its second step posted from a browser
+  with no sign-in waiting for one;
 - the callback from an identity provider (``/oauth/callback``) for a ``state`` no sign-in in
   flight has, or from another browser;
 - the end-session page (``/oauth/logout``) for an ``id_token_hint`` this server did not issue,
@@ -55,7 +56,11 @@ DATA_DEPENDENT = frozenset(
 )
 # The pages' own refusals of values that must exist on the server.
 PAGE_REFUSALS = {
-    "/oauth/authorize": (b"this application is not registered", b"does not exactly match one registered"),
+    "/oauth/authorize": (
+        b"this application is not registered",
+        b"does not exactly match one registered",
+        b"the second step waits 5 minutes",
+    ),
     "/oauth/callback": (b"expired or was already used", b"started in another browser"),
     "/oauth/logout": (
         b"not an ID token of this server",

@@ -4,6 +4,7 @@ a static file (``/oauth/assets/passkey.js``) that the CSP allows by origin."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -24,15 +25,36 @@ _STYLE = (
     "a.button{display:block;text-align:center;margin-top:1.25rem;padding:.6rem;border-radius:6px;background:#2456d6;"
     "color:#fff;text-decoration:none}figure{margin:1rem 0;text-align:center}"
 )
+_POLICY = "default-src 'none'; script-src 'self'; connect-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; connect-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
+    "Content-Security-Policy": f"{_POLICY}; form-action 'self'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+
+
+def content_security_policy(form_targets: Sequence[str] | None) -> str:
+    """The pages' CSP. A form posted here may end in a redirect elsewhere, which browsers check
+    against ``form-action`` too: ``form_targets`` are the places it may lead (the client's
+    redirect URI); ``None`` leaves ``form-action`` out, for the email step, which may lead to any
+    organization's identity provider."""
+    if form_targets is None:
+        return _POLICY
+    sources = ["'self'", *(source for target in form_targets if (source := _source(target)))]
+    return f"{_POLICY}; form-action {' '.join(dict.fromkeys(sources))}"
+
+
+def _source(uri: str) -> str | None:
+    """The CSP source expression of ``uri``'s origin (a scheme alone for an app's own scheme)."""
+    scheme, _, rest = uri.partition(":")
+    if not scheme.isascii() or not scheme.replace("+", "").replace("-", "").replace(".", "").isalnum():
+        return None
+    if scheme.lower() not in ("http", "https"):
+        return f"{scheme.lower()}:"
+    host = rest.removeprefix("//").split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+    return f"{scheme.lower()}://{host}" if host and set(host) <= allowed else None
 
 
 def _page(title: str, body: str) -> str:

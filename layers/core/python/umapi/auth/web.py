@@ -5,7 +5,7 @@ The routes (``functions/sign_in/handler.py``) only choose among them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from umapi.auth.browser_sessions import COOKIE_PREFIX, SESSION_SECONDS, cookie_name
 from umapi.auth.login import FORM_COOKIE, FORM_SECONDS, LoginService, RedirectError
-from umapi.auth.pages import SECURITY_HEADERS, login_page
+from umapi.auth.pages import SECURITY_HEADERS, content_security_policy, login_page
 from umapi.auth.second_step import ATTEMPT_COOKIE, ATTEMPT_SECONDS
 from umapi.clients.entities import Client
 from umapi.http import header, public_base_url
@@ -41,8 +41,17 @@ CALLBACK_PARAMS = frozenset({"code", "state", "error", "error_description", "iss
 LOGOUT_PARAMS = frozenset({"id_token_hint", "client_id", "post_logout_redirect_uri", "state"})
 
 
-def html(status: int, page: str, cookie: str | None = None, cookies: list[Cookie] | None = None) -> Response[str]:
+def html(
+    status: int,
+    page: str,
+    cookie: str | None = None,
+    cookies: list[Cookie] | None = None,
+    form_targets: Sequence[str] | None = (),
+) -> Response[str]:
+    """An HTML page with the pages' security headers (``form_targets``: where its form may lead
+    besides here, ``content_security_policy``)."""
     headers = dict(SECURITY_HEADERS)
+    headers["Content-Security-Policy"] = content_security_policy(form_targets)
     if cookie is not None:
         headers["Set-Cookie"] = cookie
     return Response(
@@ -107,7 +116,8 @@ def sign_in_form(
     secure = "; Secure" if _is_https(event) else ""
     cookie = f"{FORM_COOKIE}={binding.cookie}; Max-Age={FORM_SECONDS}; HttpOnly; SameSite=Lax{secure}"
     page = login_page(client.name, params | {"login_token": binding.token}, error, email, password=password)
-    return html(status, page, cookie)
+    # The password step leads back to the client; the email step may lead to an identity provider.
+    return html(status, page, cookie, form_targets=[params["redirect_uri"]] if password else None)
 
 
 FEDERATION_COOKIE = "umapi_federation"
