@@ -13,8 +13,11 @@ import pyotp
 import pytest
 
 from tests.support.api import ApiResponse
-from tests.support.login import LoginWorld, code_from, exchange, sign_in
+from tests.support.login import PASSWORD, LoginWorld, code_from, exchange, sign_in
+from tests.support.security import client_in
+from tests.support.users import new_tenant
 from umapi import db
+from umapi.bootstrap import AdminCredentials
 
 
 def stored_items() -> str:
@@ -209,3 +212,61 @@ def test_an_admin_resets_and_forces_mfa_with_audit_and_events(world: LoginWorld,
         ["mfa_enabled"],
     ]
     assert enrolment["secret"] not in json.dumps(events)
+
+
+def test_no_users_update_caller_resets_the_mfa_of_someone_holding_more(
+    world: LoginWorld, token: str, platform: AdminCredentials
+) -> None:
+    """The world's user is an admin; a caller with users:update (and users:read) only may not
+    remove, turn off or force the admin's MFA (docs/api.md §2, No escalation)."""
+    enrolment = enrol(world, token)
+    assert confirm(world, token, enrolment).status == 200
+    narrow = client_in(world.api, platform, world.tenant.org_id, ["users:update", "users:read"])
+    target = f"/users/{world.user['id']}"
+    for response in (
+        world.api.delete(f"{target}/mfa", token=narrow),
+        world.api.patch(target, token=narrow, json_body={"mfa_enabled": False}),
+        world.api.patch(target, token=narrow, json_body={"mfa_enabled": True}),
+    ):
+        assert response.status == 403, response.body
+        assert response.error["code"] == "forbidden"
+        assert response.error["required_permission"]
+        assert response.error["required_permission"] != "users:update"
+    assert world.api.get("/users/me/mfa", token=token).json()["mfa_enabled"] is True
+    # A user holding nothing more than the caller: reset works.
+    peer = world.tenant.user("peer-mfa@example.com", name="Peer", role="member")
+    world.api.patch(f"/users/{peer['id']}", token=world.tenant.access, json_body={"mfa_enabled": True})
+    plain = client_in(world.api, platform, world.tenant.org_id, ["users:update", "users:read", "roles:read"])
+    assert world.api.delete(f"/users/{peer['id']}/mfa", token=plain).status == 204
+
+
+def test_mfa_routes_act_on_the_caller_and_its_organization_only(
+    world: LoginWorld, token: str, platform: AdminCredentials
+) -> None:
+    """Another organization's administrator cannot reach this user's factors; a client's own
+    token has no factors; another user's factor id is not found for the caller."""
+    enrolment = enrol(world, token)
+    assert confirm(world, token, enrolment).status == 200
+    elsewhere = new_tenant(world.api, platform, "Elsewhere MFA")
+    assert world.api.delete(f"/users/{world.user['id']}/mfa", token=elsewhere.access).status == 404
+    patched = world.api.patch(f"/users/{world.user['id']}", token=elsewhere.access, json_body={"mfa_enabled": False})
+    assert patched.status == 404
+    client_token = client_in(world.api, platform, world.tenant.org_id, ["users:read"])
+    assert world.api.get("/users/me/mfa", token=client_token).status == 404
+    assert world.api.post("/users/me/mfa/totp", token=client_token).status == 404
+    # Another user of the same organization cannot confirm or delete this user's factor:
+    # /users/me/… names the caller's own factors only.
+    created = world.api.post(
+        "/users",
+        token=world.tenant.access,
+        json_body={"email": "neighbour@example.com", "name": "Neighbour", "password": PASSWORD, "role": "admin"},
+    ).json()
+    assert world.api.post(f"/users/{created['id']}/activate", token=world.tenant.access).status == 200
+    other = exchange(world, world.web, code_from(sign_in(world, world.web, email=created["email"]))).json()[
+        "access_token"
+    ]
+    path = f"/users/me/mfa/{enrolment['factor_id']}"
+    assert world.api.delete(path, token=other, json_body={"code": code(enrolment["secret"], 1)}).status == 404
+    confirm_path = f"/users/me/mfa/totp/{enrolment['factor_id']}/confirm"
+    assert world.api.post(confirm_path, token=other, json_body={"code": "123456"}).status == 404
+    assert world.api.get("/users/me/mfa", token=token).json()["mfa_enabled"] is True

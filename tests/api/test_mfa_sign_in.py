@@ -20,6 +20,7 @@ from tests.api.test_mfa_api import code, confirm, enrol, user_token
 from tests.support.api import ApiResponse
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.login import LoginWorld, authorize_params, code_from, exchange, refresh, sign_in
+from umapi import services
 from umapi.table_keys import mfa_attempt_pk
 
 
@@ -279,3 +280,21 @@ def test_a_registration_challenge_is_single_use_and_bound_to_the_user(world: Log
     )
     refused = world.api.post("/users/me/mfa/webauthn", token=token, json_body={"credential": unverified})
     assert refused.status == 400
+
+
+def test_a_code_racing_another_sign_in_is_refused_by_the_conditional_write(
+    world: LoginWorld, totp_user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-ins with one code at the same instant both read the factor before either
+    writes: the second one's read is stale. Simulated by answering the second read as it was
+    before the first sign-in committed: only the conditional write can refuse it."""
+    from umapi.mfa.store import FactorSet, MfaStore
+
+    now_code = code(totp_user["secret"])
+    racing = sign_in(world, world.web)
+    stale = MfaStore.factor_set(services.second_factors().store, world.tenant.org_id, world.user["id"])
+    assert second_step(world, sign_in(world, world.web), otp=now_code).status == 302
+    monkeypatch.setattr(MfaStore, "factor_set", lambda self, org_id, user_id: FactorSet(*stale))
+    refused = second_step(world, racing, otp=now_code)
+    assert refused.status == 400
+    assert "Location" not in refused.headers

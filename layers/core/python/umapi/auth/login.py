@@ -386,7 +386,11 @@ class LoginService:
         except RateLimitedError as problem:
             return request, SecondStepPage(second.view(attempt, user, None, problem.message, options), status=429)
         except ValidationError:
-            message = "That is not a current code of yours, an unused recovery code or your passkey."
+            message = (
+                "This passkey was not accepted. Try it again, or use a code."
+                if credential
+                else "That is not a current code of yours, nor an unused recovery code."
+            )
             return request, SecondStepPage(second.view(attempt, user, None, message, options), status=400)
         return request, signed_in._replace(recovery_codes=checked.recovery_codes)
 

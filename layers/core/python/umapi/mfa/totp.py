@@ -1,13 +1,12 @@
 """TOTP (RFC 6238) as docs/api.md §11 fixes it: SHA-1, 6 digits, 30-second steps, one step of
-drift either way. Pure: no storage, no clock of its own (``now`` is passed)."""
+drift either way. Pure: no storage, no clock of its own (``now`` is passed). ``pyotp`` is
+imported when a code is first computed, not when the sign-in function starts."""
 
 from __future__ import annotations
 
 import hmac
 import re
 from urllib.parse import quote, urlencode
-
-import pyotp
 
 PERIOD = 30
 DIGITS = 6
@@ -17,6 +16,8 @@ _CODE = re.compile(r"^[0-9]{6}$")
 
 def new_secret() -> str:
     """160 random bits in base32 (RFC 4226 §4 recommends 160), as authenticator apps take them."""
+    import pyotp
+
     return pyotp.random_base32(32)
 
 
@@ -32,6 +33,8 @@ def step_at(now: float) -> int:
 
 
 def code_at(secret: str, step: int) -> str:
+    import pyotp
+
     return pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD).generate_otp(step)
 
 
