@@ -14,7 +14,7 @@ import jwt
 import pyotp
 import pytest
 
-from tests.support.api import InProcessApi
+from tests.support.api import ApiResponse, InProcessApi
 from tests.support.login import LoginWorld, exchange
 from tests.support.oidc_provider import (
     CLIENT_ID,
@@ -47,13 +47,13 @@ def loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     services.reset()
 
 
-@pytest.mark.usefixtures("loopback")
-def test_a_federated_sign_in_through_the_handlers(world: LoginWorld, api: InProcessApi, provider: Provider) -> None:
+def connect(api: InProcessApi, world: LoginWorld, provider: Provider, name: str) -> ApiResponse:
+    """A connection of the world's organization to the provider, for federated.example."""
     created = api.post(
         "/sso-connections",
         token=world.tenant.access,
         json_body={
-            "name": "Federated",
+            "name": name,
             "type": "oidc",
             "issuer": provider.issuer,
             "client_id": CLIENT_ID,
@@ -62,6 +62,12 @@ def test_a_federated_sign_in_through_the_handlers(world: LoginWorld, api: InProc
         },
     )
     assert created.status == 201, created.body
+    return created
+
+
+@pytest.mark.usefixtures("loopback")
+def test_a_federated_sign_in_through_the_handlers(world: LoginWorld, api: InProcessApi, provider: Provider) -> None:
+    created = connect(api, world, provider, "Federated")
     answer = back_from_the_provider(world, provider.issuer, "grace@federated.example")
     assert answer.status == 302, answer.body[answer.body.find("<main>") :]
     query = parse_qs(urlsplit(answer.header("Location") or "").query)
@@ -83,19 +89,7 @@ def test_a_federated_user_with_mfa_enabled_gets_the_second_page_unless_the_provi
 ) -> None:
     """docs/api.md §11: after SSO, a user with mfa_enabled answers the second page (here,
     enrolling), unless the identity provider asserted MFA in its amr."""
-    created = api.post(
-        "/sso-connections",
-        token=world.tenant.access,
-        json_body={
-            "name": "Federated MFA",
-            "type": "oidc",
-            "issuer": provider.issuer,
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "domains": ["federated.example"],
-        },
-    )
-    assert created.status == 201, created.body
+    created = connect(api, world, provider, "Federated MFA")
     ids = {}
     for email in ("grace@federated.example", "ada@federated.example"):  # first sign-ins: JIT users
         first = back_from_the_provider(world, provider.issuer, email)

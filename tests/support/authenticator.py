@@ -59,17 +59,9 @@ class SoftAuthenticator:
         auth_data = rp_hash + bytes([self._flags(AT)]) + struct.pack(">I", self.sign_count) + attested
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
-        return {
-            "id": b64url(self.credential_id),
-            "rawId": b64url(self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "attestationObject": b64url(attestation),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-        }
+        return self._credential(
+            clientDataJSON=b64url(client_data), attestationObject=b64url(attestation), transports=["internal"]
+        )
 
     def get(self, options: dict[str, Any], origin: str | None = None, *, count: int | None = None) -> dict[str, Any]:
         """The ``AuthenticationResponseJSON`` for request ``options``; the counter moves on by
@@ -79,15 +71,19 @@ class SoftAuthenticator:
         auth_data = rp_hash + bytes([self._flags()]) + struct.pack(">I", self.sign_count)
         client_data = self._client_data("webauthn.get", options["challenge"], origin)
         signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+        return self._credential(
+            clientDataJSON=b64url(client_data),
+            authenticatorData=b64url(auth_data),
+            signature=b64url(signature),
+            userHandle=None,
+        )
+
+    def _credential(self, **response: Any) -> dict[str, Any]:
+        """A ``PublicKeyCredential`` as JSON, around the authenticator's ``response``."""
         return {
             "id": b64url(self.credential_id),
             "rawId": b64url(self.credential_id),
             "type": "public-key",
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "authenticatorData": b64url(auth_data),
-                "signature": b64url(signature),
-                "userHandle": None,
-            },
+            "response": response,
             "clientExtensionResults": {},
         }
