@@ -13,11 +13,18 @@ import pyotp
 import pytest
 
 from tests.support.api import ApiResponse
+from tests.support.authenticator import clear_of_a_step_boundary
 from tests.support.login import PASSWORD, LoginWorld, code_from, exchange, sign_in
 from tests.support.security import client_in
 from tests.support.users import new_tenant
 from umapi import db
 from umapi.bootstrap import AdminCredentials
+
+
+@pytest.fixture(autouse=True)
+def _steady_totp_step() -> None:
+    """Codes computed for this step (or one either side) keep their meaning through the test."""
+    clear_of_a_step_boundary(6)
 
 
 def stored_items() -> str:
@@ -129,28 +136,56 @@ def test_an_enrolment_is_confirmed_once(world: LoginWorld, token: str) -> None:
     assert len(world.api.get("/users/me/mfa", token=token).json()["data"]) == 1
 
 
+def mfa_token(world: LoginWorld, secret: str, offset: int = 0) -> str:
+    """A user token from a sign-in with the password and a TOTP code (amr mfa)."""
+    page = sign_in(world, world.web)
+    assert page.status == 200, page.body
+    attempt = next(c for c in page.all_headers("Set-Cookie") if c.startswith("umapi_mfa=")).split(";", 1)[0]
+    done = world.api.post(
+        "/oauth/authorize",
+        form={"step": "second-factor", "otp": code(secret, offset)},
+        headers={"Cookie": attempt},
+    )
+    return str(exchange(world, world.web, code_from(done)).json()["access_token"])
+
+
 def test_removing_a_factor_needs_a_code_and_a_code_is_accepted_once(world: LoginWorld, token: str) -> None:
-    first, second = enrol(world, token, "A"), enrol(world, token, "B")
-    assert confirm(world, token, first).status == 200
+    first = enrol(world, token, "A")
+    assert confirm(world, token, first, -1).status == 200
+    token = mfa_token(world, first["secret"])  # a second factor needs a sign-in that used the first
+    second = enrol(world, token, "B")
     assert confirm(world, token, second).status == 200
-    # The code that confirmed A is spent (same time step): it cannot remove B.
+    # The code that signed in with A is spent (same time step): it cannot remove B.
     spent = code(first["secret"])
     answer = world.api.delete(f"/users/me/mfa/{second['factor_id']}", token=token, json_body={"code": spent})
     assert answer.status == 400
     assert answer.error["code"] == "validation_error"
     # A code of the next step works once.
     fresh = code(first["secret"], 1)
-    assert (
-        world.api.delete(f"/users/me/mfa/{second['factor_id']}", token=token, json_body={"code": fresh}).status == 204
-    )
+    path = f"/users/me/mfa/{second['factor_id']}"
+    assert world.api.delete(path, token=token, json_body={"code": fresh}).status == 204
     remaining = world.api.get("/users/me/mfa", token=token).json()
     assert [f["id"] for f in remaining["data"]] == [first["factor_id"]]
     assert remaining["mfa_enabled"] is True
-    # Removing the last factor turns MFA off.
     answer = world.api.delete(f"/users/me/mfa/{first['factor_id']}", token=token, json_body={"code": fresh})
     assert answer.status == 400  # replayed
     later = code(first["secret"], -1)  # an older step than the last accepted one: refused too
     assert world.api.delete(f"/users/me/mfa/{first['factor_id']}", token=token, json_body={"code": later}).status == 400
+
+
+def test_a_second_factor_is_added_only_through_a_sign_in_that_used_one(world: LoginWorld, token: str) -> None:
+    """A token from before MFA (or stolen with the password) cannot add a factor of its own."""
+    first = enrol(world, token)
+    assert confirm(world, token, first, -1).status == 200
+    for refused in (
+        world.api.post("/users/me/mfa/totp", token=token),
+        world.api.post("/users/me/mfa/webauthn/options", token=token),
+    ):
+        assert refused.status == 403, refused.body
+        assert refused.error["code"] == "forbidden"
+        assert refused.error["required_amr"] == "mfa"
+    stronger = mfa_token(world, first["secret"])
+    assert world.api.post("/users/me/mfa/totp", token=stronger).status == 201
 
 
 def test_recovery_codes_are_single_use_and_can_be_replaced(world: LoginWorld, token: str) -> None:

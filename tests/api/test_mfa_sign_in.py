@@ -18,10 +18,16 @@ import pytest
 
 from tests.api.test_mfa_api import code, confirm, enrol, user_token
 from tests.support.api import ApiResponse
-from tests.support.authenticator import SoftAuthenticator
-from tests.support.login import LoginWorld, authorize_params, code_from, exchange, refresh, sign_in
+from tests.support.authenticator import SoftAuthenticator, clear_of_a_step_boundary
+from tests.support.login import PASSWORD, LoginWorld, authorize_params, code_from, exchange, refresh, sign_in
 from umapi import services
 from umapi.table_keys import mfa_attempt_pk
+
+
+@pytest.fixture(autouse=True)
+def _steady_totp_step() -> None:
+    """Codes computed for this step (or one either side) keep their meaning through the test."""
+    clear_of_a_step_boundary(6)
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -266,20 +272,34 @@ def test_a_passkey_answer_that_is_not_right_is_refused(world: LoginWorld, tamper
 def test_a_registration_challenge_is_single_use_and_bound_to_the_user(world: LoginWorld) -> None:
     token = user_token(world)
     options = world.api.post("/users/me/mfa/webauthn/options", token=token).json()
-    answer = SoftAuthenticator().create(options)
-    assert world.api.post("/users/me/mfa/webauthn", token=token, json_body={"credential": answer}).status == 201
-    again = SoftAuthenticator().create(options)
-    replay = world.api.post("/users/me/mfa/webauthn", token=token, json_body={"credential": again})
-    assert replay.status == 400
-    assert replay.error["details"][0]["field"] == "credential"
-    # Another user cannot answer this user's challenge.
-    other = world.tenant.user("other-passkey@example.com", name="Other", role="member")
-    del other
-    unverified = SoftAuthenticator(user_verified=False).create(
-        world.api.post("/users/me/mfa/webauthn/options", token=token).json()
+    # Another user of the organization cannot answer this user's challenge.
+    created = world.api.post(
+        "/users",
+        token=world.tenant.access,
+        json_body={"email": "other-passkey@example.com", "name": "Other", "password": PASSWORD, "role": "member"},
+    ).json()
+    assert world.api.post(f"/users/{created['id']}/activate", token=world.tenant.access).status == 200
+    other = exchange(world, world.web, code_from(sign_in(world, world.web, email=created["email"]))).json()
+    foreign = world.api.post(
+        "/users/me/mfa/webauthn",
+        token=other["access_token"],
+        json_body={"credential": SoftAuthenticator().create(options)},
     )
-    refused = world.api.post("/users/me/mfa/webauthn", token=token, json_body={"credential": unverified})
-    assert refused.status == 400
+    assert foreign.status == 400
+    assert foreign.error["details"][0]["field"] == "credential"
+    # Without user verification: refused, and the challenge is spent all the same.
+    unverified = SoftAuthenticator(user_verified=False).create(options)
+    assert world.api.post("/users/me/mfa/webauthn", token=token, json_body={"credential": unverified}).status == 400
+    replay = world.api.post(
+        "/users/me/mfa/webauthn", token=token, json_body={"credential": SoftAuthenticator().create(options)}
+    )
+    assert replay.status == 400
+    # New options, a verified answer: registered.
+    fresh = world.api.post("/users/me/mfa/webauthn/options", token=token).json()
+    added = world.api.post(
+        "/users/me/mfa/webauthn", token=token, json_body={"credential": SoftAuthenticator().create(fresh)}
+    )
+    assert added.status == 201
 
 
 def test_a_code_racing_another_sign_in_is_refused_by_the_conditional_write(

@@ -9,17 +9,26 @@ import base64
 import hashlib
 import re
 import secrets
+import time
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pyotp
+import pytest
 import requests
 from playwright.sync_api import CDPSession, Page, expect
 
 from devserver.runtime import LocalRuntime
 from tests.browser.conftest import PASSWORD, new_user, screenshot
+from tests.support.authenticator import clear_of_a_step_boundary
+
+
+@pytest.fixture(autouse=True)
+def _steady_totp_step() -> None:
+    """Codes computed for this step (or one either side) keep their meaning through the test."""
+    clear_of_a_step_boundary(12)
 
 
 class Authorization:
@@ -107,7 +116,7 @@ def enrol_totp(site: str, token: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     enrolment = requests.post(f"{site}/users/me/mfa/totp", headers=headers, timeout=30).json()
     secret = enrolment["secret"]
-    code = pyotp.TOTP(secret).at(pyotp.TOTP(secret).timecode(__import__("datetime").datetime.now()) * 30 - 30)
+    code = pyotp.TOTP(secret).at(time.time() - 30)  # the step before: the sign-in's code comes later
     confirmed = requests.post(
         f"{site}/users/me/mfa/totp/{enrolment['factor_id']}/confirm", json={"code": code}, headers=headers, timeout=30
     )

@@ -87,3 +87,14 @@ class SoftAuthenticator:
             "response": response,
             "clientExtensionResults": {},
         }
+
+
+def clear_of_a_step_boundary(margin: float) -> None:
+    """Wait, if need be, until the current 30-second TOTP step has ``margin`` seconds left, so
+    that codes computed for "this step" (and the steps either side) keep their meaning through a
+    test: a step that ends between computing a code and checking it would shift every offset."""
+    import time
+
+    left = 30 - time.time() % 30
+    if left < margin:
+        time.sleep(left + 0.05)

@@ -35,6 +35,8 @@ class Principal:
     session_id: str | None = None
     # The token's scope as issued, OpenID Connect's scopes included (they grant no permission).
     scopes: frozenset[str] = frozenset()
+    # User tokens: how the user signed in (RFC 8176 ``amr``: "pwd", "otp", "hwk", "mfa").
+    amr: frozenset[str] = frozenset()
     checked: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @property

@@ -103,6 +103,7 @@ class Authenticator:
             session_version=claims.session_version if user is not None else None,
             session_id=claims.session_id,
             scopes=scope,
+            amr=frozenset(claims.amr),
         )
 
     def _acting_org(self, home_org_id: str, permissions: frozenset[str], requested: str | None) -> str:

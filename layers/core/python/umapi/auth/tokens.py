@@ -35,6 +35,7 @@ class AccessTokenClaims(NamedTuple):
     token_id: str
     session_version: int = 0  # user tokens: the user's session version at sign-in (revocation)
     session_id: str | None = None  # user tokens: the sign-in's refresh family (``sid``)
+    amr: tuple[str, ...] = ()  # user tokens: how the user signed in (RFC 8176)
 
 
 def issue_access_token(
@@ -198,7 +199,15 @@ def verify_access_token(token: str, keys: PublicKeyCache, *, issuer: str, audien
         token_id=str(payload["jti"]),
         session_version=_whole_number(payload.get("session_version", 0)),
         session_id=str(payload["sid"]) if "sid" in payload else None,
+        amr=_methods(payload.get("amr")),
     )
+
+
+def _methods(value: object) -> tuple[str, ...]:
+    """``amr`` as signed: a list of short method names (anything else counts as none)."""
+    if not isinstance(value, list) or len(value) > 10:
+        return ()
+    return tuple(str(method)[:32] for method in value if isinstance(method, str))
 
 
 def _whole_number(value: object) -> int:

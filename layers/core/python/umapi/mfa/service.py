@@ -12,7 +12,7 @@ from typing import Any
 from umapi.access.principal import Principal
 from umapi.audit import RequestMeta
 from umapi.db import Guarded
-from umapi.errors import ConflictError, ErrorDetail, NotFoundError, ValidationError
+from umapi.errors import ConflictError, ErrorDetail, ForbiddenError, NotFoundError, ValidationError
 from umapi.ids import new_id
 from umapi.mfa import passkeys, recovery, totp
 from umapi.mfa.models import FactorList, PasskeyRequest, RecoveryCodes, TotpConfirmation, TotpEnrolment
@@ -59,7 +59,7 @@ class MfaService(UserServicePart):
     # ------------------------------------------------------------------ TOTP
     def enrol_totp(self, principal: Principal, name: str) -> TotpEnrolment:
         user = self.me(principal)
-        self._room_for_one_more(user)
+        self._room_for_one_more(principal, user)
         factor_id = new_id("mfa")
         secret = totp.new_secret()
         expires = int(self._clock()) + PENDING_SECONDS
@@ -85,7 +85,7 @@ class MfaService(UserServicePart):
             raise NotFoundError(
                 f"No TOTP enrolment {factor_id} is waiting for confirmation (an enrolment lasts 10 minutes)."
             )
-        self._room_for_one_more(user)
+        self._room_for_one_more(principal, user)
         step = totp.matching_step(self._factors.secret_of(user.org_id, user.id, pending), code.strip(), self._clock())
         if step is None:
             raise refused_code()
@@ -98,7 +98,7 @@ class MfaService(UserServicePart):
     # ------------------------------------------------------------------ passkeys
     def passkey_options(self, principal: Principal, issuer: str) -> dict[str, Any]:
         user = self.me(principal)
-        self._room_for_one_more(user)
+        self._room_for_one_more(principal, user)
         existing = [f.credential_id for f in self._store.factor_set(user.org_id, user.id).of_type("webauthn")]
         options, challenge = passkeys.registration_options(
             passkeys.relying_party(issuer), user.id, user.email, user.name, [c for c in existing if c]
@@ -110,7 +110,7 @@ class MfaService(UserServicePart):
         self, principal: Principal, request: PasskeyRequest, issuer: str, meta: RequestMeta
     ) -> PasskeyFactor:
         user = self.me(principal)
-        self._room_for_one_more(user)
+        self._room_for_one_more(principal, user)
         challenge = passkeys.challenge_of(request.credential)
         if challenge is None or not self._store.challenge_spend(user.org_id, user.id, challenge):
             raise _credential_error(
@@ -203,7 +203,16 @@ class MfaService(UserServicePart):
         self._save(principal, meta, "user.mfa_reset", user, updated, changes, items, event_fields=["mfa_enabled"])
 
     # ------------------------------------------------------------------ helpers
-    def _room_for_one_more(self, user: User) -> None:
+    def _room_for_one_more(self, principal: Principal, user: User) -> None:
+        """Another factor may be added: fewer than ``MAX_FACTORS``, and for a user who has one
+        already, only through a token of a sign-in that used one (``amr`` ``mfa``): otherwise a
+        stolen token, or a password alone, could add a factor of its own and keep it."""
+        if user.mfa_factors and "mfa" not in principal.amr:
+            raise ForbiddenError(
+                "Your account has a second factor: adding another needs a token from a sign-in that used one. "
+                "Sign in again with your second factor.",
+                context={"required_amr": "mfa"},
+            )
         if len(user.mfa_factors) >= MAX_FACTORS:
             raise ConflictError(f"A user has at most {MAX_FACTORS} second factors: remove one first.")
 
