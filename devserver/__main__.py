@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     if runtime.admin is not None:
         print_admin(runtime.admin, runtime.url)
     state.announce(runtime)
+    if "127.0.0.1" in runtime.url:  # browsers refuse an IP address as a passkey relying party
+        print(f"Sign-in pages with passkeys: open {runtime.url.replace('127.0.0.1', 'localhost')} (docs/mfa.md).")
     print(f"Ready in {time.perf_counter() - started:.1f} s. Ctrl-C stops.", flush=True)
     try:
         runtime.serve_forever()

@@ -183,6 +183,10 @@ def test_forced_enrolment_on_the_second_page(world: LoginWorld) -> None:
     me = world.api.get("/users/me", token=tokens["access_token"]).json()
     assert me["mfa_enabled"] is True
     assert [f["type"] for f in me["mfa_factors"]] == ["totp"]
+    log = world.api.get("/audit-log", token=world.tenant.access, query={"target_id": world.user["id"]}).json()
+    enrolled = [e for e in log["data"] if e["action"] == "user.mfa_factor_added"]
+    assert enrolled[0]["changes"]["mfa_factors"] == {"added": me["mfa_factors"][0]["id"], "type": "totp"}
+    assert secret not in json.dumps(log)
     # The recovery codes shown work.
     done = second_step(world, sign_in(world, world.web), otp=codes[0])
     assert done.status == 302

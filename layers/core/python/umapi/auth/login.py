@@ -34,6 +34,7 @@ from umapi.clients.redirects import is_valid_redirect_uri, redirect_matches
 from umapi.clients.repository import ClientRepository
 from umapi.errors import RateLimitedError, ValidationError
 from umapi.events import Event
+from umapi.outbox import audit_put
 from umapi.roles.catalog import RoleCatalog
 from umapi.table_keys import login_failures_ip_pk, login_failures_pk
 from umapi.text import well_formed
@@ -373,9 +374,10 @@ class LoginService:
         if user is None or user.status != "active" or user.session_version != attempt.session_version:
             raise LoginRefusedError("This account changed while signing in. Please sign in again.", 409)
         options = second.options(secret) if attempt.challenge else None
+        factors = second.factors.store.factor_set(user.org_id, user.id)
         try:
             with second.factors.attempt(user.org_id, user.id):
-                checked = second.check(attempt, user, otp, credential, issuer)
+                checked = second.check(attempt, user, factors, otp, credential, issuer)
                 *_, refused = self._scope(request, user)
                 if refused:
                     return request, SignedIn(refused)
@@ -384,14 +386,14 @@ class LoginService:
                     request, user, attempt.auth_time, attempt.amr + checked.amr, meta, attempt.idp, extra, checked
                 )
         except RateLimitedError as problem:
-            return request, SecondStepPage(second.view(attempt, user, None, problem.message, options), status=429)
+            return request, SecondStepPage(second.view(attempt, user, factors, problem.message, options), status=429)
         except ValidationError:
             message = (
                 "This passkey was not accepted. Try it again, or use a code."
                 if credential
                 else "That is not a current code of yours, nor an unused recovery code."
             )
-            return request, SecondStepPage(second.view(attempt, user, None, message, options), status=400)
+            return request, SecondStepPage(second.view(attempt, user, factors, message, options), status=400)
         return request, signed_in._replace(recovery_codes=checked.recovery_codes)
 
     def _second_step(self) -> SecondStep:
@@ -433,6 +435,15 @@ class LoginService:
             *(extra or []),
         ]
         mfa = MfaChange(checked.used_factor, checked.added_factor) if checked is not None else None
+        if checked is not None and checked.added_factor is not None:  # enrolled on the second page
+            added = {
+                "mfa_enabled": {"from": user.mfa_enabled, "to": True},
+                "mfa_factors": {"added": checked.added_factor.id, "type": "totp"},
+            }
+            enrolled = AuditEntry.new(
+                user.org_id, Actor(type="user", id=user.id), "user.mfa_factor_added", "user", user.id, meta, added
+            )
+            items.append((audit_put(self._table, enrolled), None))
         self._users.record_login(user, now, audit, event, items, changed, mfa)
         return SignedIn(request.redirect(code=code), secret)
 

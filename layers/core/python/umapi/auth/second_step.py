@@ -113,9 +113,9 @@ class SecondStep:
         )
         factors = self._store.factor_set(user.org_id, user.id)
         if not factors.confirmed:  # enrolment first: a TOTP key, confirmed by this page's code
-            factor_id = self._enrol(user)
-            attempt = attempt._replace(enrol_factor_id=factor_id)
-            factors = self._store.factor_set(user.org_id, user.id)
+            pending = self._enrol(user)
+            attempt = attempt._replace(enrol_factor_id=pending.id)
+            factors = factors._replace(factors=(*factors.factors, pending))
         passkeys_held = [f.credential_id for f in factors.of_type("webauthn") if f.credential_id]
         if passkeys_held:
             options, challenge = passkeys.authentication_options(passkeys.relying_party(issuer), passkeys_held)
@@ -190,10 +190,12 @@ class SecondStep:
         return view
 
     # ------------------------------------------------------------------ the check
-    def check(self, attempt: Attempt, user: User, otp: str, credential: str, issuer: str) -> Checked:
-        """The second factor ``otp`` or ``credential`` names, or ``ValidationError`` (counted
-        against the account by the caller's ``SecondFactors.attempt``)."""
-        factors = self._store.factor_set(user.org_id, user.id)
+    def check(
+        self, attempt: Attempt, user: User, factors: FactorSet, otp: str, credential: str, issuer: str
+    ) -> Checked:
+        """The second factor ``otp`` or ``credential`` names, among ``factors`` (the user's, as
+        read for this request), or ``ValidationError`` (counted against the account by the
+        caller's ``SecondFactors.attempt``)."""
         if credential:
             return self._passkey(attempt, user, factors, credential, issuer)
         if attempt.enrol_factor_id is not None and not factors.confirmed:
@@ -237,17 +239,14 @@ class SecondStep:
         added = MfaFactor(pending.id, "totp", pending.name, utc_now_iso())
         return Checked(("otp", "mfa"), items, added_factor=added, recovery_codes=codes)
 
-    def _enrol(self, user: User) -> str:
+    def _enrol(self, user: User) -> StoredFactor:
         factor_id = new_id("mfa")
         key = totp.new_secret()
         sealed = self.factors.seal(user.org_id, user.id, factor_id, key)
         expires = int(time.time()) + ATTEMPT_SECONDS + 60
-        self._store.put_pending(
-            user.org_id,
-            user.id,
-            StoredFactor(factor_id, "totp", "Authenticator app", utc_now_iso(), False, expires, sealed),
-        )
-        return factor_id
+        pending = StoredFactor(factor_id, "totp", "Authenticator app", utc_now_iso(), False, expires, sealed)
+        self._store.put_pending(user.org_id, user.id, pending)
+        return pending
 
 
 def _qr_svg(uri: str) -> str:
