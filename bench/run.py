@@ -388,6 +388,73 @@ def _warm_endpoints(requests: int) -> dict[str, Any]:
     return results
 
 
+# --------------------------------------------------------------------------- MFA sign-in
+MFA_SIGN_INS = 8
+MFA_STEP_BUDGET = 10  # DynamoDB calls of one step of an MFA sign-in, at most
+
+
+def mfa_sign_in(sign_ins: int = MFA_SIGN_INS) -> dict[str, Any]:
+    """Sign-ins with a password and a second factor, in-process: the DynamoDB calls of the
+    password step (which starts the second step) and of the second step (which issues the code),
+    the same whatever the user's history, and their time. The first two answer with TOTP codes
+    (this step's and the next: a code is accepted once), the others with recovery codes."""
+    from moto import mock_aws
+
+    with mock_aws():
+        return _mfa_sign_in(sign_ins)
+
+
+def _mfa_sign_in(sign_ins: int) -> dict[str, Any]:
+    import pyotp
+
+    from tests.support.authenticator import clear_of_a_step_boundary
+    from tests.support.login import code_from, exchange, login_world, sign_in
+    from umapi.aws import dynamodb_client
+
+    api, platform, _, patch = _world("MFA")
+    world = login_world(api, platform)
+    access = exchange(world, world.web, code_from(sign_in(world, world.web))).json()["access_token"]
+    enrolment = api.post("/users/me/mfa/totp", token=access).json()
+    totp = pyotp.TOTP(enrolment["secret"])
+    path = f"/users/me/mfa/totp/{enrolment['factor_id']}/confirm"
+    clear_of_a_step_boundary(10)
+    confirmed = api.post(path, token=access, json_body={"code": totp.at(time.time() - 30)})
+    assert confirmed.status == 200
+    answers = [totp.now(), totp.at(time.time() + 30), *confirmed.json()["recovery_codes"]][:sign_ins]
+    recorder = CallRecorder(dynamodb_client())
+    first: list[list[str]] = []
+    second: list[list[str]] = []
+    seconds: dict[str, list[float]] = {"password": [], "second": []}
+    for answer in answers:
+        recorder.take()
+        started = time.perf_counter()
+        page = sign_in(world, world.web, prompt="login")
+        seconds["password"].append(time.perf_counter() - started)
+        assert page.status == 200, page.body[:300]
+        first.append(recorder.take()[0][1:])  # the form's GET made none; the post's calls
+        attempt = next(c for c in page.all_headers("Set-Cookie") if c.startswith("umapi_mfa=")).split(";", 1)[0]
+        started = time.perf_counter()
+        done = api.post("/oauth/authorize", form={"step": "second-factor", "otp": answer}, headers={"Cookie": attempt})
+        seconds["second"].append(time.perf_counter() - started)
+        assert done.status == 302, done.body[:300]
+        second.append(recorder.take()[0])
+    patch.undo()
+    result = {
+        "sign_ins": sign_ins,
+        "password_step_calls": max(len(c) for c in first),
+        "second_step_calls": max(len(c) for c in second),
+        "password_step_operations": first[-1],
+        "second_step_operations": second[-1],
+        "password_step_ms_p50": round(statistics.median(seconds["password"]) * 1000, 2),
+        "second_step_ms_p50": round(statistics.median(seconds["second"]) * 1000, 2),
+    }
+    log(
+        f"mfa sign-in: password step {result['password_step_calls']} DynamoDB calls, "
+        f"second step {result['second_step_calls']}"
+    )
+    return result
+
+
 # --------------------------------------------------------------------------- SSO sign-in
 SSO_SIGN_INS = 10
 SSO_CALLBACK_BUDGET = 12  # DynamoDB calls of one /oauth/callback, at most
@@ -772,6 +839,15 @@ def report(results: dict[str, Any]) -> list[str]:
         row = cold[baseline]
         print(f"{'(the mandated ' + baseline + ')':<26}{row['median_ms']:>11.0f} ms{row['ratio_to_boto3']:>10.2f}")
     print(f"{'(bare import boto3)':<26}{cold['boto3_median_ms']:>11.0f} ms")
+    mfa = results.get("mfa_sign_in")
+    if mfa:
+        print(
+            f"\nMFA sign-in ({mfa['sign_ins']} with a password and a second factor): the password step makes "
+            f"{mfa['password_step_calls']} DynamoDB calls ({mfa['password_step_ms_p50']} ms p50 in-process), "
+            f"the second step {mfa['second_step_calls']} ({mfa['second_step_ms_p50']} ms)"
+        )
+        if max(mfa["password_step_calls"], mfa["second_step_calls"]) > MFA_STEP_BUDGET:
+            missed.append(f"MFA sign-in: a step made more than {MFA_STEP_BUDGET} DynamoDB calls")
     sso = results.get("sso_sign_in")
     if sso:
         print(
@@ -861,7 +937,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("cold-imports", "local-table", "jobs", "sso"),
+        choices=("cold-imports", "local-table", "jobs", "sso", "mfa"),
         help="run only this part (merged into the last --output)",
     )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json", help="where to write JSON")
@@ -879,6 +955,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["local_table"] = local_table(args.table_sizes)
             elif args.only == "sso":
                 results["sso_sign_in"] = sso_sign_in()
+            elif args.only == "mfa":
+                results["mfa_sign_in"] = mfa_sign_in()
             else:
                 results["jobs"] = job_throughput(args.job_rows)
         else:
@@ -890,6 +968,7 @@ def main(argv: list[str] | None = None) -> int:
                 "webhooks": webhook_throughput(args.events),
                 "scale": scale_table(args.sizes),
                 "sso_sign_in": sso_sign_in(),
+                "mfa_sign_in": mfa_sign_in(),
             }
             if args.job_rows:
                 results["jobs"] = job_throughput(args.job_rows)
