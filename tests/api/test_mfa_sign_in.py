@@ -322,3 +322,45 @@ def test_a_code_racing_another_sign_in_is_refused_by_the_conditional_write(
     refused = second_step(world, racing, otp=now_code)
     assert refused.status == 400
     assert "Location" not in refused.headers
+
+
+HOSTILE_CREDENTIALS = [
+    "not json",
+    "[" * 5000,
+    '{"id": ["a"]}',
+    '{"id": {"x": 1}}',
+    "[]",
+    "null",
+    '{"id": "AAAA", "rawId": 5, "type": "public-key", "response": {}}',
+    '{"id": "AAAA", "response": {"clientDataJSON": "!!!", "authenticatorData": 3, "signature": null}}',
+]
+
+
+@pytest.mark.parametrize("credential", HOSTILE_CREDENTIALS, ids=range(len(HOSTILE_CREDENTIALS)))
+def test_a_hostile_passkey_answer_is_refused_not_a_crash(world: LoginWorld, credential: str) -> None:
+    token = user_token(world)
+    authenticator = SoftAuthenticator()
+    register_passkey(world, token, authenticator)
+    page = sign_in(world, world.web)
+    answer = dict(authenticator.get(passkey_options(page)))
+    for sent in (credential, credential.replace('"AAAA"', f'"{answer["id"]}"')):
+        refused = second_step(world, page, credential=sent)
+        assert refused.status == 400, refused.body[:300]
+        assert "Two-step verification" in refused.body
+
+
+@pytest.mark.parametrize("credential", HOSTILE_CREDENTIALS, ids=range(len(HOSTILE_CREDENTIALS)))
+def test_a_hostile_passkey_registration_is_a_400(world: LoginWorld, credential: str) -> None:
+    token = user_token(world)
+    options = world.api.post("/users/me/mfa/webauthn/options", token=token).json()
+    try:
+        body: Any = json.loads(credential)
+    except ValueError:
+        body = credential
+    if not isinstance(body, dict):
+        body = {"value": body}
+    if isinstance(body.get("response"), dict):  # the right challenge, the rest hostile
+        body["response"]["clientDataJSON"] = SoftAuthenticator().create(options)["response"]["clientDataJSON"]
+    answer = world.api.post("/users/me/mfa/webauthn", token=token, json_body={"credential": body})
+    assert answer.status == 400, answer.body[:300]
+    assert answer.error["code"] == "validation_error"

@@ -28,6 +28,7 @@ from umapi.mfa import passkeys, recovery, totp
 from umapi.mfa.proofs import SecondFactors
 from umapi.mfa.store import FactorSet, StoredFactor, refused_code
 from umapi.table_keys import mfa_attempt_pk
+from umapi.text import parse_json
 from umapi.time import utc_now_iso
 from umapi.users.entities import MfaFactor, User
 
@@ -207,11 +208,12 @@ class SecondStep:
 
     def _passkey(self, attempt: Attempt, user: User, factors: FactorSet, credential: str, issuer: str) -> Checked:
         try:
-            answer = json.loads(credential[:CREDENTIAL_CHARS])
-        except ValueError:
+            answer = parse_json(credential[:CREDENTIAL_CHARS])
+        except ValueError:  # not JSON, or nested deeper than any passkey's answer
             raise refused_code() from None
         held = {f.credential_id: f for f in factors.of_type("webauthn")}
-        factor = held.get(answer.get("id")) if isinstance(answer, dict) else None
+        credential_id = answer.get("id") if isinstance(answer, dict) else None
+        factor = held.get(credential_id) if isinstance(credential_id, str) else None
         if factor is None or attempt.challenge is None or factor.public_key is None:
             raise refused_code()
         try:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from umapi.digests import b64url, unb64url
+from umapi.text import parse_json
 
 RP_NAME = "User Management API"
 TIMEOUT_MS = 300_000
@@ -49,9 +50,9 @@ def relying_party(issuer: str) -> RelyingParty:
 def challenge_of(credential: dict[str, Any]) -> str | None:
     """The challenge the browser signed (from ``clientDataJSON``), to find what it answers."""
     try:
-        client_data = json.loads(unb64url(credential["response"]["clientDataJSON"]))
+        client_data = parse_json(unb64url(credential["response"]["clientDataJSON"]).decode())
         challenge = client_data["challenge"]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError):
         return None
     return challenge if isinstance(challenge, str) and 0 < len(challenge) <= 200 else None
 
@@ -87,7 +88,7 @@ def registration_options(
 
 def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge: str) -> NewPasskey:
     from webauthn import verify_registration_response
-    from webauthn.helpers.exceptions import InvalidRegistrationResponse
+    from webauthn.helpers.exceptions import WebAuthnException
 
     try:
         verified = verify_registration_response(
@@ -97,7 +98,7 @@ def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge:
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, KeyError, TypeError, ValueError) as problem:
+    except (WebAuthnException, KeyError, TypeError, ValueError, AttributeError, IndexError) as problem:
         raise PasskeyError(str(problem) or "The passkey could not be verified.") from problem
     transports = credential.get("response", {}).get("transports") or []
     return NewPasskey(
@@ -127,7 +128,7 @@ def verify_assertion(
     """The authenticator's new counter, or ``PasskeyError`` (a counter that did not move on
     included: the library refuses it, as it refuses a wrong signature)."""
     from webauthn import verify_authentication_response
-    from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+    from webauthn.helpers.exceptions import WebAuthnException
 
     try:
         verified = verify_authentication_response(
@@ -139,6 +140,6 @@ def verify_assertion(
             credential_current_sign_count=sign_count,
             require_user_verification=True,
         )
-    except (InvalidAuthenticationResponse, KeyError, TypeError, ValueError) as problem:
+    except (WebAuthnException, KeyError, TypeError, ValueError, AttributeError, IndexError) as problem:
         raise PasskeyError(str(problem) or "The passkey could not be verified.") from problem
     return verified.new_sign_count
