@@ -136,6 +136,14 @@ def test_an_enrolment_is_confirmed_once(world: LoginWorld, token: str) -> None:
     assert len(world.api.get("/users/me/mfa", token=token).json()["data"]) == 1
 
 
+def another_user_token(world: LoginWorld, email: str, role: str) -> str:
+    """A token of a new active user of the world's organization, signed in with a password."""
+    body = {"email": email, "name": email.split("@")[0].title(), "password": PASSWORD, "role": role}
+    created = world.api.post("/users", token=world.tenant.access, json_body=body).json()
+    assert world.api.post(f"/users/{created['id']}/activate", token=world.tenant.access).status == 200
+    return str(exchange(world, world.web, code_from(sign_in(world, world.web, email=email))).json()["access_token"])
+
+
 def mfa_token(world: LoginWorld, secret: str, offset: int = 0) -> str:
     """A user token from a sign-in with the password and a TOTP code (amr mfa)."""
     page = sign_in(world, world.web)
@@ -291,15 +299,7 @@ def test_mfa_routes_act_on_the_caller_and_its_organization_only(
     assert world.api.post("/users/me/mfa/totp", token=client_token).status == 404
     # Another user of the same organization cannot confirm or delete this user's factor:
     # /users/me/… names the caller's own factors only.
-    created = world.api.post(
-        "/users",
-        token=world.tenant.access,
-        json_body={"email": "neighbour@example.com", "name": "Neighbour", "password": PASSWORD, "role": "admin"},
-    ).json()
-    assert world.api.post(f"/users/{created['id']}/activate", token=world.tenant.access).status == 200
-    other = exchange(world, world.web, code_from(sign_in(world, world.web, email=created["email"]))).json()[
-        "access_token"
-    ]
+    other = another_user_token(world, "neighbour@example.com", "admin")
     path = f"/users/me/mfa/{enrolment['factor_id']}"
     assert world.api.delete(path, token=other, json_body={"code": code(enrolment["secret"], 1)}).status == 404
     confirm_path = f"/users/me/mfa/totp/{enrolment['factor_id']}/confirm"

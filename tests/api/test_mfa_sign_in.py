@@ -16,10 +16,10 @@ import jwt
 import pyotp
 import pytest
 
-from tests.api.test_mfa_api import code, confirm, enrol, user_token
+from tests.api.test_mfa_api import another_user_token, code, confirm, enrol, user_token
 from tests.support.api import ApiResponse
 from tests.support.authenticator import SoftAuthenticator, clear_of_a_step_boundary
-from tests.support.login import PASSWORD, LoginWorld, authorize_params, code_from, exchange, refresh, sign_in
+from tests.support.login import LoginWorld, authorize_params, code_from, exchange, refresh, sign_in
 from umapi import services
 from umapi.table_keys import mfa_attempt_pk
 
@@ -277,16 +277,10 @@ def test_a_registration_challenge_is_single_use_and_bound_to_the_user(world: Log
     token = user_token(world)
     options = world.api.post("/users/me/mfa/webauthn/options", token=token).json()
     # Another user of the organization cannot answer this user's challenge.
-    created = world.api.post(
-        "/users",
-        token=world.tenant.access,
-        json_body={"email": "other-passkey@example.com", "name": "Other", "password": PASSWORD, "role": "member"},
-    ).json()
-    assert world.api.post(f"/users/{created['id']}/activate", token=world.tenant.access).status == 200
-    other = exchange(world, world.web, code_from(sign_in(world, world.web, email=created["email"]))).json()
+    other = another_user_token(world, "other-passkey@example.com", "member")
     foreign = world.api.post(
         "/users/me/mfa/webauthn",
-        token=other["access_token"],
+        token=other,
         json_body={"credential": SoftAuthenticator().create(options)},
     )
     assert foreign.status == 400
