@@ -4,6 +4,7 @@
     .venv/bin/python scripts/migrate.py --table <TableName> listing-entries
     .venv/bin/python scripts/migrate.py --table <TableName> history-indexes
     .venv/bin/python scripts/migrate.py --table <TableName> client-listing
+    .venv/bin/python scripts/migrate.py --table <TableName> dashboard-clients
 
 ``listing-entries`` writes the search and filter entries (GET /users' search, status,
 department and role) of users created before they existed. Each user's entries go out in one
@@ -20,6 +21,12 @@ their GSI2 keys (conditional updates: an item that has them is left alone).
 (``PK=ORG#<org>#CLIENTS``): each client's entry is written and its GSI1 keys removed in one
 transaction, on the condition that the client still has them. Until it ran, GET /clients
 shows only the clients created since the deploy; a client changed meanwhile moves itself.
+
+``dashboard-clients`` gives every organization created before the developer dashboard its
+dashboard client (docs/api.md §13): the client, its listing entry and a ``client.created``
+audit entry in one transaction, on the condition that the client does not exist yet (running
+it twice writes nothing new). The platform organization's gets the organizations' scopes; its
+administrators use their platform client for ``platform:admin``.
 """
 
 from __future__ import annotations
@@ -36,8 +43,13 @@ from botocore.exceptions import ClientError
 sys.path.append(str(Path(__file__).resolve().parents[1] / "layers" / "core" / "python"))
 
 from umapi import db
-from umapi.clients.repository import client_from_item, listing_entry
-from umapi.table_keys import audit_action_pk, events_type_pk, org_id_of
+from umapi.audit import Actor, AuditEntry, RequestMeta
+from umapi.clients.dashboard import dashboard_client
+from umapi.clients.repository import ClientRepository, client_from_item, listing_entry
+from umapi.ids import new_id
+from umapi.outbox import audit_put
+from umapi.table_keys import ORG_SK, audit_action_pk, events_type_pk, org_id_of
+from umapi.time import utc_now_iso
 from umapi.users.entries import listing_entries
 from umapi.users.items import user_from_item, user_key
 
@@ -60,6 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("listing-entries", help="write the search and filter entries of existing users")
     commands.add_parser("history-indexes", help="index keys of existing audit entries (action) and events (type)")
     commands.add_parser("client-listing", help="list clients created before listing entries by entries")
+    commands.add_parser("dashboard-clients", help="give organizations made before the dashboard their dashboard client")
     return parser.parse_args(argv)
 
 
@@ -156,6 +169,24 @@ def _list_client(dynamodb: Any, table: str, item: dict[str, Any]) -> int:
     return 1
 
 
+def _give_dashboard(dynamodb: Any, table: str, item: dict[str, Any]) -> int:
+    if item["SK"]["S"] != ORG_SK:
+        return 0
+    org_id = item["id"]["S"]
+    now = utc_now_iso()
+    client = dashboard_client(org_id, now)
+    meta = RequestMeta(request_id=new_id("req"), user_agent="scripts/migrate.py dashboard-clients")
+    audit = AuditEntry.new(org_id, Actor("system", "migration"), "client.created", "client", client.id, meta, {})
+    writer = ClientRepository(dynamodb, table)
+    try:
+        dynamodb.transact_write_items(TransactItems=[*writer.create_items(client), audit_put(table, audit)])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        return 0  # it has one already
+    return 1
+
+
 def main(argv: list[str] | None = None, session: Any = None) -> int:
     args = parse_args(argv)
     session = session or boto3.session.Session(region_name=args.region, profile_name=args.profile)
@@ -163,6 +194,9 @@ def main(argv: list[str] | None = None, session: Any = None) -> int:
     if args.command == "listing-entries":
         seen, written = backfill(dynamodb, args.table, args.checkpoint, ("user",))
         print(f"Done: {seen} users, entries written for {written}.")
+    elif args.command == "dashboard-clients":
+        seen, written = backfill(dynamodb, args.table, args.checkpoint, ("org",), _give_dashboard)
+        print(f"Done: {seen} organizations, {written} given their dashboard client.")
     elif args.command == "client-listing":
         seen, written = backfill(dynamodb, args.table, args.checkpoint, ("client",), _list_client)
         print(f"Done: {seen} clients, {written} moved to listing entries.")

@@ -61,7 +61,7 @@ def authorize_request(login: LoginService, params: dict[str, str]) -> AuthorizeR
     or redirect URI is an error page here (never a redirect to an unverified address); any other
     problem goes back to the client's redirect URI with ``error=``."""
     try:
-        return login.validate(params)
+        return login.validate(params, issuer_for(app.current_event.raw_event))
     except AuthorizeError as problem:
         return html(400, error_page(str(problem)))
     except RedirectError as problem:

@@ -126,3 +126,29 @@ def test_client_listing_moves_clients_listed_on_gsi1_to_entries(acme: Tenant, tm
     clients = [i for i in dynamodb.scan(TableName="Table")["Items"] if i.get("entity", {}).get("S") == "client"]
     assert clients
     assert not [c for c in clients if "GSI1PK" in c or "GSI1SK" in c]
+
+
+def test_dashboard_clients_gives_older_organizations_theirs_once(acme: Tenant, tmp_path: Path) -> None:
+    """docs/api.md §13: an organization made before the dashboard gets its client; one that has
+    it keeps it as it is."""
+    from umapi.clients.dashboard import dashboard_client_id
+    from umapi.table_keys import client_pk, clients_index_pk
+
+    dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+    client_id = dashboard_client_id(acme.org_id)
+    # Given acme as it was before: no dashboard client, no listing entry
+    dynamodb.delete_item(TableName="Table", Key={"PK": {"S": client_pk(client_id)}, "SK": {"S": "CLIENT"}})
+    for item in dynamodb.scan(TableName="Table")["Items"]:
+        if item["PK"]["S"] == clients_index_pk(acme.org_id) and item["client_id"]["S"] == client_id:
+            dynamodb.delete_item(TableName="Table", Key={"PK": item["PK"], "SK": item["SK"]})
+    assert acme.api.get(f"/clients/{client_id}", token=acme.access).status == 404
+
+    script = load_script("migrate")
+    session = SimpleNamespace(client=lambda *_, **__: dynamodb)
+    arguments = ["--table", "Table", "--checkpoint", str(tmp_path / "d.json"), "dashboard-clients"]
+    assert script.main(arguments, session) == 0
+    dashboard = acme.api.get(f"/clients/{client_id}", token=acme.access).json()
+    assert dashboard["dashboard"] is True
+    assert client_id in {c["id"] for c in acme.api.get("/clients", token=acme.access).json()["data"]}
+    assert script.main(arguments, session) == 0  # again: nothing changes
+    assert acme.api.get(f"/clients/{client_id}", token=acme.access).json() == dashboard

@@ -9,6 +9,7 @@ from umapi import db
 from umapi.access.permissions import SCOPES
 from umapi.audit import Actor, AuditEntry, RequestMeta
 from umapi.clients.credentials import hash_secret, new_secret
+from umapi.clients.dashboard import dashboard_client
 from umapi.clients.entities import Client
 from umapi.clients.repository import ClientRepository
 from umapi.ids import new_id
@@ -37,9 +38,11 @@ def create_platform_admin(
     meta = RequestMeta(request_id=new_id("req"), user_agent="bootstrap")
     now = utc_now_iso()
     org = Organization(id=new_id("org"), name=PLATFORM_ORG_NAME, created_at=now, updated_at=now)
+    dashboard = dashboard_client(org.id, now, platform=True)
     orgs.create(
         org,
         AuditEntry.new(org.id, SYSTEM, "org.created", "org", org.id, meta, {"name": {"from": None, "to": org.name}}),
+        clients.create_items(dashboard),
     )
     secret = client_secret or new_secret()
     client = Client(

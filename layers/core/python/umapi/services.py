@@ -163,7 +163,7 @@ def client_service() -> ClientService:
 def org_service() -> OrgService:
     from umapi.orgs.service import OrgService
 
-    return OrgService(org_repository(), cursor_codec())
+    return OrgService(org_repository(), cursor_codec(), client_repository())
 
 
 @cache

@@ -174,14 +174,14 @@ class LoginService:
         return self._sealer.verify(_FORM_PURPOSE, f"{expires}.{cookie}.{client_id}", tag)
 
     # ------------------------------------------------------------------ the request
-    def validate(self, params: dict[str, str]) -> AuthorizeRequest:
+    def validate(self, params: dict[str, str], issuer: str = "") -> AuthorizeRequest:
         client_id = params.get("client_id", "")
         client = self._clients.get(client_id) if client_id and well_formed(client_id, CLIENT_ID_CHARS) else None
         if client is None:
             raise AuthorizeError("Unknown client_id: this application is not registered.")
         redirect_uri = params.get("redirect_uri", "")
         if not is_valid_redirect_uri(redirect_uri) or not any(
-            redirect_matches(registered, redirect_uri) for registered in client.redirect_uris
+            redirect_matches(registered, redirect_uri) for registered in client.redirect_uris_at(issuer)
         ):
             raise AuthorizeError("redirect_uri does not exactly match one registered for this application.")
         request = AuthorizeRequest(
@@ -369,7 +369,7 @@ class LoginService:
             raise LoginRefusedError(
                 "This sign-in expired (the second step waits 5 minutes). Please sign in again.", 400
             )
-        request = self.validate(attempt.params)
+        request = self.validate(attempt.params, issuer)
         user = self._users.get(attempt.org_id, attempt.user_id)
         if user is None or user.status != "active" or user.session_version != attempt.session_version:
             raise LoginRefusedError("This account changed while signing in. Please sign in again.", 409)

@@ -97,7 +97,7 @@ class LogoutService:
         if redirect_uri is not None:
             if client is None:
                 raise LogoutError("post_logout_redirect_uri needs id_token_hint or client_id to check it against.")
-            if redirect_uri not in client.post_logout_redirect_uris:
+            if redirect_uri not in client.post_logout_redirect_uris_at(issuer):
                 raise LogoutError("post_logout_redirect_uri is not registered for this application.")
         return LogoutRequest(client, subject, session_id, redirect_uri, state)
 

@@ -20,9 +20,19 @@ class Client(NamedTuple):
     secret_hash: str | None = None  # never in repr (below) or audit entries
     # Where RP-initiated logout may send the browser back to (OpenID Connect, docs/api.md §12).
     post_logout_redirect_uris: list[str] = []  # noqa: RUF012 - a shared default, never changed: records are replaced
+    # The organization's developer dashboard (umapi.clients.dashboard): its redirect URI is the
+    # deployment's /dashboard/, and the API never changes it.
+    dashboard: bool = False
 
     def __repr__(self) -> str:
         return f"Client(id={self.id!r}, org_id={self.org_id!r}, name={self.name!r}, version={self.version!r})"
+
+    def redirect_uris_at(self, issuer: str) -> list[str]:
+        """Where this client may be sent back to, on the deployment at ``issuer``."""
+        return [f"{issuer.rstrip('/')}/dashboard/"] if self.dashboard else self.redirect_uris
+
+    def post_logout_redirect_uris_at(self, issuer: str) -> list[str]:
+        return [f"{issuer.rstrip('/')}/dashboard/"] if self.dashboard else self.post_logout_redirect_uris
 
     def audited_fields(self) -> dict[str, Any]:
         """What an audit entry may show of a client (never the secret or its hash)."""

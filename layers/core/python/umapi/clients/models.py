@@ -138,6 +138,7 @@ class ClientResponse(ApiModel):
     rate_limit_per_minute: int | None
     created_at: str
     updated_at: str
+    dashboard: bool = False  # the organization's developer dashboard (docs/api.md §13): read-only
 
     @classmethod
     def of(cls, client: Client) -> ClientResponse:
@@ -151,6 +152,7 @@ class ClientResponse(ApiModel):
             post_logout_redirect_uris=client.post_logout_redirect_uris,
             public=client.public,
             rate_limit_per_minute=client.rate_limit_per_minute,
+            dashboard=client.dashboard,
             created_at=client.created_at,
             updated_at=client.updated_at,
         )

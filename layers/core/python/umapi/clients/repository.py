@@ -46,6 +46,7 @@ def _to_item(client: Client) -> dict[str, Any]:
             "created_at": client.created_at,
             "updated_at": client.updated_at,
             "version": client.version,
+            "dashboard": client.dashboard or None,
         }
     )
 
@@ -85,6 +86,7 @@ def client_from_item(item: dict[str, Any]) -> Client:
         updated_at=values["updated_at"],
         version=int(values.get("version", 1)),
         secret_hash=values.get("secret_hash"),
+        dashboard=bool(values.get("dashboard", False)),
     )
 
 
@@ -107,9 +109,12 @@ class ClientRepository:
         return client
 
     def create(self, client: Client, audit: AuditEntry) -> None:
+        self._transact([*self.create_items(client), audit_put(self._table, audit)], client.id)
+
+    def create_items(self, client: Client) -> list[dict[str, Any]]:
+        """The transaction items that create ``client`` (it must not exist) and list it."""
         put = {"TableName": self._table, "Item": _to_item(client), "ConditionExpression": "attribute_not_exists(PK)"}
-        entry = {"Put": {"TableName": self._table, "Item": listing_entry(client)}}
-        self._transact([{"Put": put}, entry, audit_put(self._table, audit)], client.id)
+        return [{"Put": put}, {"Put": {"TableName": self._table, "Item": listing_entry(client)}}]
 
     def replace(self, client: Client, expected_version: int, audit: AuditEntry) -> None:
         """Write ``client`` over the stored one if nobody changed it since ``expected_version``.

@@ -73,6 +73,7 @@ class ClientService:
         principal.require("clients:write")
         current = self._repository.get_in_org(principal.org_id, client_id)
         principal.require_over(current.scopes, f"client {client_id}")
+        _not_the_dashboard(current)
         changes: dict[str, Any] = patch.model_dump(exclude_unset=True)
         if "rate_limit_per_minute" in changes:
             self._check_grantable(principal, [], changes["rate_limit_per_minute"], rate_limit_sent=True)
@@ -103,6 +104,7 @@ class ClientService:
         principal.require("clients:write")
         client = self._repository.get_in_org(principal.org_id, client_id)
         principal.require_over(client.scopes, f"client {client_id}")
+        _not_the_dashboard(client)
         if client.id == principal.client_id:
             # Deleting the client a request authenticates with would lock its owner out mid-request.
             raise ConflictError("A client cannot delete itself; delete it with another client's token.")
@@ -153,3 +155,9 @@ class ClientService:
             meta=meta,
             changes=changes,
         )
+
+
+def _not_the_dashboard(client: Client) -> None:
+    """The organization's dashboard client (umapi.clients.dashboard) is the API's own."""
+    if client.dashboard:
+        raise ConflictError(f"Client {client.id} is the organization's developer dashboard; it cannot be changed.")

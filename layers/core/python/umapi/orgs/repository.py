@@ -38,7 +38,12 @@ class OrgRepository:
             ).get("Item")
         return _from_item(item) if item else None
 
-    def create(self, org: Organization, audit: AuditEntry) -> None:
+    @property
+    def table(self) -> str:
+        return self._table
+
+    def create(self, org: Organization, audit: AuditEntry, extra: list[dict[str, Any]] | None = None) -> None:
+        """The organization, its audit entry and ``extra`` items (its dashboard client), at once."""
         item = db.serialize(
             {
                 "PK": org_pk(org.id),
@@ -59,7 +64,7 @@ class OrgRepository:
         }
         try:
             with db.translate_errors():
-                items: list[Any] = [{"Put": put}, audit_put(self._table, audit)]
+                items: list[Any] = [{"Put": put}, audit_put(self._table, audit), *(extra or [])]
                 self._dynamodb.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if db.error_code(exc) == "TransactionCanceledException":

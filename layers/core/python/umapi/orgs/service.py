@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from umapi.access.principal import Principal
 from umapi.audit import AuditEntry, RequestMeta
+from umapi.clients.dashboard import dashboard_client
+from umapi.clients.repository import ClientRepository
 from umapi.errors import NotFoundError
 from umapi.ids import new_id
 from umapi.orgs.entities import Organization
 from umapi.orgs.models import CreateOrgRequest, OrgResponse
 from umapi.orgs.repository import OrgRepository
+from umapi.outbox import audit_put
 from umapi.pagination import CursorCodec, Page
 from umapi.time import utc_now_iso
 
@@ -16,9 +19,10 @@ ORGS_LISTING = "orgs"
 
 
 class OrgService:
-    def __init__(self, repository: OrgRepository, cursors: CursorCodec) -> None:
+    def __init__(self, repository: OrgRepository, cursors: CursorCodec, clients: ClientRepository) -> None:
         self._repository = repository
         self._cursors = cursors
+        self._clients = clients
 
     def create(self, principal: Principal, request: CreateOrgRequest, meta: RequestMeta) -> OrgResponse:
         principal.require_platform_admin()
@@ -33,7 +37,12 @@ class OrgService:
             meta=meta,
             changes={"name": {"from": None, "to": org.name}},
         )
-        self._repository.create(org, audit)
+        # Its developer dashboard client comes with it (docs/api.md §13), in the same transaction.
+        dashboard = dashboard_client(org.id, now)
+        created = AuditEntry.new(org.id, principal.actor, "client.created", "client", dashboard.id, meta, {})
+        self._repository.create(
+            org, audit, [*self._clients.create_items(dashboard), audit_put(self._repository.table, created)]
+        )
         return OrgResponse.of(org)
 
     def get(self, principal: Principal, org_id: str) -> OrgResponse:
