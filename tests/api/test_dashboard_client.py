@@ -1,5 +1,5 @@
 """Every organization's developer dashboard client (docs/api.md §13): made with the organization,
-signing users in at the deployment's own /dashboard/, and not changeable through the API."""
+signing users in at the deployment's own /dashboard, and not changeable through the API."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.support.login import CHALLENGE, PASSWORD, VERIFIER, LoginWorld, form_
 from umapi.clients.dashboard import dashboard_client_id
 
 ISSUER = "http://127.0.0.1:3000"  # the in-process API's root
-DASHBOARD = f"{ISSUER}/dashboard/"
+DASHBOARD = f"{ISSUER}/dashboard"
 
 
 def authorize(world: LoginWorld, redirect_uri: str = DASHBOARD) -> dict[str, str]:
@@ -78,7 +78,12 @@ def test_a_user_signs_in_to_the_dashboard_at_the_deployments_own_address(world: 
 
 
 def test_no_other_address_is_the_dashboards(world: LoginWorld) -> None:
-    for elsewhere in ("https://evil.example/dashboard/", f"{ISSUER}/dashboard/other", f"{ISSUER}/"):
+    for elsewhere in (
+        "https://evil.example/dashboard",
+        f"{ISSUER}/dashboard/other",
+        f"{ISSUER}/dashboard/",
+        f"{ISSUER}/",
+    ):
         page = world.api.get("/oauth/authorize", query=authorize(world, elsewhere))
         assert page.status == 400
         assert "does not exactly match" in page.body

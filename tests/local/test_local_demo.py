@@ -1,5 +1,5 @@
 """The local runtime's demo organization (docs/api.md §13): its admin signs in, over HTTP, to the
-organization's dashboard client at the runtime's own /dashboard/."""
+organization's dashboard client at the runtime's own /dashboard."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_the_demo_admin_signs_in_to_the_dashboard_client(
     assert len(demo.password) >= 20
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    dashboard = f"{local_api.url}/dashboard/"
+    dashboard = f"{local_api.url}/dashboard"
     query = {
         "response_type": "code",
         "client_id": dashboard_client_id(demo.org_id),

@@ -1,11 +1,11 @@
 """Every organization's developer dashboard client (docs/api.md §13).
 
-The dashboard (``/dashboard/``) signs users in with the product's own authorization code flow,
+The dashboard (``/dashboard``) signs users in with the product's own authorization code flow,
 as a public client (PKCE S256) of their organization. Each organization gets one when it is
 created (``scripts/migrate.py dashboard-clients`` gives existing ones theirs). Its id is the
 organization's own ULID (``org_X`` → ``cli_X``), so the dashboard finds it from the
 organization id alone. Its redirect URI is the dashboard of the deployment that answers the
-request (``{issuer}/dashboard/``), not a stored address, so a new domain needs no change. It
+request (``{issuer}/dashboard``), not a stored address, so a new domain needs no change. It
 holds every organization permission as scope: a user's token is still cut to what the user
 holds, on every request. It cannot be changed, rotated or deleted through the API.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from umapi.access.permissions import PERMISSIONS, PLATFORM_ADMIN
 from umapi.clients.entities import Client
 
-DASHBOARD_PATH = "/dashboard/"
+DASHBOARD_PATH = "/dashboard"
 DASHBOARD_NAME = "Developer Dashboard"
 
 

@@ -21,7 +21,7 @@ class Client(NamedTuple):
     # Where RP-initiated logout may send the browser back to (OpenID Connect, docs/api.md §12).
     post_logout_redirect_uris: list[str] = []  # noqa: RUF012 - a shared default, never changed: records are replaced
     # The organization's developer dashboard (umapi.clients.dashboard): its redirect URI is the
-    # deployment's /dashboard/, and the API never changes it.
+    # deployment's /dashboard, and the API never changes it.
     dashboard: bool = False
 
     def __repr__(self) -> str:
@@ -29,10 +29,10 @@ class Client(NamedTuple):
 
     def redirect_uris_at(self, issuer: str) -> list[str]:
         """Where this client may be sent back to, on the deployment at ``issuer``."""
-        return [f"{issuer.rstrip('/')}/dashboard/"] if self.dashboard else self.redirect_uris
+        return [f"{issuer.rstrip('/')}/dashboard"] if self.dashboard else self.redirect_uris
 
     def post_logout_redirect_uris_at(self, issuer: str) -> list[str]:
-        return [f"{issuer.rstrip('/')}/dashboard/"] if self.dashboard else self.post_logout_redirect_uris
+        return [f"{issuer.rstrip('/')}/dashboard"] if self.dashboard else self.post_logout_redirect_uris
 
     def audited_fields(self) -> dict[str, Any]:
         """What an audit entry may show of a client (never the secret or its hash)."""
