@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {', '.join(sorted(route.methods)):<24} {runtime.url}{route.path}  -> {route.function_name}")
     if runtime.admin is not None:
         print_admin(runtime.admin, runtime.url)
-        print_demo(seed_demo(runtime.url, runtime.admin))
+        print_demo(seed_demo(runtime.url, runtime.admin), runtime.url)
     state.announce(runtime)
     if "127.0.0.1" in runtime.url:  # browsers refuse an IP address as a passkey relying party
         print(f"Sign-in pages with passkeys: open {runtime.url.replace('127.0.0.1', 'localhost')} (docs/mfa.md).")

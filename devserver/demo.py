@@ -54,8 +54,9 @@ def seed_demo(url: str, admin: AdminCredentials, timeout: float = 30) -> DemoUse
     return DemoUser(org_id, email, password)
 
 
-def print_demo(demo: DemoUser) -> None:
+def print_demo(demo: DemoUser, url: str) -> None:
     print(
+        f"Developer dashboard: {url}/dashboard?org={demo.org_id}\n"
         f"Demo organization (org {demo.org_id}), an admin who signs in with:\n"
         f"  LOCAL_DEMO_USER_EMAIL={demo.email}\n  LOCAL_DEMO_USER_PASSWORD={demo.password}"
     )

@@ -57,3 +57,24 @@ if [[ ! -f "$DOCS/node_modules/.package-lock.json" || "$DOCS/package-lock.json" 
     echo "note: npm not found; /docs will say how to install Swagger UI (everything else works)" >&2
   fi
 fi
+
+# The developer dashboard (dashboard/, docs/dashboard.md), pinned by dashboard/package-lock.json
+# and built into functions/dashboard/site/ (which the dashboard function serves) whenever its
+# sources or the OpenAPI document change. Install scripts never run.
+APP=dashboard
+SITE=functions/dashboard/site
+if command -v npm >/dev/null 2>&1; then
+  if [[ ! -f "$APP/node_modules/.package-lock.json" || "$APP/package-lock.json" -nt "$APP/node_modules/.package-lock.json" ]]; then
+    echo "==> installing the dashboard's build tools (npm ci)"
+    (cd "$APP" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  sources=$(cat "$APP/package-lock.json" "$APP/index.html" "$APP/vite.config.ts" "$APP/tsconfig.json" openapi.json \
+    $(find "$APP/src" -type f ! -name schema.d.ts | sort) | sha256sum | cut -d' ' -f1)
+  if [[ ! -f "$SITE/.built" || "$(cat "$SITE/.built")" != "$sources" ]]; then
+    echo "==> building the dashboard (types from openapi.json, tsc --strict, vite)"
+    (cd "$APP" && npm run -s build >/dev/null)
+    echo "$sources" > "$SITE/.built"
+  fi
+else
+  echo "note: npm not found; the dashboard is not built (/dashboard will say so; everything else works)" >&2
+fi

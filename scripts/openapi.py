@@ -293,6 +293,16 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}},
             },
         )
+    if path == "/dashboard":
+        responses["200"] = {
+            "description": responses["200"].get("description", ""),
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    if path == "/dashboard/{file}":
+        responses["200"] = {
+            "description": responses["200"].get("description", ""),
+            "content": {kind: {"schema": {"type": "string"}} for kind in ("text/javascript", "text/css")},
+        }
     if path == "/oauth/assets/passkey.js":
         responses["200"] = {
             "description": responses["200"].get("description", ""),

@@ -38,6 +38,8 @@ PUBLIC = {
     ("GET", "/oauth/callback"),
     ("POST", "/oauth/logout"),
     ("GET", "/oauth/assets/passkey.js"),
+    ("GET", "/dashboard"),
+    ("GET", "/dashboard/{file}"),
 }
 # Open to any authenticated caller, but they answer only a user's token granted a scope (not a
 # permission): a client's token gets 403 naming the scope (tests/api/test_openid_connect.py

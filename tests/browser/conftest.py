@@ -134,12 +134,14 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def new_user(local_api: LocalRuntime, tenant: dict[str, Any], email: str, **extra: Any) -> dict[str, Any]:
+def new_user(
+    local_api: LocalRuntime, tenant: dict[str, Any], email: str, role: str = "member", **extra: Any
+) -> dict[str, Any]:
     """An active user with ``PASSWORD`` (``extra``: more fields of the user, e.g. mfa_enabled)."""
     created = requests.post(
         f"{local_api.url}/users",
         params={"org_id": tenant["org_id"]},
-        json={"email": email, "name": email.split("@")[0].title(), "password": PASSWORD, "role": "member"},
+        json={"email": email, "name": email.split("@")[0].title(), "password": PASSWORD, "role": role},
         headers=tenant["headers"],
         timeout=30,
     )

@@ -1,0 +1,27 @@
+// What the signed-in user may do decides what the dashboard offers (the API still decides).
+
+export type Page = "users" | "keys";
+
+export const PAGES: { page: Page; title: string; needs: string }[] = [
+  { page: "users", title: "Users", needs: "users:read" },
+  { page: "keys", title: "API keys", needs: "clients:read" },
+];
+
+export function pagesFor(permissions: readonly string[]): Page[] {
+  return PAGES.filter((entry) => permissions.includes(entry.needs)).map((entry) => entry.page);
+}
+
+export function can(permissions: readonly string[], permission: string): boolean {
+  return permissions.includes(permission);
+}
+
+/** The scopes a new API key may hold: what its creator holds (no escalation, docs/api.md §2). */
+export function grantableScopes(permissions: readonly string[]): string[] {
+  return permissions.filter((scope) => scope !== "platform:admin").slice().sort();
+}
+
+export function pageOf(hash: string, allowed: readonly Page[]): Page | null {
+  const wanted = hash.replace(/^#\/?/, "") as Page;
+  if (allowed.includes(wanted)) return wanted;
+  return allowed[0] ?? null;
+}

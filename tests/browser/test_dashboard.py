@@ -1,0 +1,111 @@
+"""The developer dashboard in a real browser (docs/dashboard.md, docs/api.md §13): signing in
+with the organization's dashboard client, creating an API key and using it over HTTP, creating
+and suspending a user, signing out; axe-core on every page (no serious or critical violation).
+Screenshots of each page are taken as it is shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from devserver.runtime import LocalRuntime
+from tests.browser.conftest import PASSWORD, new_user, screenshot
+
+AXE = Path(__file__).resolve().parents[2] / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessible(page: Page, name: str) -> None:
+    """axe-core (run through the devtools protocol, which the page's CSP does not govern): no
+    serious or critical violation."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is missing: make install installs the dashboard's tools (dashboard/node_modules).")
+    page.evaluate(AXE.read_text())
+    found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in found["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{name}: " + json.dumps([(v["id"], v["impact"], v["help"]) for v in bad])
+
+
+def sign_in(page: Page, site: str, org_id: str, email: str) -> None:
+    page.goto(f"{site}/dashboard?org={org_id}")
+    expect(page.get_by_label("Organization id")).to_have_value(org_id)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("banner").get_by_text(email)).to_be_visible()
+
+
+def test_sign_in_keys_users_and_sign_out(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
+) -> None:
+    admin = new_user(local_api, tenant, "dash-admin@example.com", role="admin")
+    page.goto(f"{site}/dashboard?org={tenant['org_id']}")
+    accessible(page, "sign-in")
+    screenshot(page, "dashboard-sign-in")
+    sign_in(page, site, tenant["org_id"], admin["email"])
+    # The token lives in memory: nothing of it in the browser's storage.
+    storage = page.evaluate("JSON.stringify([localStorage, sessionStorage])")
+    assert "eyJ" not in storage
+
+    # Users: the list, a new user, suspended.
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    expect(page.get_by_role("cell", name=admin["email"], exact=True)).to_be_visible()
+    accessible(page, "users")
+    page.get_by_text("Create a user").click()
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("Name", exact=True).fill("Grace")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.locator("#new-email-error")).to_be_visible()  # the API's detail, next to its field
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Password (optional)").fill("Grace-Pass-77")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.get_by_role("status")).to_contain_text("grace@example.com was created")
+    screenshot(page, "dashboard-users")
+    page.get_by_label("Search").fill("grace")
+    expect(page.get_by_role("cell", name="grace@example.com", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name=admin["email"], exact=True)).to_have_count(0)
+
+    # API keys: create one with a scope, see its secret once, use it.
+    page.get_by_role("link", name="API keys").click()
+    expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    page.get_by_text("Create an API key").click()
+    page.get_by_label("Name").fill("CI deploys")
+    page.get_by_role("checkbox", name="users:read").check()
+    page.get_by_role("button", name="Create API key").click()
+    secret = page.locator("#client-secret").inner_text()
+    expect(page.get_by_text("it is not shown again")).to_be_visible()
+    accessible(page, "api keys")
+    screenshot(page, "dashboard-api-keys")
+    client_id = page.get_by_role("row", name="CI deploys").locator("code").inner_text()
+    token = requests.post(
+        f"{local_api.url}/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret), timeout=30
+    )
+    assert token.status_code == 200, token.text
+    listed = requests.get(
+        f"{local_api.url}/users", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=30
+    )
+    assert listed.status_code == 200
+    page.get_by_role("button", name="I have copied it").click()
+    expect(page.locator("#client-secret")).to_have_count(0)
+
+    # Sign out: the session ends, the sign-in page asks before it ends the browser's.
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()  # the end-session page's confirmation
+    expect(page.get_by_label("Organization id")).to_be_visible()
+
+
+def test_what_the_user_may_not_do_is_not_offered(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
+) -> None:
+    viewer = new_user(local_api, tenant, "dash-viewer@example.com", role="viewer")
+    sign_in(page, site, tenant["org_id"], viewer["email"])
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    expect(page.get_by_role("link", name="API keys")).to_have_count(0)
+    expect(page.get_by_text("Create a user")).to_have_count(0)
+    expect(page.get_by_role("button", name="Suspend")).to_have_count(0)
