@@ -4,10 +4,12 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { type Schemas, apiClient } from "./api";
+import { AuditPage } from "./audit";
 import { apiRoot, dashboardUrl, isOrgId } from "./auth";
 import { problemOf } from "./errors";
 import { KeysPage } from "./keys";
 import { PAGES, type Page, pageOf, pagesFor } from "./permissions";
+import { RolesPage } from "./roles";
 import { beginSignIn, completeSignIn, isSignedIn, lastOrg, signOut } from "./session";
 import "./style.css";
 import { UsersPage } from "./users";
@@ -75,6 +77,8 @@ function App() {
 function Content({ page, permissions, selfId }: { page: Page | null; permissions: string[]; selfId: string }) {
   if (page === "users") return <UsersPage api={api} permissions={permissions} selfId={selfId} />;
   if (page === "keys") return <KeysPage api={api} permissions={permissions} />;
+  if (page === "roles") return <RolesPage api={api} permissions={permissions} />;
+  if (page === "audit") return <AuditPage api={api} />;
   return <p>Your account has no permission any page of the dashboard needs. Ask an administrator.</p>;
 }
 

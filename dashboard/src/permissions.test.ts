@@ -6,6 +6,7 @@ describe("what the dashboard offers", () => {
   it("shows the pages the user's permissions open", () => {
     expect(pagesFor(["users:read"])).toEqual(["users"]);
     expect(pagesFor(["users:read", "clients:read"])).toEqual(["users", "keys"]);
+    expect(pagesFor(["audit:read", "roles:read", "users:read"])).toEqual(["users", "roles", "audit"]);
     expect(pagesFor([])).toEqual([]);
   });
   it("routes by hash, to an allowed page only", () => {

@@ -6,6 +6,7 @@ Screenshots of each page are taken as it is shown."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,33 @@ def test_sign_in_keys_users_and_sign_out(
     page.get_by_role("button", name="I have copied it").click()
     expect(page.locator("#client-secret")).to_have_count(0)
 
+    # Roles: a custom role from the checklist; system roles are read-only.
+    page.get_by_role("link", name="Roles").click()
+    expect(page.get_by_role("heading", name="Roles")).to_be_visible()
+    expect(page.get_by_role("button", name="Delete admin")).to_have_count(0)
+    page.get_by_text("Create a role").click()
+    page.get_by_label("Name").fill("Support")
+    page.get_by_role("checkbox", name="users:read").check()
+    page.get_by_role("button", name="Create role").click()
+    expect(page.get_by_role("button", name="Delete Support")).to_be_visible()
+    accessible(page, "roles")
+    screenshot(page, "dashboard-roles")
+
+    # The audit log tells all of it; a target is a link that filters by it.
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    for action in ("role.created", "client.created", "user.created"):
+        expect(page.get_by_role("cell", name=action, exact=True).first).to_be_visible()
+    page.get_by_role("row").filter(has_text="role.created").get_by_role("button", name="role").click()
+    expect(page.get_by_label("Target id")).to_have_value(re.compile(r"^role_"))
+    expect(page.get_by_role("cell", name="user.created", exact=True)).to_have_count(0)
+    accessible(page, "audit log")
+    screenshot(page, "dashboard-audit-log")
+
     # Sign out: the session ends, the sign-in page asks before it ends the browser's.
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("button", name="Sign out").click()  # the end-session page's confirmation
+    expect(page.get_by_role("heading", name="Sign out?")).to_be_visible()  # the end-session page
+    page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("Organization id")).to_be_visible()
 
 
