@@ -13,3 +13,13 @@ describe("the audit log's filters", () => {
     expect(changeText({ name: { from: "A", to: "B" }, client_id: "cli_1" })).toBe('name: "A" → "B"; client_id: "cli_1"');
   });
 });
+
+import { attemptText } from "./webhooks";
+
+describe("a delivery attempt in words", () => {
+  it("says its number, status, time and error", () => {
+    const attempt = { attempt: 2, webhook_id: "whk_1", timestamp: "t", status_code: 500, response_time_ms: 12, error: "HTTP 500" };
+    expect(attemptText(attempt)).toBe("#2 500 in 12 ms: HTTP 500");
+    expect(attemptText({ ...attempt, status_code: null, error: null })).toBe("#2 no answer in 12 ms");
+  });
+});

@@ -13,6 +13,7 @@ import { RolesPage } from "./roles";
 import { beginSignIn, completeSignIn, isSignedIn, lastOrg, signOut } from "./session";
 import "./style.css";
 import { UsersPage } from "./users";
+import { WebhooksPage } from "./webhooks";
 
 const root = apiRoot(window.location.href);
 const here = dashboardUrl(root);
@@ -79,6 +80,7 @@ function Content({ page, permissions, selfId }: { page: Page | null; permissions
   if (page === "keys") return <KeysPage api={api} permissions={permissions} />;
   if (page === "roles") return <RolesPage api={api} permissions={permissions} />;
   if (page === "audit") return <AuditPage api={api} />;
+  if (page === "webhooks") return <WebhooksPage api={api} permissions={permissions} />;
   return <p>Your account has no permission any page of the dashboard needs. Ask an administrator.</p>;
 }
 

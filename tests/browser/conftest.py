@@ -73,7 +73,17 @@ def site(local_api: LocalRuntime) -> str:
 
 
 class _Client(BaseHTTPRequestHandler):
-    """The client application's redirect URI: a page that says the browser is back."""
+    """The client application: its redirect URI (a page that says the browser is back), and a
+    webhook receiver (``POST``) that answers 500 while ``failing`` is set, 204 otherwise."""
+
+    failing = False
+    received: list[str] = []  # noqa: RUF012 - the test reads what arrived
+
+    def do_POST(self) -> None:
+        self.received.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+        self.send_response(500 if type(self).failing else 204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:
         body = b"<!doctype html><title>Back at the application</title><h1>Back at the application</h1>"
@@ -95,6 +105,16 @@ def callback() -> Iterator[str]:
     thread.start()
     yield f"http://localhost:{server.server_port}/callback"
     server.shutdown()
+
+
+@pytest.fixture
+def receiver(callback: str) -> Iterator[type[_Client]]:
+    """The webhook receiver of ``callback``'s server (its URL: ``receiver.url``)."""
+    _Client.failing = False
+    _Client.received.clear()
+    _Client.url = callback.replace("/callback", "/hooks").replace("localhost", "127.0.0.1")  # type: ignore[attr-defined]
+    yield _Client
+    _Client.failing = False
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from devserver.runtime import LocalRuntime
-from tests.browser.conftest import PASSWORD, new_user, screenshot
+from devserver.runtime import LocalRuntime, LocalRuntimeConfig
+from tests.browser.conftest import PASSWORD, ROOT, new_user, screenshot
 
 AXE = Path(__file__).resolve().parents[2] / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -29,6 +30,19 @@ def accessible(page: Page, name: str) -> None:
     found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     bad = [v for v in found["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, f"{name}: " + json.dumps([(v["id"], v["impact"], v["help"]) for v in bad])
+
+
+@pytest.fixture(scope="module")
+def local_api() -> Iterator[LocalRuntime]:
+    """The local runtime with webhook retries a second apart (two attempts), so a failed
+    delivery fails within the test."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("WEBHOOK_RETRY_DELAYS", "0,1")
+    runtime = LocalRuntime(LocalRuntimeConfig(template_path=ROOT / "template.yaml", port=0))
+    runtime.start()
+    yield runtime
+    runtime.stop()
+    patch.undo()
 
 
 def sign_in(page: Page, site: str, org_id: str, email: str) -> None:
@@ -134,3 +148,36 @@ def test_what_the_user_may_not_do_is_not_offered(
     expect(page.get_by_role("link", name="API keys")).to_have_count(0)
     expect(page.get_by_text("Create a user")).to_have_count(0)
     expect(page.get_by_role("button", name="Suspend")).to_have_count(0)
+
+
+def test_a_webhook_delivery_fails_and_is_redelivered(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any], receiver: Any
+) -> None:
+    admin = new_user(local_api, tenant, "dash-hooks@example.com", role="admin")
+    sign_in(page, site, tenant["org_id"], admin["email"])
+    page.get_by_role("link", name="Webhooks").click()
+    page.get_by_text("Add an endpoint").click()
+    page.get_by_label("URL").fill(receiver.url)
+    page.get_by_role("checkbox", name="user.created").check()
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.locator("#webhook-secret")).to_have_text(re.compile(r"^whsec_"))
+    page.get_by_role("button", name="I have copied it").click()
+
+    # The receiver fails: both attempts are shown with their status, then the event is failed.
+    receiver.failing = True
+    new_user(local_api, tenant, "hooked@example.com")
+    page.get_by_role("button", name="Refresh").click()
+    failing = page.get_by_role("row").filter(has_text="user.created").filter(has_text=re.compile(r"#1 500"))
+    expect(failing.get_by_text("failed", exact=True)).to_be_visible(timeout=20_000)
+    event_id = failing.locator("code").first.inner_text()
+    failed = page.get_by_role("row").filter(has_text=event_id)
+    expect(failed.get_by_text(re.compile(r"#2 500 in \d+ ms"))).to_be_visible()
+    accessible(page, "webhooks")
+    screenshot(page, "dashboard-webhooks")
+
+    # Mended, redelivered: delivered.
+    receiver.failing = False
+    failed.get_by_role("button", name="Redeliver").click()
+    expect(failed.get_by_text("delivered", exact=True)).to_be_visible(timeout=20_000)
+    expect(failed.get_by_text(re.compile(r"204 in \d+ ms"))).to_be_visible()
+    assert any('"user.created"' in body for body in receiver.received)
