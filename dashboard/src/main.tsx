@@ -7,6 +7,7 @@ import { type Schemas, apiClient } from "./api";
 import { AuditPage } from "./audit";
 import { apiRoot, dashboardUrl, isOrgId } from "./auth";
 import { problemOf } from "./errors";
+import { JobsPage } from "./jobs";
 import { KeysPage } from "./keys";
 import { PAGES, type Page, pageOf, pagesFor } from "./permissions";
 import { RolesPage } from "./roles";
@@ -81,6 +82,7 @@ function Content({ page, permissions, selfId }: { page: Page | null; permissions
   if (page === "roles") return <RolesPage api={api} permissions={permissions} />;
   if (page === "audit") return <AuditPage api={api} />;
   if (page === "webhooks") return <WebhooksPage api={api} permissions={permissions} />;
+  if (page === "jobs") return <JobsPage api={api} permissions={permissions} />;
   return <p>Your account has no permission any page of the dashboard needs. Ask an administrator.</p>;
 }
 

@@ -4,9 +4,9 @@ import { can, grantableScopes, pageOf, pagesFor } from "./permissions";
 
 describe("what the dashboard offers", () => {
   it("shows the pages the user's permissions open", () => {
-    expect(pagesFor(["users:read"])).toEqual(["users"]);
-    expect(pagesFor(["users:read", "clients:read"])).toEqual(["users", "keys"]);
-    expect(pagesFor(["audit:read", "roles:read", "users:read"])).toEqual(["users", "roles", "audit"]);
+    expect(pagesFor(["users:read"])).toEqual(["users", "jobs"]);
+    expect(pagesFor(["users:read", "clients:read"])).toEqual(["users", "keys", "jobs"]);
+    expect(pagesFor(["audit:read", "roles:read", "users:read"])).toEqual(["users", "roles", "jobs", "audit"]);
     expect(pagesFor([])).toEqual([]);
   });
   it("routes by hash, to an allowed page only", () => {

@@ -1,12 +1,13 @@
 // What the signed-in user may do decides what the dashboard offers (the API still decides).
 
-export type Page = "users" | "roles" | "keys" | "webhooks" | "audit";
+export type Page = "users" | "roles" | "keys" | "webhooks" | "jobs" | "audit";
 
 export const PAGES: { page: Page; title: string; needs: string }[] = [
   { page: "users", title: "Users", needs: "users:read" },
   { page: "roles", title: "Roles", needs: "roles:read" },
   { page: "keys", title: "API keys", needs: "clients:read" },
   { page: "webhooks", title: "Webhooks", needs: "webhooks:read" },
+  { page: "jobs", title: "Jobs", needs: "users:read" },
   { page: "audit", title: "Audit log", needs: "audit:read" },
 ];
 

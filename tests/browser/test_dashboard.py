@@ -181,3 +181,25 @@ def test_a_webhook_delivery_fails_and_is_redelivered(
     expect(failed.get_by_text("delivered", exact=True)).to_be_visible(timeout=20_000)
     expect(failed.get_by_text(re.compile(r"204 in \d+ ms"))).to_be_visible()
     assert any('"user.created"' in body for body in receiver.received)
+
+
+def test_a_csv_import_reaches_100_percent_and_names_its_bad_row(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
+) -> None:
+    admin = new_user(local_api, tenant, "dash-jobs@example.com", role="admin")
+    sign_in(page, site, tenant["org_id"], admin["email"])
+    page.get_by_role("link", name="Jobs").click()
+    csv = "email,name,department\nada@jobs.example,Ada,R&D\nnot-an-email,Bad,\nbob@jobs.example,Bob,Ops\n"
+    page.get_by_label("A csv file").set_input_files(
+        files=[{"name": "users.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    progress = page.locator("#job-progress")
+    expect(progress).to_have_attribute("value", "100", timeout=30_000)
+    expect(page.get_by_role("status").filter(has_text="100 %")).to_contain_text("2 ok, 1 failed")
+    failed = page.get_by_role("table", name="Rows that failed")
+    expect(failed.get_by_role("cell", name="3", exact=True)).to_be_visible()  # line 3 of the file
+    expect(failed).to_contain_text("email")
+    accessible(page, "jobs")
+    screenshot(page, "dashboard-jobs")
+    page.get_by_role("button", name="Export users").click()
+    expect(page.get_by_role("link", name="Download the export")).to_be_visible(timeout=30_000)
