@@ -11,6 +11,7 @@ import { JobsPage } from "./jobs";
 import { KeysPage } from "./keys";
 import { PAGES, type Page, pageOf, pagesFor } from "./permissions";
 import { RolesPage } from "./roles";
+import { SecurityPage } from "./security";
 import { beginSignIn, completeSignIn, isSignedIn, lastOrg, signOut } from "./session";
 import "./style.css";
 import { UsersPage } from "./users";
@@ -70,14 +71,15 @@ function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Content page={page} permissions={permissions} selfId={me.id} />
+        <Content page={page} permissions={permissions} me={me} />
       </main>
     </div>
   );
 }
 
-function Content({ page, permissions, selfId }: { page: Page | null; permissions: string[]; selfId: string }) {
-  if (page === "users") return <UsersPage api={api} permissions={permissions} selfId={selfId} />;
+function Content({ page, permissions, me }: { page: Page | null; permissions: string[]; me: Me }) {
+  if (page === "users") return <UsersPage api={api} permissions={permissions} selfId={me.id} />;
+  if (page === "security") return <SecurityPage api={api} me={me} />;
   if (page === "keys") return <KeysPage api={api} permissions={permissions} />;
   if (page === "roles") return <RolesPage api={api} permissions={permissions} />;
   if (page === "audit") return <AuditPage api={api} />;

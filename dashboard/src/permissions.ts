@@ -1,6 +1,6 @@
 // What the signed-in user may do decides what the dashboard offers (the API still decides).
 
-export type Page = "users" | "roles" | "keys" | "webhooks" | "jobs" | "audit";
+export type Page = "users" | "roles" | "keys" | "webhooks" | "jobs" | "audit" | "security";
 
 export const PAGES: { page: Page; title: string; needs: string }[] = [
   { page: "users", title: "Users", needs: "users:read" },
@@ -9,10 +9,12 @@ export const PAGES: { page: Page; title: string; needs: string }[] = [
   { page: "webhooks", title: "Webhooks", needs: "webhooks:read" },
   { page: "jobs", title: "Jobs", needs: "users:read" },
   { page: "audit", title: "Audit log", needs: "audit:read" },
+  { page: "security", title: "My security", needs: "" },
 ];
 
 export function pagesFor(permissions: readonly string[]): Page[] {
-  return PAGES.filter((entry) => permissions.includes(entry.needs)).map((entry) => entry.page);
+  // Everyone has their own security page.
+  return PAGES.filter((entry) => entry.needs === "" || permissions.includes(entry.needs)).map((entry) => entry.page);
 }
 
 export function can(permissions: readonly string[], permission: string): boolean {
