@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can } from "./permissions";
+import { ManageUser } from "./manage";
 import { Field, Notice, describedBy } from "./ui";
 
 type User = Schemas["UserView"];
@@ -22,6 +23,7 @@ export function UsersPage(props: { api: Api; permissions: readonly string[]; sel
   const [cursor, setCursor] = useState<string | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [loading, setLoading] = useState(false);
+  const [selected, setSelected] = useState<User | null>(null);
   const generation = useRef(0);
 
   async function load(after: string | null) {
@@ -106,6 +108,22 @@ export function UsersPage(props: { api: Api; permissions: readonly string[]; sel
         </Field>
       </div>
       <Notice problem={problem} />
+      {selected && (
+        <ManageUser
+          key={selected.id}
+          api={api}
+          user={selected}
+          permissions={permissions}
+          onChanged={(changed) => {
+            setSelected(changed);
+            setUsers((shown) =>
+              changed
+                ? shown.map((u) => (u.id === changed.id ? changed : u))
+                : shown.filter((u) => u.id !== selected.id),
+            );
+          }}
+        />
+      )}
       <table aria-busy={loading}>
         <caption class="visually-hidden">Users of your organization</caption>
         <thead>
@@ -121,7 +139,11 @@ export function UsersPage(props: { api: Api; permissions: readonly string[]; sel
         <tbody>
           {users.map((user) => (
             <tr key={user.id}>
-              <td>{user.name}</td>
+              <td>
+                <button type="button" class="link" onClick={() => setSelected(user)}>
+                  {user.name}
+                </button>
+              </td>
               <td>{user.email}</td>
               <td>
                 <span class={`status status-${user.status}`}>{(user.status ?? "").replace("_", " ")}</span>

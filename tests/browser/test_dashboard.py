@@ -269,3 +269,35 @@ def test_my_security_adds_a_passkey_as_the_first_factor(
     expect(page.get_by_role("button", name="Remove This laptop")).to_be_visible()
     expect(page.locator("#recovery-codes li")).to_have_count(10)  # the first factor brings them
     expect(page.get_by_text("Two-step verification is on.")).to_be_visible()
+
+
+def test_a_user_is_given_a_role_until_a_date_then_archived_and_purged(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
+) -> None:
+    admin = new_user(local_api, tenant, "dash-manage@example.com", role="admin")
+    new_user(local_api, tenant, "temp@example.com")
+    sign_in(page, site, tenant["org_id"], admin["email"])
+    page.get_by_label("Search").fill("temp@")
+    page.get_by_role("button", name="Temp", exact=True).click()
+    panel = page.get_by_role("region", name=re.compile("^Temp"))
+    panel.get_by_label("Role").select_option(label="viewer")
+    panel.get_by_label("Until (optional)").fill("2031-05-01T12:00")
+    panel.get_by_role("button", name="Assign role").click()
+    expect(panel.get_by_role("status")).to_contain_text("was assigned until 2031-05-01")
+    expect(panel.get_by_text(re.compile(r"viewer, until 2031-05-01"))).to_be_visible()
+    accessible(page, "manage a user")
+    screenshot(page, "dashboard-manage-user")
+    panel.get_by_role("button", name="Archive").click()
+    expect(panel.get_by_role("status")).to_contain_text("archived")
+    purge = panel.get_by_role("button", name="Purge")
+    expect(purge).to_be_disabled()
+    panel.get_by_label(re.compile("^Purge for good")).fill("temp@example.com")
+    purge.click()
+    expect(page.get_by_role("region", name=re.compile("^Temp"))).to_have_count(0)
+    gone = requests.get(
+        f"{local_api.url}/users",
+        params={"org_id": tenant["org_id"], "search": "temp@", "status": "archived"},
+        headers=tenant["headers"],
+        timeout=30,
+    ).json()["data"]
+    assert gone == []
