@@ -21,3 +21,11 @@ describe("csv", () => {
     expect(usersOf("")).toEqual([]);
   });
 });
+
+import { domainsOf } from "./sso";
+
+describe("SSO domains", () => {
+  it("are a list, whatever separates them", () => {
+    expect(domainsOf(" Acme.example, beta.example\nC.example ,, ")).toEqual(["acme.example", "beta.example", "c.example"]);
+  });
+});

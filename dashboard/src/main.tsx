@@ -12,6 +12,7 @@ import { KeysPage } from "./keys";
 import { PAGES, type Page, pageOf, pagesFor } from "./permissions";
 import { RolesPage } from "./roles";
 import { SecurityPage } from "./security";
+import { SsoPage } from "./sso";
 import { beginSignIn, completeSignIn, isSignedIn, lastOrg, signOut } from "./session";
 import "./style.css";
 import { UsersPage } from "./users";
@@ -85,6 +86,7 @@ function Content({ page, permissions, me }: { page: Page | null; permissions: st
   if (page === "audit") return <AuditPage api={api} />;
   if (page === "webhooks") return <WebhooksPage api={api} permissions={permissions} />;
   if (page === "jobs") return <JobsPage api={api} permissions={permissions} />;
+  if (page === "sso") return <SsoPage api={api} permissions={permissions} />;
   return <p>Your account has no permission any page of the dashboard needs. Ask an administrator.</p>;
 }
 

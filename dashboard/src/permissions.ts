@@ -1,6 +1,6 @@
 // What the signed-in user may do decides what the dashboard offers (the API still decides).
 
-export type Page = "users" | "roles" | "keys" | "webhooks" | "jobs" | "audit" | "security";
+export type Page = "users" | "roles" | "keys" | "webhooks" | "jobs" | "sso" | "audit" | "security";
 
 export const PAGES: { page: Page; title: string; needs: string }[] = [
   { page: "users", title: "Users", needs: "users:read" },
@@ -8,6 +8,7 @@ export const PAGES: { page: Page; title: string; needs: string }[] = [
   { page: "keys", title: "API keys", needs: "clients:read" },
   { page: "webhooks", title: "Webhooks", needs: "webhooks:read" },
   { page: "jobs", title: "Jobs", needs: "users:read" },
+  { page: "sso", title: "SSO", needs: "sso:read" },
   { page: "audit", title: "Audit log", needs: "audit:read" },
   { page: "security", title: "My security", needs: "" },
 ];

@@ -301,3 +301,22 @@ def test_a_user_is_given_a_role_until_a_date_then_archived_and_purged(
         timeout=30,
     ).json()["data"]
     assert gone == []
+
+
+def test_an_sso_connection_the_provider_does_not_answer_for_is_refused_next_to_its_issuer(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
+) -> None:
+    admin = new_user(local_api, tenant, "dash-sso@example.com", role="admin")
+    sign_in(page, site, tenant["org_id"], admin["email"])
+    page.get_by_role("link", name="SSO").click()
+    expect(page.get_by_role("heading", name="SSO connections")).to_be_visible()
+    page.get_by_text("Add a connection").click()
+    page.get_by_label("Name").fill("Acme IdP")
+    page.get_by_label("Issuer (the provider's URL)").fill("http://127.0.0.1:9/nobody-home")
+    page.get_by_label("Client id at the provider").fill("dashboard")
+    page.get_by_label("Client secret at the provider").fill("s3cret")
+    page.get_by_label("Email domains (comma-separated)").fill("acme-sso.example")
+    page.get_by_role("button", name="Add connection").click()
+    expect(page.locator("#sso-issuer-error")).to_be_visible(timeout=15_000)
+    accessible(page, "sso")
+    screenshot(page, "dashboard-sso")
