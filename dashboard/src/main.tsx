@@ -46,6 +46,11 @@ function App() {
     return () => window.removeEventListener("hashchange", follow);
   }, []);
 
+  // make bench reads this mark: when the first page can be used (docs/performance.md).
+  useEffect(() => {
+    if (checked) performance.mark("dashboard-ready");
+  }, [checked]);
+
   if (!checked) return <p class="loading">Loading…</p>;
   if (!me) return <SignIn problem={problem} />;
   const permissions = me.permissions ?? [];

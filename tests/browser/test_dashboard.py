@@ -14,7 +14,7 @@ from typing import Any
 import pyotp
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from devserver.runtime import LocalRuntime, LocalRuntimeConfig
 from tests.browser.conftest import PASSWORD, ROOT, new_user, screenshot
@@ -191,9 +191,8 @@ def test_a_csv_import_reaches_100_percent_and_names_its_bad_row(
     sign_in(page, site, tenant["org_id"], admin["email"])
     page.get_by_role("link", name="Jobs").click()
     csv = "email,name,department\nada@jobs.example,Ada,R&D\nnot-an-email,Bad,\nbob@jobs.example,Bob,Ops\n"
-    page.get_by_label("A csv file").set_input_files(
-        files=[{"name": "users.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
-    )
+    upload: FilePayload = {"name": "users.csv", "mimeType": "text/csv", "buffer": csv.encode()}
+    page.get_by_label("A csv file").set_input_files(files=[upload])
     progress = page.locator("#job-progress")
     expect(progress).to_have_attribute("value", "100", timeout=30_000)
     expect(page.get_by_role("status").filter(has_text="100 %")).to_contain_text("2 ok, 1 failed")
@@ -320,3 +319,58 @@ def test_an_sso_connection_the_provider_does_not_answer_for_is_refused_next_to_i
     expect(page.locator("#sso-issuer-error")).to_be_visible(timeout=15_000)
     accessible(page, "sso")
     screenshot(page, "dashboard-sso")
+
+
+def tab_to(page: Page, name: str, limit: int = 60) -> None:
+    """Press Tab until the focused control's accessible text holds ``name`` (the keyboard only)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                if (!el || !el.matches("a, button, input, select, textarea, summary")) return "";
+                const label = el.labels && el.labels[0] ? el.labels[0].textContent : "";
+                return [el.getAttribute("aria-label"), label, el.textContent, el.value].filter(Boolean).join(" ");
+            }"""
+        )
+        if name in focused:
+            return
+    raise AssertionError(f"no control named {name!r} within {limit} presses of Tab")
+
+
+def test_the_keyboard_alone_signs_in_makes_an_api_key_and_signs_out(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
+) -> None:
+    admin = new_user(local_api, tenant, "dash-keys-only@example.com", role="admin")
+    page.goto(f"{site}/dashboard?org={tenant['org_id']}")
+    expect(page.get_by_label("Organization id")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.keyboard.type(admin["email"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("banner").get_by_text(admin["email"])).to_be_visible()
+    tab_to(page, "API keys")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    tab_to(page, "Create an API key")
+    page.keyboard.press("Enter")  # opens the form
+    tab_to(page, "Name")
+    page.keyboard.type("Keyboard key")
+    tab_to(page, "users:read")
+    page.keyboard.press("Space")
+    tab_to(page, "Create API key")
+    page.keyboard.press("Enter")
+    expect(page.locator("#client-secret")).to_be_visible()
+    tab_to(page, "I have copied it")
+    page.keyboard.press("Enter")
+    expect(page.locator("#client-secret")).to_have_count(0)
+    expect(page.get_by_role("cell", name="Keyboard key", exact=True)).to_be_visible()
+    tab_to(page, "Sign out")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Sign out?")).to_be_visible()
+    tab_to(page, "Sign out")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Organization id")).to_be_visible()
