@@ -104,7 +104,7 @@ export function ManageUser(props: {
       </ul>
       {updatable && roles.length > 0 && (
         <form class="inline" onSubmit={(e) => void assign(e)}>
-          <Field id="assign-role" label="Role" error={errors.role_id}>
+          <Field id="assign-role" label="Role to assign" error={errors.role_id}>
             <select id="assign-role" value={roleId} onChange={(e) => setRoleId(e.currentTarget.value)}>
               <option value="">Choose a role</option>
               {roles.map((role) => (

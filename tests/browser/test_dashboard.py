@@ -279,7 +279,7 @@ def test_a_user_is_given_a_role_until_a_date_then_archived_and_purged(
     page.get_by_label("Search").fill("temp@")
     page.get_by_role("button", name="Temp", exact=True).click()
     panel = page.get_by_role("region", name=re.compile("^Temp"))
-    panel.get_by_label("Role").select_option(label="viewer")
+    panel.get_by_label("Role to assign").select_option(label="viewer")
     panel.get_by_label("Until (optional)").fill("2031-05-01T12:00")
     panel.get_by_role("button", name="Assign role").click()
     expect(panel.get_by_role("status")).to_contain_text("was assigned until 2031-05-01")
@@ -321,19 +321,21 @@ def test_an_sso_connection_the_provider_does_not_answer_for_is_refused_next_to_i
     screenshot(page, "dashboard-sso")
 
 
-def tab_to(page: Page, name: str, limit: int = 60) -> None:
-    """Press Tab until the focused control's accessible text holds ``name`` (the keyboard only)."""
+def tab_to(page: Page, name: str, limit: int = 80) -> None:
+    """Press Tab until the focused control is the one named ``name`` (its label, its
+    aria-label or its text, exactly): the keyboard only, no pointer."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        focused = page.evaluate(
+        names = page.evaluate(
             """() => {
                 const el = document.activeElement;
-                if (!el || !el.matches("a, button, input, select, textarea, summary")) return "";
+                if (!el || !el.matches("a, button, input, select, textarea, summary")) return [];
                 const label = el.labels && el.labels[0] ? el.labels[0].textContent : "";
-                return [el.getAttribute("aria-label"), label, el.textContent, el.value].filter(Boolean).join(" ");
+                return [el.getAttribute("aria-label"), label, el.textContent]
+                    .filter(Boolean).map((text) => text.replace(/\\s+/g, " ").trim());
             }"""
         )
-        if name in focused:
+        if name in names:
             return
     raise AssertionError(f"no control named {name!r} within {limit} presses of Tab")
 
@@ -374,3 +376,62 @@ def test_the_keyboard_alone_signs_in_makes_an_api_key_and_signs_out(
     tab_to(page, "Sign out")
     page.keyboard.press("Enter")
     expect(page.get_by_label("Organization id")).to_be_visible()
+
+
+def test_the_keyboard_alone_creates_suspends_and_gives_a_role_and_reads_the_audit_log(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
+) -> None:
+    admin = new_user(local_api, tenant, "dash-keyboard@example.com", role="admin")
+    sign_in(page, site, tenant["org_id"], admin["email"])
+    # A user, created and suspended.
+    tab_to(page, "Create a user")
+    page.keyboard.press("Enter")
+    tab_to(page, "Email")
+    page.keyboard.type("keys@example.com")
+    tab_to(page, "Name")
+    page.keyboard.type("Keys")
+    tab_to(page, "Password (optional)")
+    page.keyboard.type("Keys-Pass-77")
+    tab_to(page, "Create user")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="keys@example.com was created")).to_be_visible()
+    # Activate through the API (a verified user): then suspend it from the keyboard.
+    listed = requests.get(
+        f"{local_api.url}/users",
+        params={"org_id": tenant["org_id"], "search": "keys@"},
+        headers=tenant["headers"],
+        timeout=30,
+    ).json()["data"]
+    requests.post(
+        f"{local_api.url}/users/{listed[0]['id']}/activate",
+        params={"org_id": tenant["org_id"]},
+        headers=tenant["headers"],
+        timeout=30,
+    )
+    tab_to(page, "Search")
+    page.keyboard.type("keys@")
+    expect(page.get_by_role("cell", name="keys@example.com", exact=True)).to_be_visible()
+    # A role until a date, from the user's panel.
+    tab_to(page, "Keys")
+    page.keyboard.press("Enter")
+    tab_to(page, "Role to assign")
+    page.keyboard.press("ArrowDown")  # the first role of the list
+    tab_to(page, "Until (optional)")
+    page.keyboard.type("05012031")
+    page.keyboard.press("Tab")
+    page.keyboard.type("1200P")
+    tab_to(page, "Assign role")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("region", name=re.compile("^Keys")).get_by_role("status")).to_contain_text(
+        "until 2031-05-01"
+    )
+    tab_to(page, "Suspend keys@example.com")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("row", name=re.compile("keys@example.com")).get_by_text("suspended")).to_be_visible()
+    # The audit log, filtered by the user as target.
+    tab_to(page, "Audit log")
+    page.keyboard.press("Enter")
+    tab_to(page, "Target id")
+    page.keyboard.type(listed[0]["id"])
+    for action in ("user.created", "user.deactivated", "role.assigned"):
+        expect(page.get_by_role("cell", name=action, exact=True).first).to_be_visible()
