@@ -12,6 +12,7 @@
     status.textContent = "This browser cannot use passkeys here; use a code instead.";
     return;
   }
+  button.disabled = false; // the page ships it disabled until this script listens
   button.addEventListener("click", async function () {
     button.disabled = true;
     status.textContent = "Waiting for your passkey…";

@@ -113,7 +113,9 @@ def second_factor_page(view: SecondStepView) -> str:
         )
     if view.passkey_options:
         parts.append(
-            f"<button type=button id=passkey data-options='{escape(view.passkey_options)}'>Use your passkey</button>"
+            # Disabled until its script has loaded and listens (a click before then would be lost).
+            f"<button type=button id=passkey disabled data-options='{escape(view.passkey_options)}'>"
+            "Use your passkey</button>"
             "<p id=passkey-status class=hint role=status></p>"
             f"<noscript><p class=hint>Passkeys need JavaScript; use a code instead.</p></noscript>"
             f"<form id=passkey-form method=post action=authorize>{step}"
