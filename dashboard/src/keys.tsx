@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can, grantableScopes } from "./permissions";
-import { Field, Notice, describedBy } from "./ui";
+import { Field, Notice, SecretOnce, describedBy } from "./ui";
 
 type Client = Schemas["ClientResponse"];
 type Scope = Schemas["CreateClientRequest"]["scopes"] extends (infer S)[] | undefined ? S : never;
@@ -73,7 +73,15 @@ export function KeysPage({ api, permissions }: { api: Api; permissions: readonly
           }}
         />
       )}
-      {secret && <SecretOnce name={secret.client} secret={secret.secret} onDone={() => setSecret(null)} />}
+      {secret && (
+        <SecretOnce
+          id="client-secret"
+          title={`The secret of ${secret.client}`}
+          warning="Copy it now: it is not shown again. Anyone with it can act as this key."
+          secret={secret.secret}
+          onDone={() => setSecret(null)}
+        />
+      )}
       <Notice problem={problem} />
       <table>
         <caption class="visually-hidden">API keys of your organization</caption>
@@ -187,28 +195,5 @@ function CreateKey(props: { api: Api; scopes: string[]; onCreated: (client: Clie
         <button type="submit">Create API key</button>
       </form>
     </details>
-  );
-}
-
-function SecretOnce(props: { name: string; secret: string; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div class="secret" role="region" aria-labelledby="secret-title">
-      <h2 id="secret-title">The secret of {props.name}</h2>
-      <p class="warning">Copy it now: it is not shown again. Anyone with it can act as this key.</p>
-      <p>
-        <code id="client-secret">{props.secret}</code>
-      </p>
-      <button
-        type="button"
-        onClick={() => void navigator.clipboard.writeText(props.secret).then(() => setCopied(true))}
-      >
-        Copy secret
-      </button>
-      <button type="button" class="secondary" onClick={props.onDone}>
-        I have copied it
-      </button>
-      <p role="status">{copied ? "Copied to the clipboard." : ""}</p>
-    </div>
   );
 }

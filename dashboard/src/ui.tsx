@@ -1,5 +1,6 @@
 // Small pieces every page uses: a labelled field with its error, and a problem notice.
 import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
 
 import type { Problem } from "./errors";
 
@@ -36,4 +37,26 @@ export function Notice({ problem }: { problem: Problem | null }) {
 export function describedBy(id: string, error: string | undefined, hint = false): string | undefined {
   const ids = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean);
   return ids.length ? ids.join(" ") : undefined;
+}
+
+/** A secret the API shows once (an API key's, a webhook's signing secret): a copy button, a
+ * warning, and "I have copied it" to put it away. */
+export function SecretOnce(props: { id: string; title: string; warning: string; secret: string; onDone: () => void }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div class="secret" role="region" aria-labelledby={`${props.id}-title`}>
+      <h2 id={`${props.id}-title`}>{props.title}</h2>
+      <p class="warning">{props.warning}</p>
+      <p>
+        <code id={props.id}>{props.secret}</code>
+      </p>
+      <button type="button" onClick={() => void navigator.clipboard.writeText(props.secret).then(() => setCopied(true))}>
+        Copy secret
+      </button>
+      <button type="button" class="secondary" onClick={props.onDone}>
+        I have copied it
+      </button>
+      <p role="status">{copied ? "Copied to the clipboard." : ""}</p>
+    </div>
+  );
 }

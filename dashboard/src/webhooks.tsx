@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can } from "./permissions";
-import { Field, Notice, describedBy } from "./ui";
+import { Field, Notice, SecretOnce, describedBy } from "./ui";
 
 type Webhook = Schemas["WebhookResponse"];
 type WebhookEvent = Schemas["EventResponse"];
@@ -132,19 +132,13 @@ export function WebhooksPage({ api, permissions }: { api: Api; permissions: read
         />
       )}
       {secret && (
-        <div class="secret" role="region" aria-labelledby="hook-secret-title">
-          <h2 id="hook-secret-title">The signing secret of {secret.url}</h2>
-          <p class="warning">Copy it now: it is not shown again. Verify each delivery's signature with it.</p>
-          <p>
-            <code id="webhook-secret">{secret.secret}</code>
-          </p>
-          <button type="button" onClick={() => void navigator.clipboard.writeText(secret.secret)}>
-            Copy secret
-          </button>
-          <button type="button" class="secondary" onClick={() => setSecret(null)}>
-            I have copied it
-          </button>
-        </div>
+        <SecretOnce
+          id="webhook-secret"
+          title={`The signing secret of ${secret.url}`}
+          warning="Copy it now: it is not shown again. Verify each delivery's signature with it."
+          secret={secret.secret}
+          onDone={() => setSecret(null)}
+        />
       )}
       <Notice problem={problem} />
       <p role="status" class="done">

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Playwright, sync_playwright
 
 from devserver.runtime import LocalRuntime, LocalRuntimeConfig
 from tests.support.http import admin_headers, new_client, new_org
@@ -178,3 +178,23 @@ def new_user(
         )
         assert patched.status_code == 200, patched.text
     return dict(user)
+
+
+def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """Chromium's virtual platform authenticator: user verification on, presence automatic."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]

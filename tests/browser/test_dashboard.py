@@ -17,7 +17,7 @@ import requests
 from playwright.sync_api import FilePayload, Page, expect
 
 from devserver.runtime import LocalRuntime, LocalRuntimeConfig
-from tests.browser.conftest import PASSWORD, ROOT, new_user, screenshot
+from tests.browser.conftest import PASSWORD, ROOT, new_user, screenshot, virtual_authenticator
 
 AXE = Path(__file__).resolve().parents[2] / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -223,21 +223,7 @@ def test_my_security_adds_an_authenticator_app_and_a_passkey(
     page.get_by_role("button", name="I saved them").click()
     # A passkey, made by Chromium's virtual authenticator for this origin. Adding a second
     # factor needs a sign-in that used one: sign in again with the app's code.
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
+    virtual_authenticator(page)
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_role("alert")).to_contain_text("sign-in that used one")
 
@@ -246,21 +232,7 @@ def test_my_security_adds_a_passkey_as_the_first_factor(
     page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any]
 ) -> None:
     member = new_user(local_api, tenant, "dash-passkey@example.com")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
+    virtual_authenticator(page)
     sign_in(page, site, tenant["org_id"], member["email"])
     page.get_by_role("link", name="My security").click()
     page.get_by_label("Passkey name").fill("This laptop")
@@ -435,3 +407,50 @@ def test_the_keyboard_alone_creates_suspends_and_gives_a_role_and_reads_the_audi
     page.keyboard.type(listed[0]["id"])
     for action in ("user.created", "user.deactivated", "role.assigned"):
         expect(page.get_by_role("cell", name=action, exact=True).first).to_be_visible()
+
+
+def test_the_keyboard_alone_runs_a_webhook_and_a_csv_import(
+    page: Page, local_api: LocalRuntime, site: str, tenant: dict[str, Any], receiver: Any
+) -> None:
+    admin = new_user(local_api, tenant, "dash-keys-hooks@example.com", role="admin")
+    sign_in(page, site, tenant["org_id"], admin["email"])
+    # A webhook whose delivery fails, then is redelivered.
+    tab_to(page, "Webhooks")
+    page.keyboard.press("Enter")
+    tab_to(page, "Add an endpoint")
+    page.keyboard.press("Enter")
+    tab_to(page, "URL")
+    page.keyboard.type(receiver.url)
+    tab_to(page, "user.activated")
+    page.keyboard.press("Space")
+    tab_to(page, "Add endpoint")
+    page.keyboard.press("Enter")
+    expect(page.locator("#webhook-secret")).to_be_visible()
+    tab_to(page, "I have copied it")
+    page.keyboard.press("Enter")
+    receiver.failing = True
+    new_user(local_api, tenant, "keyboard-hooked@example.com")  # made active: user.activated
+    failing = page.get_by_role("row").filter(has_text="user.activated").filter(has_text=re.compile(r"#1 500"))
+    for _ in range(20):  # the keyboard's Refresh until the failure shows
+        tab_to(page, "Refresh")
+        page.keyboard.press("Enter")
+        if failing.get_by_text("failed", exact=True).count():
+            break
+        page.wait_for_timeout(1000)
+    expect(failing.get_by_text("failed", exact=True)).to_be_visible()
+    event_id = failing.locator("code").first.inner_text()
+    receiver.failing = False
+    tab_to(page, f"Redeliver {event_id}")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("row").filter(has_text=event_id).get_by_text("delivered", exact=True)).to_be_visible(
+        timeout=20_000
+    )
+    # A csv import: the file is chosen from the keyboard too (the browser's file dialog).
+    tab_to(page, "Jobs")
+    page.keyboard.press("Enter")
+    tab_to(page, "A csv file")
+    upload: FilePayload = {"name": "u.csv", "mimeType": "text/csv", "buffer": b"email,name\nk1@jobs.example,K1\n"}
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(files=[upload])
+    expect(page.locator("#job-progress")).to_have_attribute("value", "100", timeout=30_000)

@@ -18,10 +18,10 @@ import jwt
 import pyotp
 import pytest
 import requests
-from playwright.sync_api import CDPSession, Page, expect
+from playwright.sync_api import Page, expect
 
 from devserver.runtime import LocalRuntime
-from tests.browser.conftest import PASSWORD, new_user, screenshot
+from tests.browser.conftest import PASSWORD, new_user, screenshot, virtual_authenticator
 from tests.support.authenticator import clear_of_a_step_boundary
 
 
@@ -178,26 +178,6 @@ def test_forced_enrolment_from_the_pages_key(
 
 
 # ------------------------------------------------------------------ passkeys
-def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
-    """Chromium's virtual platform authenticator: user verification on, presence automatic."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    return cdp, added["authenticatorId"]
-
-
 REGISTER = """async (token) => {
   const headers = {Authorization: "Bearer " + token};
   const options = await (await fetch("/users/me/mfa/webauthn/options", {method: "POST", headers})).json();
