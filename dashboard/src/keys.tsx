@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can, grantableScopes } from "./permissions";
-import { Field, Notice, SecretOnce, describedBy } from "./ui";
+import { Field, Notice, RowAction, SecretOnce, describedBy } from "./ui";
 
 type Client = Schemas["ClientResponse"];
 type Scope = Schemas["CreateClientRequest"]["scopes"] extends (infer S)[] | undefined ? S : never;
@@ -108,13 +108,9 @@ export function KeysPage({ api, permissions }: { api: Api; permissions: readonly
                   ) : (
                     <>
                       {!client.public && (
-                        <button type="button" class="small" onClick={() => void rotate(client)}>
-                          Rotate secret <span class="visually-hidden">of {client.name}</span>
-                        </button>
+                        <RowAction label="Rotate secret" target={`of ${client.name}`} onClick={() => void rotate(client)} />
                       )}
-                      <button type="button" class="small danger" onClick={() => void remove(client)}>
-                        Delete <span class="visually-hidden">{client.name}</span>
-                      </button>
+                      <RowAction label="Delete" target={client.name} kind="danger" onClick={() => void remove(client)} />
                     </>
                   )}
                 </td>

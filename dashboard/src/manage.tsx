@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can } from "./permissions";
-import { Field, Notice } from "./ui";
+import { Field, Notice, RowAction } from "./ui";
 
 type User = Schemas["UserView"];
 type Role = Schemas["RoleResponse"];
@@ -95,9 +95,7 @@ export function ManageUser(props: {
             {role.name}
             {role.expires_at ? `, until ${role.expires_at.replace("T", " ")}` : ""}{" "}
             {updatable && (
-              <button type="button" class="small secondary" onClick={() => void unassign(role)}>
-                Remove <span class="visually-hidden">{role.name}</span>
-              </button>
+              <RowAction label="Remove" target={role.name} kind="secondary" onClick={() => void unassign(role)} />
             )}
           </li>
         ))}

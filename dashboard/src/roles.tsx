@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can, grantableScopes } from "./permissions";
-import { Field, Notice, describedBy } from "./ui";
+import { Field, Notice, RowAction, describedBy } from "./ui";
 
 type Role = Schemas["RoleResponse"];
 type Permission = Schemas["CreateRoleRequest"]["permissions"] extends (infer P)[] ? P : never;
@@ -59,9 +59,7 @@ export function RolesPage({ api, permissions }: { api: Api; permissions: readonl
               {writable && (
                 <td>
                   {!role.system && (
-                    <button type="button" class="small danger" onClick={() => void remove(role)}>
-                      Delete <span class="visually-hidden">{role.name}</span>
-                    </button>
+                    <RowAction label="Delete" target={role.name} kind="danger" onClick={() => void remove(role)} />
                   )}
                 </td>
               )}

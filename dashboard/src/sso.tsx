@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can } from "./permissions";
-import { Field, Notice, describedBy } from "./ui";
+import { Field, Notice, RowAction, describedBy } from "./ui";
 
 type Connection = Schemas["SsoConnectionResponse"];
 
@@ -69,9 +69,7 @@ export function SsoPage({ api, permissions }: { api: Api; permissions: readonly 
               <td>{connection.enforce ? "refused" : "allowed"}</td>
               {writable && (
                 <td>
-                  <button type="button" class="small danger" onClick={() => void remove(connection)}>
-                    Delete <span class="visually-hidden">{connection.name}</span>
-                  </button>
+                  <RowAction label="Delete" target={connection.name} kind="danger" onClick={() => void remove(connection)} />
                 </td>
               )}
             </tr>

@@ -60,3 +60,12 @@ export function SecretOnce(props: { id: string; title: string; warning: string; 
     </div>
   );
 }
+
+/** A table row's action: its label, and (for screen readers) what it acts on. */
+export function RowAction(props: { label: string; target: string; kind?: "danger" | "secondary"; onClick: () => void }) {
+  return (
+    <button type="button" class={props.kind ? `small ${props.kind}` : "small"} onClick={props.onClick}>
+      {props.label} <span class="visually-hidden">{props.target}</span>
+    </button>
+  );
+}

@@ -5,7 +5,7 @@ import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can } from "./permissions";
 import { ManageUser } from "./manage";
-import { Field, Notice, describedBy } from "./ui";
+import { Field, Notice, RowAction, describedBy } from "./ui";
 
 type User = Schemas["UserView"];
 type Status = "" | "pending_verification" | "active" | "suspended" | "archived";
@@ -153,14 +153,10 @@ export function UsersPage(props: { api: Api; permissions: readonly string[]; sel
               {can(permissions, "users:update") && (
                 <td>
                   {user.status === "active" && user.id !== selfId && (
-                    <button type="button" class="small" onClick={() => void setUserStatus(user, "deactivate")}>
-                      Suspend <span class="visually-hidden">{user.email}</span>
-                    </button>
+                    <RowAction label="Suspend" target={user.email ?? ""} onClick={() => void setUserStatus(user, "deactivate")} />
                   )}
                   {user.status === "suspended" && (
-                    <button type="button" class="small" onClick={() => void setUserStatus(user, "activate")}>
-                      Activate <span class="visually-hidden">{user.email}</span>
-                    </button>
+                    <RowAction label="Activate" target={user.email ?? ""} onClick={() => void setUserStatus(user, "activate")} />
                   )}
                 </td>
               )}

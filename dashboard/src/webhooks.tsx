@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api, Schemas } from "./api";
 import { type Problem, problemOf } from "./errors";
 import { can } from "./permissions";
-import { Field, Notice, SecretOnce, describedBy } from "./ui";
+import { Field, Notice, RowAction, SecretOnce, describedBy } from "./ui";
 
 type Webhook = Schemas["WebhookResponse"];
 type WebhookEvent = Schemas["EventResponse"];
@@ -165,18 +165,12 @@ export function WebhooksPage({ api, permissions }: { api: Api; permissions: read
               <td>{hook.active ? "Active" : "Paused"}</td>
               {writable && (
                 <td>
-                  <button type="button" class="small" onClick={() => void test(hook)}>
-                    Send test <span class="visually-hidden">to {hook.url}</span>
-                  </button>
+                  <RowAction label="Send test" target={`to ${hook.url}`} onClick={() => void test(hook)} />
                   <button type="button" class="small" onClick={() => void setActive(hook, !hook.active)}>
                     {hook.active ? "Pause" : "Resume"} <span class="visually-hidden">{hook.url}</span>
                   </button>
-                  <button type="button" class="small" onClick={() => void rotate(hook)}>
-                    Rotate secret <span class="visually-hidden">of {hook.url}</span>
-                  </button>
-                  <button type="button" class="small danger" onClick={() => void remove(hook)}>
-                    Delete <span class="visually-hidden">{hook.url}</span>
-                  </button>
+                  <RowAction label="Rotate secret" target={`of ${hook.url}`} onClick={() => void rotate(hook)} />
+                  <RowAction label="Delete" target={hook.url} kind="danger" onClick={() => void remove(hook)} />
                 </td>
               )}
             </tr>
@@ -226,12 +220,8 @@ export function WebhooksPage({ api, permissions }: { api: Api; permissions: read
                 <td>
                   {event.status === "failed" && (
                     <>
-                      <button type="button" class="small" onClick={() => void redeliver(event)}>
-                        Redeliver <span class="visually-hidden">{event.id}</span>
-                      </button>
-                      <button type="button" class="small secondary" onClick={() => void acknowledge(event)}>
-                        Acknowledge <span class="visually-hidden">{event.id}</span>
-                      </button>
+                      <RowAction label="Redeliver" target={event.id} onClick={() => void redeliver(event)} />
+                      <RowAction label="Acknowledge" target={event.id} kind="secondary" onClick={() => void acknowledge(event)} />
                     </>
                   )}
                 </td>
