@@ -373,7 +373,7 @@ class LoginService:
         user = self._users.get(attempt.org_id, attempt.user_id)
         if user is None or user.status != "active" or user.session_version != attempt.session_version:
             raise LoginRefusedError("This account changed while signing in. Please sign in again.", 409)
-        options = second.options(secret) if attempt.challenge else None
+        options = attempt.options  # read with the attempt: no second read
         factors = second.factors.store.factor_set(user.org_id, user.id)
         try:
             with second.factors.attempt(user.org_id, user.id):

@@ -54,6 +54,7 @@ class Attempt(NamedTuple):
     expires_epoch: int
     challenge: str | None = None  # the passkey challenge of this attempt
     enrol_factor_id: str | None = None  # the TOTP enrolment under way (a user without a factor)
+    options: str | None = None  # the passkey request options shown with the challenge (JSON)
 
 
 class SecondStepView(NamedTuple):
@@ -157,12 +158,8 @@ class SecondStep:
             int(v["expires_epoch"]),
             v.get("challenge"),
             v.get("enrol_factor_id"),
+            v.get("options"),
         )
-
-    def options(self, secret: str) -> str | None:
-        with db.translate_errors():
-            item = self._dynamodb.get_item(TableName=self._table, Key=_key(secret), ConsistentRead=True).get("Item")
-        return item["options"]["S"] if item and "options" in item else None
 
     def end_item(self, secret: str) -> Guarded:
         """Deletes the attempt, on condition it is still there: one code per attempt."""

@@ -92,16 +92,16 @@ class SecondFactors:
             self._throttle.reserve(buckets)
         except TooManyAttemptsError:
             raise too_many() from None
-        slots = [key for key, _ in buckets]
+        refused = False
         try:
             yield
         except ValidationError:
+            refused = True
             self._throttle.failed(buckets)
             raise
-        except BaseException:
-            self._throttle.release(slots)
-            raise
-        self._throttle.release(slots)
+        finally:
+            if not refused:  # a right answer, or a failure that was not the answer's
+                self._throttle.release([key for key, _ in buckets])
 
     def require_code(self, org_id: str, user_id: str, factors: FactorSet, code: str) -> Proof:
         proof = self.check_code(org_id, user_id, factors, code)
